@@ -1,0 +1,1 @@
+"""Workflow engine wrapper, spec loading, persistence and the restricted script environment."""
