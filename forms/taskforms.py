@@ -1,0 +1,104 @@
+"""Task forms: the fields a user task asks for, defined in ``forms/library/<key>/form.yaml``.
+
+Adding a form is adding a folder. The definition drives both the HTML form a task shows and the
+marshmallow schema that validates what is submitted, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import Schema, ValidationError, fields, validate
+
+from core.errors import Invalid, NotFound
+
+LIBRARY = Path(__file__).resolve().parent / "library"
+FIELD_TYPES = {"string", "text", "integer", "date", "boolean", "choice"}
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    type: str
+    required: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    max_length: int | None = None
+    min: int | None = None
+    max: int | None = None
+    help: str | None = None
+
+
+@dataclass(frozen=True)
+class FormDefinition:
+    key: str
+    title: str
+    fields: tuple[FormField, ...] = field(default=())
+
+
+def _field_from_yaml(key: str, raw: dict[str, Any]) -> FormField:
+    kind = raw.get("type", "string")
+    if kind not in FIELD_TYPES or not raw.get("name"):
+        raise ValueError(f"form {key}: field {raw!r} needs a name and a type in {sorted(FIELD_TYPES)}")
+    choices = tuple((str(c["value"]), str(c.get("label", c["value"]))) for c in raw.get("choices", []))
+    return FormField(name=raw["name"], label=raw.get("label", raw["name"]), type=kind,
+                     required=bool(raw.get("required", False)), choices=choices, max_length=raw.get("max_length"),
+                     min=raw.get("min"), max=raw.get("max"), help=raw.get("help"))
+
+
+@cache
+def get(key: str) -> FormDefinition:
+    """The definition of form ``key``; NotFound if no folder holds it."""
+    path = LIBRARY / key / "form.yaml"
+    if "/" in key or ".." in key or not path.is_file():
+        raise NotFound(f"form {key!r} is not defined", details={"form": key})
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return FormDefinition(key=key, title=raw.get("title", key),
+                          fields=tuple(_field_from_yaml(key, f) for f in raw.get("fields", [])))
+
+
+def exists(key: str) -> bool:
+    try:
+        get(key)
+    except NotFound:
+        return False
+    return True
+
+
+def _marshmallow_field(f: FormField) -> fields.Field:
+    common: dict[str, Any] = {"required": f.required, "metadata": {"label": f.label}}
+    if not f.required:
+        common["load_default"] = None
+        common["allow_none"] = True
+    if f.type == "integer":
+        return fields.Integer(validate=validate.Range(min=f.min, max=f.max), **common)
+    if f.type == "date":
+        return fields.Date(**common)
+    if f.type == "boolean":
+        return fields.Boolean(**common)
+    if f.type == "choice":
+        return fields.String(validate=validate.OneOf([v for v, _ in f.choices]), **common)
+    checks = [validate.Length(min=1 if f.required else 0, max=f.max_length)]
+    return fields.String(validate=checks, **common)
+
+
+@cache
+def schema_for(key: str) -> Schema:
+    definition = get(key)
+    return Schema.from_dict({f.name: _marshmallow_field(f) for f in definition.fields}, name=f"Form_{key}")()
+
+
+def validate_data(key: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Validated data as JSON-safe values (dates as ISO strings); Invalid with per-field messages."""
+    form = get(key)
+    cleaned = {k: (None if v == "" else v) for k, v in data.items() if k in {f.name for f in form.fields}}
+    try:
+        loaded = schema_for(key).load(cleaned)
+    except ValidationError as err:
+        raise Invalid("入力内容に誤りがあります", details={"fields": err.messages}) from err
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in loaded.items()}

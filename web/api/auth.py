@@ -1,0 +1,40 @@
+"""POST /api/v1/auth/token — exchange a username and password for a bearer token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app, request
+from flask_smorest import Blueprint, abort
+
+from core import users
+from core.db import db
+
+URL_PREFIX = "/auth"
+blp = Blueprint("auth_api", __name__, description="API tokens")
+
+
+class TokenRequest(ma.Schema):
+    username = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=256))
+
+
+class TokenResponse(ma.Schema):
+    token = ma.fields.String()
+    expires_at = ma.fields.DateTime()
+
+
+@blp.route("/token", methods=["POST"])
+@blp.arguments(TokenRequest)
+@blp.response(201, TokenResponse)
+def issue_token(body: dict[str, Any]) -> dict[str, Any]:
+    user = users.authenticate(username=body["username"], password=body["password"],
+                              terminal=request.headers.get("X-Terminal"), ip=request.remote_addr)
+    if user is None:
+        db.session.commit()  # keep the failed attempt in the log
+        abort(401, message="ユーザー名またはパスワードが違います (invalid credentials)")
+    ttl = current_app.config["MADOGUCHI"].token_ttl_seconds
+    token, expires_at = users.issue_token(user=user, ttl_seconds=ttl)
+    db.session.commit()
+    return {"token": token, "expires_at": expires_at}

@@ -1,0 +1,89 @@
+"""Cases: start one for a resident, list them, read one with its tasks and data, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+
+from core.tx import atomic
+from web.api.tasks import TaskSchema
+from web.auth import current_actor, roles_required
+from workflows import runtime
+from workflows.models import Case
+
+URL_PREFIX = "/cases"
+blp = Blueprint("cases_api", __name__, description="Cases: one visit's routed journey")
+
+
+class CaseStart(ma.Schema):
+    process_key = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    resident_id = ma.fields.Integer(load_default=None, allow_none=True)
+    data = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
+    title = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=200))
+
+
+class CaseQuery(ma.Schema):
+    state = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["running", "completed", "cancelled"]))
+    section = ma.fields.String(load_default=None)
+    process_key = ma.fields.String(load_default=None)
+
+
+class CaseCancel(ma.Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
+
+
+class CaseSummarySchema(ma.Schema):
+    id = ma.fields.Integer()
+    process_key = ma.fields.String()
+    title = ma.fields.String()
+    state = ma.fields.String()
+    resident_id = ma.fields.Integer(allow_none=True)
+    version = ma.fields.Integer()
+    model_version = ma.fields.Function(lambda c: c.snapshot.model_version.version)
+    created_by = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+    completed_at = ma.fields.DateTime(allow_none=True)
+
+
+class CaseSchema(CaseSummarySchema):
+    tasks = ma.fields.List(ma.fields.Nested(TaskSchema))
+
+
+class CaseDetailSchema(CaseSchema):
+    data = ma.fields.Function(runtime.case_data)
+
+
+@blp.route("", methods=["POST"])
+@roles_required("counter")
+@blp.arguments(CaseStart)
+@blp.response(201, CaseDetailSchema)
+def start_case(body: dict[str, Any]) -> Case:
+    actor = current_actor()
+    return atomic(lambda: runtime.start_case(actor=actor, **body))
+
+
+@blp.route("")
+@roles_required("counter", "section", "manager")
+@blp.arguments(CaseQuery, location="query")
+@blp.response(200, CaseSummarySchema(many=True))
+def list_cases(query: dict[str, Any]) -> list[Case]:
+    return runtime.list_cases(**query)
+
+
+@blp.route("/<int:case_id>")
+@roles_required("counter", "section", "manager")
+@blp.response(200, CaseDetailSchema)
+def get_case(case_id: int) -> Case:
+    return runtime.get_case(case_id)
+
+
+@blp.route("/<int:case_id>/cancel", methods=["POST"])
+@roles_required("counter", "manager")
+@blp.arguments(CaseCancel)
+@blp.response(200, CaseSchema)
+def cancel_case(body: dict[str, Any], case_id: int) -> Case:
+    actor = current_actor()
+    return atomic(lambda: runtime.cancel_case(case_id=case_id, actor=actor, reason=body["reason"]))

@@ -1,0 +1,106 @@
+"""The application factory. It reads like a table of contents: each step is a few lines below."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from core.db import db
+from core.settings import REPO_ROOT, Settings
+from web import auth, errors
+from web.filters import register_filters
+from web.extensions import api, csrf, login_manager, migrate
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment's settings, overridden by ``config`` (tests pass a mapping)."""
+    app = Flask(__name__)
+    settings = Settings.from_env()
+    app.config.update(settings.to_flask_config())
+    app.config.update(_api_config())
+    app.config.update(config or {})
+    _check_secret_key(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    errors.register_errorhandlers(app)
+    register_filters(app)
+    return app
+
+
+def _api_config() -> dict[str, Any]:
+    return {
+        "API_TITLE": "Madoguchi",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "WTF_CSRF_CHECK_DEFAULT": False,  # web.auth checks CSRF itself, except for bearer-token API calls
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "MIGRATIONS_DIR": str(REPO_ROOT / "migrations"),
+    }
+
+
+def _check_secret_key(app: Flask) -> None:
+    settings: Settings = app.config["MADOGUCHI"]
+    if app.config.get("SECRET_KEY"):
+        return
+    if settings.demo or app.testing:
+        app.config["SECRET_KEY"] = "madoguchi-demo-only-secret"
+        return
+    raise RuntimeError("MADOGUCHI_SECRET_KEY must be set outside demo mode")
+
+
+# Every module that defines tables; imported so that migrations and queries see the whole schema.
+MODEL_MODULES = ["core.models", "workflows.models"]
+
+
+def register_extensions(app: Flask) -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _prepare_sqlite(app)
+    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    api.init_app(app)
+    auth.init_app(app)
+
+
+def _prepare_sqlite(app: Flask) -> None:
+    """Create the folder of a file database and turn on WAL and foreign keys for every connection."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    path = uri.removeprefix("sqlite:///")
+    if path and path != uri and not path.startswith(":memory:"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    from sqlalchemy import event
+
+    with app.app_context():
+        @event.listens_for(db.engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from web.api import register_api_blueprints
+    from web.views import register_page_blueprints
+
+    register_api_blueprints(api)
+    register_page_blueprints(app)
+
+
+def register_commands(app: Flask) -> None:
+    from web.commands import register_all
+
+    register_all(app)

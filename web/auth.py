@@ -1,0 +1,110 @@
+"""Who may do what: session login for pages, bearer tokens for the API, roles on every endpoint.
+
+Fail closed: a request to an endpoint that declares no roles is refused, so a new view cannot
+forget its check. Only the endpoints in ``PUBLIC_ENDPOINTS`` are open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, g, request, session
+from flask_login import UserMixin, current_user
+
+from core import users
+from core.actor import Actor
+from core.db import db
+from core.models import User
+from web.extensions import csrf, login_manager
+
+PUBLIC_ENDPOINTS = {"static", "pages.login", "health_api.health", "auth_api.issue_token", "api-docs.openapi_json",
+                    "frontend.asset"}
+ROLES_ATTR = "_madoguchi_roles"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class LoginUser(UserMixin):
+    """The Flask-Login view of a :class:`core.models.User`."""
+
+    def __init__(self, user: User, via_token: bool = False) -> None:
+        self.user = user
+        self.via_token = via_token
+
+    def get_id(self) -> str:
+        return str(self.user.id)
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Declare which roles may call a view (admin always may). ``roles_required()`` = any logged-in user."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return view(*args, **kwargs)
+
+        setattr(wrapper, ROLES_ATTR, frozenset(roles))
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def current_actor() -> Actor:
+    """The acting user, with the terminal chosen at login and the client address."""
+    user: User = current_user.user
+    return users.actor_for(user, terminal=session.get("terminal") or request.headers.get("X-Terminal"),
+                           ip=request.remote_addr)
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "pages.login"
+    login_manager.login_message = "ログインしてください。"
+    login_manager.session_protection = "strong"
+    settings = app.config["MADOGUCHI"]
+    app.permanent_session_lifetime = timedelta(minutes=settings.session_idle_minutes)
+    login_manager.user_loader(_load_user)
+    login_manager.request_loader(_load_user_from_token)
+    app.before_request(_enforce_login_and_role)
+
+
+def _load_user(user_id: str) -> LoginUser | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return LoginUser(user) if user is not None and user.active else None
+
+
+def _load_user_from_token(req: Any) -> LoginUser | None:
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    user = users.user_for_token(header.removeprefix("Bearer ").strip())
+    return LoginUser(user, via_token=True) if user is not None else None
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _enforce_login_and_role() -> None:
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        if request.method == "POST" and endpoint == "pages.login":
+            csrf.protect()
+        return
+    if not current_user.is_authenticated:
+        if _is_api():
+            abort(401, "ログインが必要です (authentication required)")
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    if not current_user.via_token:
+        session.permanent = True  # refresh the idle timeout
+        if request.method not in {"GET", "HEAD", "OPTIONS"}:
+            csrf.protect()
+    view = current_app.view_functions.get(endpoint)
+    roles = getattr(view, ROLES_ATTR, None)
+    if roles is None:
+        abort(403, "この画面には権限の設定がありません (no role declared)")
+    g.actor = current_actor()
+    if roles and not g.actor.has_role(*roles):
+        abort(403, "権限がありません (role not allowed)")
+    return None

@@ -1,0 +1,52 @@
+"""Domain exceptions and HTTP errors mapped to responses once: JSON under /api/, a page elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from core.db import db
+from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
+from web.api.base import error_body
+from web.extensions import api
+
+STATUS_BY_ERROR: dict[type[DomainError], int] = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422,
+                                                 TooLarge: 413}
+log = logging.getLogger(__name__)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def _status_for(error: DomainError) -> int:
+    for cls, status in STATUS_BY_ERROR.items():
+        if isinstance(error, cls):
+            return status
+    return 400
+
+
+def _domain_error(error: DomainError):  # noqa: ANN202 - Flask response tuple
+    db.session.rollback()
+    status = _status_for(error)
+    if request.path.startswith("/api/"):
+        return error_body(status, error.message, error.details, code=error.code), status
+    return render_template("error.html", status=status, message=error.message, details=error.details), status
+
+
+def _http_error(error: HTTPException):  # noqa: ANN202
+    if request.path.startswith("/api/"):
+        return api.handle_http_exception(error)
+    if error.code == 401:
+        return error.get_response()
+    return render_template("error.html", status=error.code, message=error.description, details={}), error.code
+
+
+def _unexpected_error(error: Exception):  # noqa: ANN202
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    db.session.rollback()
+    return _http_error(InternalServerError("内部エラーが発生しました。管理者に連絡してください。"))

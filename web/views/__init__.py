@@ -1,0 +1,12 @@
+"""Staff pages (Japanese, server-rendered)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from web.views import cases, frontend, pages
+
+
+def register_page_blueprints(app: Flask) -> None:
+    for module in (pages, cases, frontend):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,234 @@
+"""The one wrapper around SpiffWorkflow: parse, start, run, complete, timers, load and dump.
+
+No SpiffWorkflow type leaves this module's callers in ``workflows``; the web layer sees plain data.
+Workflows are stored without their spec (the spec is stored once per snapshot, see ``registry``),
+which keeps a case's size independent of the size of its diagram.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from copy import deepcopy
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from workflows.scripting import RestrictedEnvironment
+
+# A loop in a diagram must not spin forever inside a request (SpiffWorkflow's own iterator
+# silently stops at depth 1000, so we stop well before that).
+MAX_ENGINE_ROUNDS = 50
+MAX_ENGINE_STEPS = 300
+
+
+class EngineError(Exception):
+    """A diagram failed while running (script error, service failure); the case is left as it was."""
+
+
+class TaskStateError(EngineError):
+    """The task is not a READY human task of this case (already done, or not ours to complete)."""
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    """A READY user or manual task, as the task table mirrors it."""
+
+    uuid: str
+    spec_name: str
+    title: str
+    lane: str | None
+    form_key: str | None
+    due: str | None  # an ISO 8601 duration from the diagram ("P14D"), relative to the task's creation
+
+
+class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    """Writes workflows without their spec and reads them back with a spec supplied by the caller."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        spec, subprocess_specs = dct.pop("__specs__")
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = deepcopy(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _SpeclessWorkflowConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+class _ScriptEngine(PythonScriptEngine):
+    """Raises a readable task error when a service operation fails (3.2.0's own handler has a NameError)."""
+
+    def call_service(self, task: Task, **kwargs: Any) -> str:
+        try:
+            return self.environment.call_service(task.data, **kwargs)
+        except Exception as err:
+            name = kwargs.get("operation_name")
+            raise WorkflowTaskException(f"service operation {name!r} failed: {err}", task=task, exception=err) from err
+
+
+Specs = tuple[Any, dict[str, Any]]
+
+
+class CaseEngine:
+    """Owns the serializer and the script engine; every method is pure with respect to the database."""
+
+    def __init__(self, *, service_caller: Callable[..., str] | None = None, timeout_seconds: float = 1.0) -> None:
+        self.serializer = _make_serializer()
+        self.script_engine = _ScriptEngine(
+            environment=RestrictedEnvironment(timeout_seconds=timeout_seconds, service_caller=service_caller))
+
+    # -- specs ---------------------------------------------------------------------------------------
+    def dump_spec(self, specs: Specs) -> str:
+        spec, subprocess_specs = specs
+        return json.dumps({"spec": self.serializer.to_dict(spec),
+                           "subprocess_specs": {k: self.serializer.to_dict(v) for k, v in subprocess_specs.items()}},
+                          sort_keys=True, ensure_ascii=False)
+
+    def load_spec(self, text: str) -> Specs:
+        dct = json.loads(text)
+        subprocess_specs = {k: self.serializer.from_dict(v) for k, v in dct["subprocess_specs"].items()}
+        return self.serializer.from_dict(dct["spec"]), subprocess_specs
+
+    # -- workflows -----------------------------------------------------------------------------------
+    def start(self, specs: Specs, data: dict[str, Any]) -> BpmnWorkflow:
+        """A new workflow with ``data`` on its start task, run up to its first waits."""
+        workflow = BpmnWorkflow(specs[0], specs[1], script_engine=self.script_engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(deepcopy(data))
+        self.run(workflow)
+        return workflow
+
+    def run(self, workflow: BpmnWorkflow) -> None:
+        """Run engine tasks (gateways, scripts, services, due timers) until only waits remain."""
+        steps = 0
+
+        def count_step(_task: Task) -> None:
+            nonlocal steps
+            steps += 1
+            if steps > MAX_ENGINE_STEPS:
+                raise EngineError(f"the diagram ran more than {MAX_ENGINE_STEPS} steps without waiting (a loop?)")
+
+        try:
+            for _ in range(MAX_ENGINE_ROUNDS):
+                workflow.refresh_waiting_tasks()
+                workflow.do_engine_steps(will_complete_task=count_step)
+                if not self._ready_engine_tasks(workflow):
+                    return
+        except WorkflowTaskException as err:
+            raise EngineError(_describe(err)) from err
+        raise EngineError("the diagram did not settle (a loop?)")
+
+    def _ready_engine_tasks(self, workflow: BpmnWorkflow) -> list[Task]:
+        return [t for t in _all_tasks(workflow) if t.state == TaskState.READY and not t.task_spec.manual]
+
+    def human_tasks(self, workflow: BpmnWorkflow) -> list[HumanTask]:
+        """READY user/manual tasks, read from the task dicts (not the depth-limited iterator)."""
+        return [_human_task(t) for t in _all_tasks(workflow)
+                if t.state == TaskState.READY and t.task_spec.manual]
+
+    def complete(self, workflow: BpmnWorkflow, task_uuid: str, data: dict[str, Any]) -> None:
+        """Complete one READY human task with ``data`` and run on; refuses anything else."""
+        try:
+            task = workflow.get_task_from_id(UUID(task_uuid))
+        except Exception as err:
+            raise TaskStateError(f"task {task_uuid} is not part of this case") from err
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskStateError(f"task {task.task_spec.bpmn_name or task.task_spec.name} is not waiting for input")
+        task.data.update(deepcopy(data))
+        try:
+            task.run()
+        except WorkflowTaskException as err:
+            raise EngineError(_describe(err)) from err
+        self.run(workflow)
+
+    def cancel(self, workflow: BpmnWorkflow) -> None:
+        workflow.cancel()
+
+    def is_completed(self, workflow: BpmnWorkflow) -> bool:
+        return workflow.is_completed()
+
+    def data(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        """The case data as the last completed task left it, merged over the workflow's own data."""
+        merged: dict[str, Any] = dict(workflow.data)
+        finished = [t for t in workflow.tasks.values() if t.state == TaskState.COMPLETED]
+        for task in sorted(finished, key=lambda t: t.last_state_change):
+            merged.update(task.data)
+        return merged
+
+    def next_timer_at(self, workflow: BpmnWorkflow) -> datetime | None:
+        """When the earliest waiting timer falls due (for the scheduler's poll), else None."""
+        times = []
+        for event in workflow.waiting_events():
+            if isinstance(event.event_type, str) and "Timer" in event.event_type and event.value:
+                times.append(TimerEventDefinition.get_datetime(event.value))
+        return min(times) if times else None
+
+    def dumps(self, workflow: BpmnWorkflow) -> str:
+        """JSON of the workflow without its spec."""
+        return self.serializer.serialize_json(workflow)
+
+    def loads(self, text: str, specs: Specs) -> BpmnWorkflow:
+        dct = json.loads(text)
+        self.serializer.migrate(dct)
+        dct["__specs__"] = specs
+        workflow = self.serializer.from_dict(dct)
+        workflow.script_engine = self.script_engine
+        return workflow
+
+
+def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
+
+
+def _human_task(task: Task) -> HumanTask:
+    spec = task.task_spec
+    props = (getattr(spec, "extensions", None) or {}).get("properties", {})
+    return HumanTask(uuid=str(task.id), spec_name=spec.name, title=spec.bpmn_name or spec.name, lane=spec.lane,
+                     form_key=props.get("form"), due=props.get("due"))
+
+
+def _describe(err: WorkflowTaskException) -> str:
+    where = getattr(err, "task_name", None) or getattr(getattr(err, "task", None), "task_spec", None)
+    name = getattr(where, "bpmn_name", None) or getattr(where, "name", None) or where
+    return f"{err} (task: {name})" if name else str(err)
+
+
+def serializer_version() -> str:
+    return SERIALIZER_VERSION
+
+
+def task_properties(spec: Any) -> dict[str, str]:
+    return (getattr(spec, "extensions", None) or {}).get("properties", {})
+
+
+def iter_task_specs(specs: Specs) -> Iterable[Any]:
+    spec, subprocess_specs = specs
+    for s in [spec, *subprocess_specs.values()]:
+        yield from s.task_specs.values()

@@ -1,0 +1,101 @@
+"""Tables of the engine: deployed model versions, spec snapshots, cases and the human-task mirror."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import db, utcnow
+
+
+class ModelVersion(db.Model):
+    """One deployed version of a process (BPMN) or decision table (DMN), with its XML as uploaded."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_model_versions_key_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "bpmn" or "dmn"
+    version: Mapped[int]
+    name: Mapped[str | None] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    xml: Mapped[str] = mapped_column(Text)
+    deployed_by: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SpecSnapshot(db.Model):
+    """A parsed process with everything it calls, serialised once and shared by every case started on it."""
+
+    __tablename__ = "spec_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spec_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    process_key: Mapped[str] = mapped_column(String(200))
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"))
+    # The versions of every deployed file the snapshot was built from: {"key": version, ...}
+    library: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    model_version: Mapped[ModelVersion] = relationship(lazy="joined")
+
+
+class Case(db.Model):
+    """One visit's routed journey. ``workflow_json`` is TEXT on purpose: JSONB reorders keys and loses data."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_state_created", "state", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), index=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("spec_snapshots.id"))
+    resident_id: Mapped[int | None] = mapped_column(index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(16), default="running")  # running, completed, cancelled
+    workflow_json: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+    snapshot: Mapped[SpecSnapshot] = relationship(lazy="joined")
+    tasks: Mapped[list[CaseTask]] = relationship(back_populates="case", order_by="CaseTask.id", lazy="selectin")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseTask(db.Model):
+    """A human task, mirrored from the workflow so that inboxes never deserialise a case."""
+
+    __tablename__ = "case_tasks"
+    __table_args__ = (
+        Index("ix_case_tasks_section_state", "section_code", "state"),
+        Index("ix_case_tasks_case_state", "case_id", "state"),
+        UniqueConstraint("case_id", "task_uuid", name="uq_case_tasks_case_task"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    task_uuid: Mapped[str] = mapped_column(String(36))
+    spec_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str | None] = mapped_column(String(100))
+    section_code: Mapped[str | None] = mapped_column(String(32))
+    form_key: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16), default="ready")  # ready, completed, cancelled
+    assignee: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(64))
+    due_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+    case: Mapped[Case] = relationship(back_populates="tasks")
+
+    __mapper_args__ = {"version_id_col": version}

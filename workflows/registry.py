@@ -1,0 +1,184 @@
+"""The spec registry: deploy BPMN/DMN as numbered versions and hand out parsed specs, cached per hash.
+
+A deployment validates every uploaded document against the currently deployed library, then stores
+each changed key as a new version (unchanged files are not re-versioned). A case starts on a
+*snapshot*: the process as parsed together with the versions of everything it calls at that moment,
+serialised once. The case then keeps that snapshot whatever is deployed later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import func
+
+from core import audit
+from core.actor import Actor
+from core.db import db
+from core.errors import Invalid, NotFound
+from workflows import safe_xml, validation
+from workflows.engine import CaseEngine, Specs
+from workflows.models import ModelVersion, SpecSnapshot
+
+_CACHE_SIZE = 128
+
+
+class SpecCache:
+    """Parsed specs by content hash (so never stale, whatever database is behind), least recently used dropped first; shared by all requests."""
+
+    def __init__(self, size: int = _CACHE_SIZE) -> None:
+        self._items: OrderedDict[str, Specs] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, spec_hash: str, load: Callable[[], Specs]) -> Specs:
+        with self._lock:
+            if spec_hash in self._items:
+                self._items.move_to_end(spec_hash)
+                return self._items[spec_hash]
+        specs = load()
+        with self._lock:
+            self._items[spec_hash] = specs
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return specs
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+spec_cache = SpecCache()
+# (database, process key, library revision) -> spec hash, so a start does not re-parse an unchanged library.
+_current_hashes: dict[tuple[str, str, int], str] = {}
+
+
+def latest_versions() -> list[ModelVersion]:
+    """The newest version of every deployed key."""
+    newest = (db.select(ModelVersion.key, func.max(ModelVersion.version).label("v"))
+              .group_by(ModelVersion.key).subquery())
+    query = db.select(ModelVersion).join(newest, (ModelVersion.key == newest.c.key)
+                                         & (ModelVersion.version == newest.c.v)).order_by(ModelVersion.key)
+    return list(db.session.scalars(query))
+
+
+def list_versions(key: str) -> list[ModelVersion]:
+    rows = list(db.session.scalars(db.select(ModelVersion).where(ModelVersion.key == key)
+                                   .order_by(ModelVersion.version)))
+    if not rows:
+        raise NotFound(f"no process model {key!r}", details={"key": key})
+    return rows
+
+
+def _documents_from_versions(versions: Iterable[ModelVersion]) -> list[validation.Document]:
+    docs: dict[str, validation.Document] = {}
+    for v in versions:
+        if v.file_name in docs and v.key in docs[v.file_name].keys:
+            continue
+        root = safe_xml.parse(v.xml.encode("utf-8"), file_name=v.file_name, max_bytes=len(v.xml.encode()) + 1)
+        docs.setdefault(f"{v.file_name}#{v.content_hash}", validation.classify(v.file_name, v.xml.encode(), root))
+    return list(docs.values())
+
+
+def parse_uploads(files: list[tuple[str, bytes]], *, max_bytes: int) -> list[validation.Document]:
+    """Parse and classify uploaded files safely; Invalid/TooLarge name the file and line."""
+    if not files:
+        raise Invalid("no files uploaded", details={"files": "at least one .bpmn or .dmn file"})
+    return [validation.classify(name, content, safe_xml.parse(content, file_name=name, max_bytes=max_bytes))
+            for name, content in files]
+
+
+def validate(documents: list[validation.Document], *, lanes: set[str], operation_names: set[str],
+             form_exists: Callable[[str], bool]) -> list[validation.Problem]:
+    """Problems of the uploaded documents when combined with the deployed library (empty = deployable)."""
+    uploaded_keys = {k for d in documents for k in d.keys}
+    library = [v for v in latest_versions() if v.key not in uploaded_keys]
+    parser = validation.build_parser([*_documents_from_versions(library), *documents])
+    problems: list[validation.Problem] = []
+    for doc in documents:
+        for key in doc.keys if doc.kind == "bpmn" else []:
+            _, _, found = validation.check_process(parser, key, lanes=lanes, operation_names=operation_names,
+                                                   form_exists=form_exists)
+            problems.extend(p if p.file else validation.Problem(doc.file_name, p.message, p.element, p.line)
+                            for p in found)
+    return problems
+
+
+def deploy(*, files: list[tuple[str, bytes]], actor: Actor, lanes: set[str], operation_names: set[str],
+           form_exists: Callable[[str], bool], max_bytes: int) -> list[ModelVersion]:
+    """Validate then store a new version of every changed key; Invalid lists every problem found."""
+    documents = parse_uploads(files, max_bytes=max_bytes)
+    problems = validate(documents, lanes=lanes, operation_names=operation_names, form_exists=form_exists)
+    if problems:
+        audit.record(actor=actor, action="model.deploy", outcome="rejected",
+                     details={"files": [f for f, _ in files], "problems": [p.as_dict() for p in problems]})
+        first = problems[0]
+        raise Invalid(f"{first.file}: {first.element or ''}: {first.message}".replace(": : ", ": "),
+                      details={"problems": [p.as_dict() for p in problems]})
+    deployed = []
+    for doc in documents:
+        for key in doc.keys:
+            deployed.append(_store_version(doc, key, actor))
+    return deployed
+
+
+def _store_version(doc: validation.Document, key: str, actor: Actor) -> ModelVersion:
+    content_hash = hashlib.sha256(doc.content).hexdigest()
+    latest = db.session.scalar(db.select(ModelVersion).where(ModelVersion.key == key)
+                               .order_by(ModelVersion.version.desc()).limit(1))
+    if latest is not None and latest.content_hash == content_hash:
+        return latest
+    version = ModelVersion(key=key, kind=doc.kind, version=(latest.version + 1) if latest else 1,
+                           name=doc.names.get(key), file_name=doc.file_name, content_hash=content_hash,
+                           xml=doc.content.decode("utf-8"), deployed_by=actor.username)
+    db.session.add(version)
+    db.session.flush()
+    audit.record(actor=actor, action="model.deploy", target_type="model", target_id=f"{key}@{version.version}",
+                 details={"hash": content_hash, "file": doc.file_name})
+    return version
+
+
+def library_revision() -> int:
+    """Changes whenever anything is deployed: the highest model version id."""
+    return db.session.scalar(db.select(func.max(ModelVersion.id))) or 0
+
+
+def current_snapshot(process_key: str, *, engine: CaseEngine) -> SpecSnapshot:
+    """The snapshot new cases of ``process_key`` start on, built once per library revision."""
+    memo_key = (str(db.engine.url), process_key, library_revision())
+    known_hash = _current_hashes.get(memo_key)
+    if known_hash is not None:
+        snapshot = db.session.scalar(db.select(SpecSnapshot).where(SpecSnapshot.spec_hash == known_hash))
+        if snapshot is not None:
+            return snapshot
+    versions = latest_versions()
+    top = next((v for v in versions if v.key == process_key and v.kind == "bpmn"), None)
+    if top is None:
+        raise NotFound(f"no deployed process {process_key!r}", details={"process_key": process_key})
+    parser = validation.build_parser(_documents_from_versions(versions))
+    specs: Specs = (parser.get_spec(process_key), parser.get_subprocess_specs(process_key))
+    spec_json = engine.dump_spec(specs)
+    spec_hash = hashlib.sha256(spec_json.encode()).hexdigest()
+    snapshot = db.session.scalar(db.select(SpecSnapshot).where(SpecSnapshot.spec_hash == spec_hash))
+    if snapshot is None:
+        snapshot = SpecSnapshot(spec_hash=spec_hash, process_key=process_key, model_version_id=top.id,
+                                library=json.dumps({v.key: v.version for v in versions}), spec_json=spec_json)
+        db.session.add(snapshot)
+        db.session.flush()
+    _current_hashes[memo_key] = spec_hash
+    spec_cache.get(spec_hash, lambda: specs)
+    return snapshot
+
+
+def specs_for(snapshot: SpecSnapshot, *, engine: CaseEngine) -> Specs:
+    return spec_cache.get(snapshot.spec_hash, lambda: engine.load_spec(snapshot.spec_json))
+
+
+def export_latest() -> dict[str, Any]:
+    """File name -> XML of the newest version of every key (for the city's own git)."""
+    return {v.file_name: v.xml for v in latest_versions()}

@@ -1,0 +1,256 @@
+"""The case runtime: start a case, complete, claim and release its tasks, fire timers, cancel.
+
+Each function is one unit of work on one case: load the workflow, check, step, save, mirror the
+human tasks, log. It only flushes; the caller (view, command, job) commits once, and a concurrent
+change to the same case or task surfaces as SQLAlchemy's ``StaleDataError`` at flush or commit,
+which :func:`core.tx.atomic` turns into a retry or a Conflict.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from core import audit, users
+from core.actor import Actor
+from core.db import db, utcnow
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from forms import taskforms
+from workflows import operations, registry
+from workflows.engine import CaseEngine, EngineError, HumanTask, TaskStateError, serializer_version
+from workflows.models import Case, CaseTask
+
+WORKER_ROLES = ("counter", "section")
+
+
+@cache
+def engine() -> CaseEngine:
+    """The process-wide engine: service tasks call the operation registry."""
+    return CaseEngine(service_caller=operations.call)
+
+
+def get_case(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} does not exist", details={"case_id": case_id})
+    return case
+
+
+def get_task(task_id: int) -> CaseTask:
+    task = db.session.get(CaseTask, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} does not exist", details={"task_id": task_id})
+    return task
+
+
+def start_case(*, process_key: str, actor: Actor, resident_id: int | None = None,
+               data: dict[str, Any] | None = None, title: str | None = None, now: datetime | None = None) -> Case:
+    """Start ``process_key`` on its current snapshot and run it to its first human tasks."""
+    if not actor.has_role("counter"):
+        raise Forbidden("only counter staff start cases")
+    now = now or utcnow()
+    snapshot = registry.current_snapshot(process_key, engine=engine())
+    specs = registry.specs_for(snapshot, engine=engine())
+    initial = dict(data or {})
+    if resident_id is not None:
+        initial["resident_id"] = resident_id
+    try:
+        workflow = engine().start(specs, initial)
+    except EngineError as err:
+        raise Invalid(f"the journey could not start: {err}", details={"process_key": process_key}) from err
+    case = Case(process_key=process_key, snapshot_id=snapshot.id, resident_id=resident_id,
+                title=title or snapshot.model_version.name or process_key, created_by=actor.username,
+                created_at=now, updated_at=now, workflow_json="", serializer_version=serializer_version())
+    db.session.add(case)
+    _save(case, workflow, now=now)
+    db.session.flush()
+    audit.record(actor=actor, action="case.start", target_type="case", target_id=case.id,
+                 details={"process_key": process_key, "resident_id": resident_id, "snapshot": snapshot.spec_hash[:12]})
+    return case
+
+
+def _load(case: Case) -> Any:
+    return engine().loads(case.workflow_json, registry.specs_for(case.snapshot, engine=engine()))
+
+
+def _save(case: Case, workflow: Any, *, now: datetime, actor: Actor | None = None) -> None:
+    """Store the workflow and bring the task table in line with its READY human tasks."""
+    eng = engine()
+    case.workflow_json = eng.dumps(workflow)
+    case.serializer_version = serializer_version()
+    case.updated_at = now
+    case.next_timer_at = eng.next_timer_at(workflow)
+    if eng.is_completed(workflow) and case.state == "running":
+        case.state, case.completed_at = "completed", now
+    _sync_tasks(case, eng.human_tasks(workflow), now=now)
+
+
+def _sync_tasks(case: Case, ready: list[HumanTask], *, now: datetime) -> None:
+    by_uuid = {t.task_uuid: t for t in case.tasks}
+    lanes = users.section_by_lane()
+    ready_uuids = {h.uuid for h in ready}
+    for human in ready:
+        if human.uuid in by_uuid:
+            continue
+        section = lanes.get(human.lane or "")
+        due = _due_at(human.due, now)
+        case.tasks.append(CaseTask(task_uuid=human.uuid, spec_name=human.spec_name, title=human.title,
+                                   lane=human.lane, section_code=section.code if section else None,
+                                   form_key=human.form_key, created_at=now, due_at=due))
+    for task in case.tasks:
+        if task.state == "ready" and task.task_uuid not in ready_uuids:
+            task.state = "cancelled"  # left READY by a boundary event, a cancel or a completed branch
+            task.completed_at = now
+
+
+def _due_at(duration: str | None, now: datetime) -> datetime | None:
+    if not duration:
+        return None
+    try:
+        return now + TimerEventDefinition.get_timedelta_from_start(
+            TimerEventDefinition.parse_iso_duration(duration), now)
+    except Exception:  # noqa: BLE001 - a malformed due date must not stop the case; validation reports it
+        return None
+
+
+def _check_worker(task: CaseTask, actor: Actor) -> None:
+    if actor.role == "admin":
+        return
+    if actor.role not in WORKER_ROLES or task.section_code not in actor.sections:
+        raise Forbidden(f"task {task.id} belongs to section {task.section_code}, not to you",
+                        details={"section": task.section_code})
+
+
+def _check_open(task: CaseTask, version: int | None) -> None:
+    if task.state != "ready":
+        who = f" by {task.completed_by}" if task.completed_by else ""
+        raise Conflict(f"task {task.id} is already {task.state}{who}", details={"state": task.state})
+    if version is not None and version != task.version:
+        raise Conflict(f"task {task.id} changed since you opened it (version {version} → {task.version})",
+                       details={"version": task.version})
+
+
+def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: int | None = None,
+                  now: datetime | None = None) -> CaseTask:
+    """Validate ``data`` with the task's form, complete the task and run the case on."""
+    now = now or utcnow()
+    task = get_task(task_id)
+    _check_worker(task, actor)
+    _check_open(task, version)
+    if task.assignee and task.assignee != actor.username:
+        raise Conflict(f"task {task.id} is claimed by {task.assignee}", details={"assignee": task.assignee})
+    cleaned = taskforms.validate_data(task.form_key, data) if task.form_key else {}
+    case = task.case
+    workflow = _load(case)
+    try:
+        engine().complete(workflow, task.task_uuid, cleaned)
+    except TaskStateError as err:
+        raise Conflict(str(err)) from err
+    except EngineError as err:
+        raise Invalid(f"the journey could not continue: {err}", details={"task": task.spec_name}) from err
+    task.state, task.completed_at, task.completed_by = "completed", now, actor.username
+    task.assignee = task.assignee or actor.username
+    _save(case, workflow, now=now)
+    db.session.flush()
+    audit.record(actor=actor, action="task.complete", target_type="task", target_id=task.id,
+                 details={"case_id": case.id, "task": task.spec_name, "case_state": case.state})
+    return task
+
+
+def claim(*, task_id: int, actor: Actor, now: datetime | None = None) -> CaseTask:
+    """Take a task; Conflict if someone else holds it."""
+    task = get_task(task_id)
+    _check_worker(task, actor)
+    _check_open(task, None)
+    if task.assignee and task.assignee != actor.username:
+        raise Conflict(f"task {task.id} is already claimed by {task.assignee}", details={"assignee": task.assignee})
+    task.assignee, task.claimed_at = actor.username, now or utcnow()
+    db.session.flush()
+    audit.record(actor=actor, action="task.claim", target_type="task", target_id=task.id)
+    return task
+
+
+def unclaim(*, task_id: int, actor: Actor) -> CaseTask:
+    """Release a task; only its holder (or a manager/admin) may."""
+    task = get_task(task_id)
+    _check_open(task, None)
+    if task.assignee != actor.username and not actor.has_role("manager"):
+        raise Forbidden(f"task {task.id} is held by {task.assignee}")
+    task.assignee, task.claimed_at = None, None
+    db.session.flush()
+    audit.record(actor=actor, action="task.unclaim", target_type="task", target_id=task.id)
+    return task
+
+
+def cancel_case(*, case_id: int, actor: Actor, reason: str, now: datetime | None = None) -> Case:
+    """Stop a running case; its open tasks leave every inbox."""
+    if not actor.has_role("counter", "manager"):
+        raise Forbidden("only counter staff or managers cancel cases")
+    if not reason.strip():
+        raise Invalid("a reason is required", details={"reason": "required"})
+    now = now or utcnow()
+    case = get_case(case_id)
+    if case.state != "running":
+        raise Conflict(f"case {case.id} is already {case.state}", details={"state": case.state})
+    workflow = _load(case)
+    engine().cancel(workflow)
+    case.state, case.completed_at = "cancelled", now
+    _save(case, workflow, now=now)
+    db.session.flush()
+    audit.record(actor=actor, action="case.cancel", target_type="case", target_id=case.id, details={"reason": reason})
+    return case
+
+
+def fire_due_timers(*, actor: Actor, now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Run every running case whose earliest timer is due; returns their ids."""
+    now = now or utcnow()
+    due = list(db.session.scalars(db.select(Case).where(Case.state == "running", Case.next_timer_at <= now)
+                                  .order_by(Case.next_timer_at).limit(limit)))
+    for case in due:
+        workflow = _load(case)
+        try:
+            engine().run(workflow)
+        except EngineError as err:
+            audit.record(actor=actor, action="case.timer", target_type="case", target_id=case.id,
+                         outcome="error", details={"error": str(err)})
+            continue
+        _save(case, workflow, now=now)
+        audit.record(actor=actor, action="case.timer", target_type="case", target_id=case.id)
+    db.session.flush()
+    return [c.id for c in due]
+
+
+def case_data(case: Case) -> dict[str, Any]:
+    """The case's data as its workflow holds it now."""
+    return engine().data(_load(case))
+
+
+def list_tasks(*, section: str | None = None, state: str | None = "ready", assignee: str | None = None,
+               case_id: int | None = None, limit: int = 500) -> list[CaseTask]:
+    """The inbox query: indexed columns only, never a workflow."""
+    query = db.select(CaseTask).order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.id).limit(limit)
+    if section:
+        query = query.where(CaseTask.section_code == section)
+    if state:
+        query = query.where(CaseTask.state == state)
+    if assignee:
+        query = query.where(CaseTask.assignee == assignee)
+    if case_id:
+        query = query.where(CaseTask.case_id == case_id)
+    return list(db.session.scalars(query))
+
+
+def list_cases(*, state: str | None = None, process_key: str | None = None, section: str | None = None,
+               limit: int = 200) -> list[Case]:
+    query = db.select(Case).order_by(Case.id.desc()).limit(limit)
+    if state:
+        query = query.where(Case.state == state)
+    if process_key:
+        query = query.where(Case.process_key == process_key)
+    if section:
+        query = query.where(Case.id.in_(db.select(CaseTask.case_id).where(CaseTask.section_code == section,
+                                                                           CaseTask.state == "ready")))
+    return list(db.session.scalars(query))
