@@ -65,7 +65,7 @@ def init_app(app: Flask) -> None:
     settings = app.config["MADOGUCHI"]
     app.permanent_session_lifetime = timedelta(minutes=settings.session_idle_minutes)
     login_manager.user_loader(_load_user)
-    login_manager.request_loader(_load_user_from_token)
+    app.before_request(_use_bearer_token)
     app.before_request(_enforce_login_and_role)
 
 
@@ -74,12 +74,15 @@ def _load_user(user_id: str) -> LoginUser | None:
     return LoginUser(user) if user is not None and user.active else None
 
 
-def _load_user_from_token(req: Any) -> LoginUser | None:
-    header = req.headers.get("Authorization", "")
+def _use_bearer_token() -> None:
+    """A bearer token, when sent, decides who the caller is (never the session cookie beside it)."""
+    header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
-        return None
+        return
     user = users.user_for_token(header.removeprefix("Bearer ").strip())
-    return LoginUser(user, via_token=True) if user is not None else None
+    if user is None:
+        abort(401, "トークンが無効か期限切れです (invalid or expired token)")
+    g._login_user = LoginUser(user, via_token=True)  # Flask-Login's per-request user slot
 
 
 def _is_api() -> bool:

@@ -135,7 +135,7 @@ class CaseEngine:
 
         try:
             for _ in range(MAX_ENGINE_ROUNDS):
-                workflow.refresh_waiting_tasks()
+                workflow.refresh_timers()
                 workflow.do_engine_steps(will_complete_task=count_step)
                 if not self._ready_engine_tasks(workflow):
                     return
