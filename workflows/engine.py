@@ -32,6 +32,7 @@ from workflows.scripting import RestrictedEnvironment
 # silently stops at depth 1000, so we stop well before that).
 MAX_ENGINE_ROUNDS = 50
 MAX_ENGINE_STEPS = 300
+TIMER_EVENT_TYPES = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 
 
 class EngineError(Exception):
@@ -184,7 +185,7 @@ class CaseEngine:
         """When the earliest waiting timer falls due (for the scheduler's poll), else None."""
         times = []
         for event in workflow.waiting_events():
-            if isinstance(event.event_type, str) and "Timer" in event.event_type and event.value:
+            if event.event_type in TIMER_EVENT_TYPES and isinstance(event.value, str):
                 times.append(TimerEventDefinition.get_datetime(event.value))
         return min(times) if times else None
 
