@@ -40,7 +40,8 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sections: Mapped[list[Section]] = relationship(secondary=user_sections, lazy="selectin", order_by=Section.sort_order)
+    sections: Mapped[list[Section]] = relationship(secondary=user_sections, lazy="selectin",
+                                                   order_by=Section.sort_order)
 
     @property
     def section_codes(self) -> list[str]:

@@ -12,8 +12,8 @@ from flask import Flask
 from core.db import db
 from core.settings import REPO_ROOT, Settings
 from web import auth, errors
-from web.filters import register_filters
 from web.extensions import api, csrf, login_manager, migrate
+from web.filters import register_filters
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

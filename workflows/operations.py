@@ -30,10 +30,13 @@ _OPERATIONS: dict[str, Operation] = {}
 OPERATION_MODULES: list[str] = []
 
 
-def operation(name: str, *, description: str, params: dict[str, str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+Handler = Callable[..., Any]
+
+
+def operation(name: str, *, description: str, params: dict[str, str]) -> Callable[[Handler], Handler]:
     """Register ``func`` under ``name``; its keyword arguments are the diagram's parameters."""
 
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(func: Handler) -> Handler:
         _OPERATIONS[name] = Operation(name=name, func=func, description=description, params=params)
         return func
 

@@ -29,7 +29,8 @@ _CACHE_SIZE = 128
 
 
 class SpecCache:
-    """Parsed specs by content hash (so never stale, whatever database is behind), least recently used dropped first; shared by all requests."""
+    """Parsed specs by content hash (so never stale, whatever database is behind), least recently used
+    dropped first; shared by all requests."""
 
     def __init__(self, size: int = _CACHE_SIZE) -> None:
         self._items: OrderedDict[str, Specs] = OrderedDict()

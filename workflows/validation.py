@@ -129,26 +129,30 @@ def _check_task(task_spec: Any, file_name: str, lanes: set[str], operation_names
     if lane is not None and lane not in lanes:
         add(f"lane {lane!r} is not a configured section lane (known: {', '.join(sorted(lanes))})")
     if getattr(task_spec, "manual", False):
-        form = ((getattr(task_spec, "extensions", None) or {}).get("properties") or {}).get("form")
-        if not form:
-            add("user task has no form (spiffworkflow:property name=\"form\")")
-        elif not form_exists(form):
-            add(f"user task names form {form!r}, which is not defined")
-        if lane is None:
-            add("user task is not in a lane, so no section would receive it")
+        _check_human_task(add, task_spec, form_exists)
     if isinstance(task_spec, ServiceTask):
         if task_spec.operation_name not in operation_names:
             add(f"service task calls undefined operation {task_spec.operation_name!r}")
         for name, param in task_spec.operation_params.items():
             _check_code(add, f"parameter {name}", param.get("value", ""), "eval")
-    if isinstance(task_spec, ScriptEngineTask) and getattr(task_spec, "script", None):
-        _check_code(add, "script", task_spec.script, "exec")
-    for attr in ("prescript", "postscript"):
-        if getattr(task_spec, attr, None):
-            _check_code(add, attr, getattr(task_spec, attr), "exec")
+    scripts = {"script": getattr(task_spec, "script", None)} if isinstance(task_spec, ScriptEngineTask) else {}
+    scripts.update({attr: getattr(task_spec, attr, None) for attr in ("prescript", "postscript")})
+    for what, script in scripts.items():
+        if script:
+            _check_code(add, what, script, "exec")
     for condition in _conditions(task_spec):
         _check_code(add, "condition", condition, "eval")
     return problems
+
+
+def _check_human_task(add: Callable[[str], None], task_spec: Any, form_exists: Callable[[str], bool]) -> None:
+    form = ((getattr(task_spec, "extensions", None) or {}).get("properties") or {}).get("form")
+    if not form:
+        add("user task has no form (spiffworkflow:property name=\"form\")")
+    elif not form_exists(form):
+        add(f"user task names form {form!r}, which is not defined")
+    if getattr(task_spec, "lane", None) is None:
+        add("user task is not in a lane, so no section would receive it")
 
 
 def _conditions(task_spec: Any) -> list[str]:

@@ -7,9 +7,10 @@ from typing import Any
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-               409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests",
-               500: "server_error", 503: "unavailable"}
+ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+               422: "invalid", 429: "too_many_requests", 500: "server_error", 503: "unavailable"}
+REQUEST_LOCATIONS = {"json", "query", "form", "files"}
 
 
 def error_body(status: int, message: str, details: dict[str, Any] | None = None,
@@ -27,7 +28,7 @@ class MadoguchiApi(Api):
         data = getattr(error, "data", None) or {}
         details = data.get("errors") or data.get("messages") or {}
         # webargs nests errors by location ("json", "query", "form"); flatten the single-location case.
-        if isinstance(details, dict) and len(details) == 1 and next(iter(details)) in {"json", "query", "form", "files"}:
+        if isinstance(details, dict) and len(details) == 1 and next(iter(details)) in REQUEST_LOCATIONS:
             details = next(iter(details.values()))
         message = data.get("message") or error.description or error.name
         if error.code == 422 and "message" not in data:
