@@ -57,7 +57,7 @@ def _check_secret_key(app: Flask) -> None:
 
 
 # Every module that defines tables; imported so that migrations and queries see the whole schema.
-MODEL_MODULES = ["core.models", "workflows.models"]
+MODEL_MODULES = ["core.models", "workflows.models", "integrations.residents.models"]
 
 
 def register_extensions(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""Integrations with the city's other systems (core-system resident data, RPA, …)."""

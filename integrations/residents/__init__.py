@@ -1,0 +1,1 @@
+"""The common resident database (共通DB): imports from the core systems, search, synthetic data, jobs."""

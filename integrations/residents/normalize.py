@@ -1,0 +1,92 @@
+"""Normalisation shared by the importer and the search: kana and name keys, dates, check digits."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+import jaconv
+
+# Variant (異体字) forms folded to their common form in search keys, so 高橋 finds 髙橋.
+VARIANTS = str.maketrans({
+    "髙": "高", "﨑": "崎", "𠮷": "吉", "邊": "辺", "邉": "辺", "澤": "沢", "齋": "斎", "齊": "斉",
+    "濱": "浜", "嶋": "島", "嶌": "島", "廣": "広", "國": "国", "櫻": "桜", "冨": "富", "籠": "篭",
+    "德": "徳", "惠": "恵", "眞": "真", "龍": "竜", "祐": "祐", "槇": "槙", "塚": "塚", "靜": "静",
+})
+_SPACES = re.compile(r"[\s\u3000]+")
+_IVS = re.compile("[\U000e0100-\U000e01ef\ufe00-\ufe0f]")
+_SMALL = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
+
+
+def kana_key(text: str | None) -> str:
+    """Katakana, full width, upper-case latin, no spaces: ひらがな/ｶﾀｶﾅ/カタカナ all give the same key."""
+    if not text:
+        return ""
+    full = jaconv.h2z(text, kana=True, ascii=False, digit=False)  # ｶﾞ → ガ (voiced marks joined)
+    katakana = jaconv.hira2kata(full)
+    ascii_ = jaconv.z2h(katakana, kana=False, ascii=True, digit=True)
+    return _SPACES.sub("", ascii_).upper()
+
+
+def loose_kana_key(text: str | None) -> str:
+    """The kana key with small kana made large (キョウ ≈ キヨウ), for a second chance in ranking."""
+    return kana_key(text).translate(_SMALL)
+
+
+def name_key(text: str | None) -> str:
+    """A kanji (or latin) name without spaces, IVS selectors or variant forms."""
+    if not text:
+        return ""
+    plain = _IVS.sub("", text).translate(VARIANTS)
+    plain = jaconv.z2h(plain, kana=False, ascii=True, digit=True)
+    return _SPACES.sub("", plain).upper()
+
+
+def given_part(text: str | None) -> str | None:
+    """What follows the first space of a name (the given name), or None for a one-part name."""
+    if not text:
+        return None
+    parts = _SPACES.split(text.strip(), maxsplit=1)
+    return parts[1] if len(parts) == 2 else None
+
+
+def address_key(text: str | None, *, city_prefixes: tuple[str, ...] = ("山口県", "山口市")) -> str:
+    """The address from the town (大字) onward, normalised like a name, so a fragment can use an index."""
+    key = name_key(text)
+    key = unicodedata.normalize("NFKC", key)
+    for prefix in city_prefixes:
+        key = key.removeprefix(prefix)
+    return key
+
+
+def parse_date(text: str, *, partial: bool = False) -> tuple[date | None, str]:
+    """``YYYY-MM-DD`` or ``YYYYMMDD`` → (date, canonical text). With ``partial``, 00 marks an unknown
+    month or day (不詳) and the date part is None. Raises ValueError for anything else."""
+    match = _DATE.match(text.strip())
+    if not match:
+        raise ValueError(f"日付の形式が不正です: {text!r}")
+    y, m, d = (int(g) for g in match.groups())
+    canonical = f"{y:04d}-{m:02d}-{d:02d}"
+    if partial and (m == 0 or d == 0):
+        if m == 0 and d != 0 or not 1800 <= y <= 2200 or m > 12:
+            raise ValueError(f"不詳日の形式が不正です: {text!r}")
+        return None, canonical
+    return date(y, m, d), canonical
+
+
+def check_digit(body: str) -> int:
+    """Modulus-11 check digit with weights 2–7 from the right (remainder 0 or 1 gives 0)."""
+    total = sum(int(ch) * (2 + i % 6) for i, ch in enumerate(reversed(body)))
+    remainder = total % 11
+    return 0 if remainder <= 1 else 11 - remainder
+
+
+def valid_check_digit(number: str) -> bool:
+    """True when ``number`` is all digits and ends in the check digit of the rest."""
+    return len(number) >= 2 and number.isdigit() and check_digit(number[:-1]) == int(number[-1])
+
+
+def with_check_digit(body: str) -> str:
+    return body + str(check_digit(body))
