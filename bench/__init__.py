@@ -1,0 +1,1 @@
+"""Benchmarks of Madoguchi, run as scripts (see bench/README.md); never imported by the application."""

@@ -1,0 +1,273 @@
+"""Bench the case runtime against plain SpiffWorkflow, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/engine.py [--quick] [--check] [--backend sqlite|postgres|both] [--profile]
+
+For each backend: a freshly migrated throwaway database, seeded and deployed (``bpmn/`` plus
+``bench/data/loop.bpmn``). Measured, per completed user task:
+
+* runtime — what a request does: ``atomic(lambda: runtime.complete_task(...))`` (load the case and its
+  snapshot, check, validate, step, save, mirror tasks, audit, commit), on a fresh session;
+* raw — the stock ``BpmnWorkflowSerializer`` (SPIFF_CONFIG, spec embedded): deserialise, complete
+  (``task.data.update``, ``task.run()``, ``do_engine_steps``), serialise — same workflow, same step;
+* engine — ``CaseEngine.loads`` + ``complete`` + ``dumps`` in memory (the spec-less round trip the
+  runtime does, without the database), to show what the database and ORM add.
+
+Loop cases (one 市民課 task round after round) at 5, 50 and 200 completed tasks, and the 転入
+journey over many cases. ``--check`` exits 1 when a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import (  # noqa: E402
+    Stats,
+    StockRoundTrip,
+    actor,
+    backend_app,
+    clone_case,
+    completed_count,
+    ready_tasks,
+    spec_json_size,
+)
+from core.db import db  # noqa: E402
+from core.tx import atomic  # noqa: E402
+from forms import taskforms  # noqa: E402
+from workflows import registry, runtime  # noqa: E402
+
+DEPTHS = (5, 50, 200)
+GOAL_P50_MS = 3.0
+GOAL_RATIO = 1.5
+REVIEW = {"outcome": "accepted"}
+RECEPTION = {"applicant_name": "山口 太郎", "applicant_kana": "ヤマグチ タロウ", "moved_in_on": "2026-11-20",
+             "previous_address": "広島県広島市中区1-1", "new_address": "山口県山口市亀山町2-1",
+             "household_size": 4, "children_count": 2, "identity_document": "mynumber_card"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    completions: int  # timed completions per loop depth
+    journeys: int  # timed 転入 cases
+    warmup: int  # untimed rounds before each series
+
+
+PLANS = {"full": Plan(completions=200, journeys=300, warmup=20), "quick": Plan(completions=50, journeys=60, warmup=8)}
+
+
+@dataclass
+class Row:
+    """One measured scenario on one backend."""
+
+    name: str
+    runtime: list[float] = field(default_factory=list)
+    raw: list[float] = field(default_factory=list)
+    engine: list[float] = field(default_factory=list)
+    stored_bytes: int = 0
+    stock_bytes: int = 0
+    spec_embedded: bool = False
+
+    def ratio(self) -> float:
+        return Stats.of(self.runtime).p50 / Stats.of(self.raw).p50
+
+
+@dataclass
+class Result:
+    backend: str
+    rows: list[Row]
+    spec_bytes: dict[str, int]
+    seconds: float
+
+
+def _timed(work: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+class Sampler:
+    """Times the three ways of completing the same READY task of the same stored case, interleaved."""
+
+    def __init__(self) -> None:
+        self.stock = StockRoundTrip.create()
+        self.engine = runtime.engine()
+
+    def prepare(self, case_id: int) -> tuple[str, str, Any]:
+        """Untimed: the stock JSON, the spec-less JSON and the specs of the case as stored now."""
+        case = runtime.get_case(case_id)
+        return self.stock.stock_json(case_id), case.workflow_json, registry.specs_for(case.snapshot,
+                                                                                        engine=self.engine)
+
+    def sample(self, row: Row | None, *, task_id: int, task_uuid: str, form_key: str, data: dict[str, Any],
+               who: Any, prepared: tuple[str, str, Any]) -> None:
+        stock_json, stored_json, specs = prepared
+        cleaned = taskforms.validate_data(form_key, data)
+        db.session.remove()  # a request starts on a fresh session
+        t_runtime = _timed(lambda: atomic(lambda: runtime.complete_task(task_id=task_id, data=data, actor=who)))
+        t_raw = _timed(lambda: self.stock.step(stock_json, task_uuid, dict(cleaned)))
+        t_engine = _timed(lambda: self._engine_step(stored_json, specs, task_uuid, cleaned))
+        if row is not None:
+            row.runtime.append(t_runtime)
+            row.raw.append(t_raw)
+            row.engine.append(t_engine)
+
+    def _engine_step(self, stored_json: str, specs: Any, task_uuid: str, data: dict[str, Any]) -> str:
+        workflow = self.engine.loads(stored_json, specs)
+        self.engine.complete(workflow, task_uuid, data)
+        return self.engine.dumps(workflow)
+
+
+def _record_sizes(row: Row, case_id: int, stock_json: str) -> None:
+    stored = runtime.get_case(case_id).workflow_json
+    row.stored_bytes, row.stock_bytes = len(stored.encode()), len(stock_json.encode())
+    row.spec_embedded = bool({"spec", "subprocess_specs"} & set(json.loads(stored)))
+
+
+def _advance(case_id: int, to_depth: int, who: Any) -> None:
+    for _ in range(to_depth - completed_count(case_id)):
+        (task,) = ready_tasks(case_id)
+        task_id = task.id
+        atomic(lambda: runtime.complete_task(task_id=task_id, data=REVIEW, actor=who))  # noqa: B023
+
+
+def measure_loop(sampler: Sampler, plan: Plan) -> list[Row]:
+    """Loop cases at each depth: clones of one case, so every timed completion starts at exactly that depth."""
+    shimin, counter = actor("shimin"), actor("counter")
+    case_id = atomic(lambda: runtime.start_case(process_key="bench_loop", actor=counter, data={"count": 0})).id
+    rows = []
+    for depth in DEPTHS:
+        _advance(case_id, depth, shimin)
+        row = Row(name=f"loop, {depth} done")
+        prepared = sampler.prepare(case_id)
+        _record_sizes(row, case_id, prepared[0])
+        (ready,) = ready_tasks(case_id)
+        task_uuid = ready.task_uuid
+        for i, task_id in enumerate(clone_case(case_id, plan.warmup + plan.completions)):
+            sampler.sample(row if i >= plan.warmup else None, task_id=task_id, task_uuid=task_uuid,
+                           form_key="section_review", data=REVIEW, who=shimin, prepared=prepared)
+        rows.append(row)
+    return rows
+
+
+def measure_tennyu(sampler: Sampler, plan: Plan) -> Row:
+    """The 転入 journey: reception by counter staff, then each section's task by that section."""
+    counter = actor("counter")
+    by_section = {code: actor(code) for code in ("shimin", "hoken", "kodomo")}
+    row = Row(name="tennyu journey, per task")
+    for n in range(plan.warmup + plan.journeys):
+        case_id = atomic(lambda: runtime.start_case(process_key="tennyu", actor=counter, data={})).id
+        while tasks := ready_tasks(case_id):
+            task = tasks[0]
+            who = counter if task.section_code == "madoguchi" else by_section[task.section_code]
+            data = RECEPTION if task.form_key == "tennyu_reception" else REVIEW
+            prepared = sampler.prepare(case_id)
+            if n == plan.warmup and task.form_key == "tennyu_reception":
+                _record_sizes(row, case_id, prepared[0])
+            sampler.sample(row if n >= plan.warmup else None, task_id=task.id, task_uuid=task.task_uuid,
+                           form_key=task.form_key, data=data, who=who, prepared=prepared)
+        if runtime.get_case(case_id).state != "completed":
+            raise RuntimeError(f"tennyu case {case_id} did not complete")
+    return row
+
+
+def run_backend(backend: str, plan: Plan, *, profile: bool) -> Result:
+    started = time.perf_counter()
+    with backend_app(backend):
+        sampler = Sampler()
+        profiler = cProfile.Profile() if profile else None
+        if profiler:
+            profiler.enable()
+        rows = [measure_tennyu(sampler, plan), *measure_loop(sampler, plan)]
+        if profiler:
+            profiler.disable()
+            _print_profile(backend, profiler)
+        spec_bytes = {"tennyu": _spec_size("tennyu"), "bench_loop": _spec_size("bench_loop")}
+    return Result(backend, rows, spec_bytes, time.perf_counter() - started)
+
+
+def _spec_size(process_key: str) -> int:
+    case = runtime.list_cases(process_key=process_key, limit=1)[0]
+    return spec_json_size(case.id)
+
+
+def _print_profile(backend: str, profiler: cProfile.Profile) -> None:
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+    print(f"\n--- cProfile, {backend}, everything measured (runtime + raw + engine + set-up) ---")
+    print(out.getvalue())
+
+
+# -- report -----------------------------------------------------------------------------------------
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def print_result(result: Result) -> list[bool]:
+    """The figures table and the goals table of one backend; returns the goal outcomes."""
+    print(f"\n== {result.backend} ({result.seconds:.0f} s) ==")
+    print(f"{'scenario':<26}{'n':>5}  {'runtime p50/p95 ms':>19}  {'raw p50/p95 ms':>16}  {'engine p50':>10}"
+          f"  {'runtime/raw':>11}  {'stored B':>9}  {'stock B':>9}")
+    for row in result.rows:
+        rt, raw, eng = Stats.of(row.runtime), Stats.of(row.raw), Stats.of(row.engine)
+        print(f"{row.name:<26}{rt.n:>5}  {rt.p50:>8.2f} /{rt.p95:>8.2f}  {raw.p50:>6.2f} /{raw.p95:>7.2f}"
+              f"  {eng.p50:>10.2f}  {row.ratio():>10.2f}x  {row.stored_bytes:>9,}  {row.stock_bytes:>9,}")
+    specs = ", ".join(f"{k} {v:,} B" for k, v in result.spec_bytes.items())
+    print(f"spec stored once per snapshot (spec_snapshots.spec_json): {specs}")
+    print("stored B = cases.workflow_json when the timed task is READY (tennyu: at reception);"
+          " stock B = the same workflow, stock serializer, spec embedded")
+    return _print_goals(result)
+
+
+def _print_goals(result: Result) -> list[bool]:
+    goals: list[tuple[str, str, str, bool]] = []
+    tennyu = result.rows[0]
+    p50 = Stats.of(tennyu.runtime).p50
+    if result.backend == "sqlite":
+        goals.append(("tennyu p50 per task", f"{p50:.2f} ms", f"<= {GOAL_P50_MS:g} ms", p50 <= GOAL_P50_MS))
+    for row in result.rows:
+        goals.append((f"ratio, {row.name}", f"{row.ratio():.2f}x", f"<= {GOAL_RATIO:g}x", row.ratio() <= GOAL_RATIO))
+    embedded = [r.name for r in result.rows if r.spec_embedded]
+    largest = max(r.stored_bytes for r in result.rows)
+    goals.append(("spec not stored per case", "none embedded" if not embedded else ", ".join(embedded),
+                  "spec stored once", not embedded))
+    print(f"\n{'goal (' + result.backend + ')':<36}{'figure':>16}  {'target':>16}  result")
+    for name, figure, target, ok in goals:
+        print(f"{name:<36}{figure:>16}  {target:>16}  {_verdict(ok)}")
+    print(f"(largest stored case {largest:,} B; specs {sum(result.spec_bytes.values()):,} B stored once)")
+    return [ok for *_, ok in goals]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples (finishes in a few minutes)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of each backend's run")
+    args = parser.parse_args(argv)
+    plan = PLANS["quick" if args.quick else "full"]
+    backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
+    print(f"Madoguchi engine bench ({'quick' if args.quick else 'full'}: {plan.completions} completions per "
+          f"loop depth, {plan.journeys} tennyu cases, {plan.warmup} warm-up rounds each)")
+    outcomes: list[bool] = []
+    for backend in backends:
+        outcomes += print_result(run_backend(backend, plan, profile=args.profile))
+    missed = outcomes.count(False)
+    print(f"\n{len(outcomes) - missed}/{len(outcomes)} goals met")
+    return 1 if args.check and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
