@@ -57,7 +57,8 @@ def _check_secret_key(app: Flask) -> None:
 
 
 # Every module that defines tables; imported so that migrations and queries see the whole schema.
-MODEL_MODULES = ["core.models", "workflows.models", "integrations.residents.models"]
+MODEL_MODULES = ["core.models", "workflows.models", "integrations.residents.models",
+                 "workflows.determination.models"]
 
 
 def register_extensions(app: Flask) -> None:

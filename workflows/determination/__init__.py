@@ -1,0 +1,1 @@
+"""Related-procedure determination (手続判定): DMN tables per business, FEEL translation, case procedures."""
