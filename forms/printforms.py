@@ -1,0 +1,96 @@
+"""Printed application forms (様式): the parts of ``forms/library/<key>/form.yaml`` beyond the task fields.
+
+A printed form's ``form.yaml`` adds to the fields that :mod:`forms.taskforms` reads:
+
+- ``procedure`` — the DOMAIN.md procedure code it belongs to (``kokuho.join``); ``per`` — ``visit`` (one
+  form for the visit, default) or ``member`` (one per person the procedure is about);
+- ``mapping`` — field name → a dotted path into the render context (``subject.name``, ``answers.moved_in_on``,
+  ``household.head_name``); a field without a mapping takes the interview answer of the same name;
+- ``print`` — ``template`` (default ``print.html`` in the folder), ``digits`` (``fullwidth`` for forms that
+  print 全角数字), ``members`` (max rows of the member table);
+- ``guide`` — what the procedure guide says: ``where``, ``bring`` (list), ``note``;
+- ``rpa`` — ``columns``: ``{header, value}`` with ``value`` a field name or a dotted context path; the CSV layout
+  for the robot (docs/rpa-layouts.md is generated from it).
+
+Adding a form is adding a folder; nothing here names a form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import yaml
+
+from core.errors import NotFound
+from forms import taskforms
+
+
+@dataclass(frozen=True)
+class RpaColumn:
+    header: str
+    value: str
+
+
+@dataclass(frozen=True)
+class PrintForm:
+    key: str
+    title: str
+    procedure: str
+    per: str
+    mapping: dict[str, str]
+    template: str
+    digits: str
+    members: int
+    guide: dict[str, Any] = field(default_factory=dict)
+    rpa: tuple[RpaColumn, ...] = ()
+
+    @property
+    def definition(self) -> taskforms.FormDefinition:
+        return taskforms.get(self.key)
+
+
+def _raw(key: str) -> dict[str, Any]:
+    taskforms.get(key)  # NotFound for an unknown or unsafe key
+    return yaml.safe_load((taskforms.LIBRARY / key / "form.yaml").read_text(encoding="utf-8")) or {}
+
+
+@cache
+def get(key: str) -> PrintForm:
+    """The printed form ``key``; NotFound when the folder has no ``procedure`` (a task-only form)."""
+    raw = _raw(key)
+    if not raw.get("procedure"):
+        raise NotFound(f"form {key!r} is not a printed form", details={"form": key})
+    mapping = dict(taskforms.included_mapping(raw))
+    mapping.update(raw.get("mapping") or {})
+    printing = raw.get("print") or {}
+    template = printing.get("template", "print.html")
+    if "/" in template or ".." in template:
+        raise ValueError(f"form {key}: print.template must be a file of its folder")
+    if not (taskforms.LIBRARY / key / template).is_file():
+        template = "generic.html"
+    columns = tuple(RpaColumn(header=str(c["header"]), value=str(c["value"]))
+                    for c in (raw.get("rpa") or {}).get("columns", []))
+    per = raw.get("per", "visit")
+    if per not in {"visit", "member"}:
+        raise ValueError(f"form {key}: per must be visit or member")
+    return PrintForm(key=key, title=raw.get("title", key), procedure=raw["procedure"], per=per, mapping=mapping,
+                     template=f"{key}/{template}" if template != "generic.html" else template,
+                     digits=printing.get("digits", "ascii"), members=int(printing.get("members", 6)),
+                     guide=raw.get("guide") or {}, rpa=columns)
+
+
+def all_keys() -> list[str]:
+    """Every printed form in the library, sorted."""
+    keys = []
+    for path in sorted(taskforms.LIBRARY.glob("*/form.yaml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if raw.get("procedure"):
+            keys.append(path.parent.name)
+    return keys
+
+
+def for_procedure(code: str) -> list[PrintForm]:
+    """The printed forms of a procedure code (``juki.tennyu`` → the forms whose ``procedure`` is it)."""
+    return [get(k) for k in all_keys() if get(k).procedure == code]
