@@ -58,7 +58,8 @@ def _check_secret_key(app: Flask) -> None:
 
 # Every module that defines tables; imported so that migrations and queries see the whole schema.
 MODEL_MODULES = ["core.models", "workflows.models", "integrations.residents.models",
-                 "workflows.determination.models"]
+                 "workflows.determination.models",
+                 "forms.models", "integrations.rpa.models"]
 
 
 def register_extensions(app: Flask) -> None:
