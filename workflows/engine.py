@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -41,6 +42,14 @@ class EngineError(Exception):
 
 class TaskStateError(EngineError):
     """The task is not a READY human task of this case (already done, or not ours to complete)."""
+
+
+class MigrationRefused(EngineError):
+    """A workflow cannot move to another spec version without losing work; the message says which tasks."""
+
+
+# Tasks in these states have only been predicted: losing their spec in a new version loses no work.
+_PREDICTED = TaskState.FUTURE | TaskState.LIKELY | TaskState.MAYBE
 
 
 @dataclass(frozen=True)
@@ -167,6 +176,25 @@ class CaseEngine:
             raise EngineError(_describe(err)) from err
         self.run(workflow)
 
+    def migrate(self, workflow: BpmnWorkflow, specs: Specs) -> list[str]:
+        """Move ``workflow`` onto ``specs`` and run on; MigrationRefused (nothing changed) when a task that is
+        ready, waiting, started or done has no counterpart in the new version. Returns the changed task ids."""
+        new_spec, new_dependencies = specs
+        try:
+            top, sub_diffs = diff_workflow(self.serializer.registry, workflow, new_spec, new_dependencies)
+        except Exception as err:  # noqa: BLE001 - SpiffWorkflow cannot align these versions at all
+            raise MigrationRefused(f"the two versions cannot be aligned: {err}") from err
+        reasons = _migration_blockers(workflow, top, sub_diffs)
+        if reasons:
+            raise MigrationRefused("; ".join(reasons))
+        migrate_workflow(top, workflow, new_spec)
+        for sp_id, sp_diff in sub_diffs.items():
+            sub = workflow.subprocesses[sp_id]
+            migrate_workflow(sp_diff, sub, new_dependencies[sub.spec.name])
+        workflow.subprocess_specs = new_dependencies
+        self.run(workflow)
+        return sorted({t.task_spec.name for t in top.changed})
+
     def cancel(self, workflow: BpmnWorkflow) -> None:
         workflow.cancel()
 
@@ -206,6 +234,23 @@ def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
     yield from workflow.tasks.values()
     for sub in workflow.subprocesses.values():
         yield from sub.tasks.values()
+
+
+def _migration_blockers(workflow: BpmnWorkflow, top: Any, sub_diffs: dict[Any, Any]) -> list[str]:
+    reasons = [_lost(t, "") for t in top.removed if not t.has_state(_PREDICTED)]
+    for sp_id, sp_diff in sub_diffs.items():
+        sub = workflow.subprocesses[sp_id]
+        if sp_diff is None:
+            reasons.append(f"the called process {sub.spec.name!r} is running but the new version does not call it")
+        else:
+            reasons.extend(_lost(t, f" of {sub.spec.name!r}") for t in sp_diff.removed if not t.has_state(_PREDICTED))
+    return reasons
+
+
+def _lost(task: Task, where: str) -> str:
+    spec = task.task_spec
+    return (f"task {spec.bpmn_name or spec.name!r} ({spec.name}){where} is {TaskState.get_name(task.state)} "
+            "but does not exist in the new version")
 
 
 def _human_task(task: Task) -> HumanTask:

@@ -1,0 +1,245 @@
+"""The process designer's tools: check without deploying, diff two versions, see which cases run on which
+version, move a running case to the newest version, and test a decision table against sample data.
+
+Nothing here stores a model (deployment is :func:`workflows.registry.deploy`); every function only flushes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections import Counter
+from collections.abc import Callable
+from copy import deepcopy
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from core import audit, users
+from core.actor import Actor
+from core.db import db, utcnow
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from workflows import registry, runtime, safe_xml, validation
+from workflows.engine import EngineError, HumanTask
+from workflows.models import Case, ModelVersion, SpecSnapshot
+
+# Diagram-interchange namespaces: layout only, left out of the element diff.
+_DI_NAMESPACES = {"http://www.omg.org/spec/BPMN/20100524/DI", "http://www.omg.org/spec/DD/20100524/DC",
+                  "http://www.omg.org/spec/DD/20100524/DI", "https://www.omg.org/spec/DMN/20191111/DMNDI/",
+                  "http://www.omg.org/spec/DMN/20180521/DC/", "http://www.omg.org/spec/DMN/20180521/DI/"}
+_PROBE_PROCESS = "madoguchi_decision_probe"
+
+
+@dataclass
+class ElementChange:
+    element: str
+    kind: str  # added, removed, changed
+    tag: str
+    name: str | None = None
+    before: str | None = None
+    after: str | None = None
+
+
+@dataclass
+class VersionDiff:
+    key: str
+    old: ModelVersion
+    new: ModelVersion
+    elements: list[ElementChange] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # unified diff of the XML
+
+
+@dataclass
+class MigrationResult:
+    case_id: int
+    migrated: bool
+    reason: str = ""
+    from_version: int | None = None
+    to_version: int | None = None
+    changed_tasks: list[str] = field(default_factory=list)
+
+
+def get_version(*, key: str, version: int) -> ModelVersion:
+    """One stored version; NotFound names the key and number."""
+    row = db.session.scalar(db.select(ModelVersion).where(ModelVersion.key == key, ModelVersion.version == version))
+    if row is None:
+        raise NotFound(f"no version {version} of model {key!r}", details={"key": key, "version": version})
+    return row
+
+
+def check(*, files: list[tuple[str, bytes]], lanes: set[str], operation_names: set[str],
+          form_exists: Callable[[str], bool], max_bytes: int) -> list[validation.Problem]:
+    """Every problem deploying ``files`` would meet (empty = deployable); stores nothing."""
+    try:
+        documents = registry.parse_uploads(files, max_bytes=max_bytes)
+        return registry.validate(documents, lanes=lanes, operation_names=operation_names, form_exists=form_exists)
+    except Invalid as err:
+        found = err.details.get("problems") or [{"file": files[0][0] if files else "", "message": err.message}]
+        return [validation.Problem(file=p.get("file", ""), message=p.get("message", err.message),
+                                   element=p.get("element"), line=p.get("line")) for p in found]
+
+
+# -- diff ---------------------------------------------------------------------------------------------
+def diff_versions(*, key: str, old: int, new: int) -> VersionDiff:
+    """Element-level changes (by id, layout ignored) and a unified XML diff between two versions."""
+    before, after = get_version(key=key, version=old), get_version(key=key, version=new)
+    a, b = _elements(before), _elements(after)
+    changes = [ElementChange(element=i, kind="removed", tag=a[i][0], name=a[i][1]) for i in a if i not in b]
+    changes += [ElementChange(element=i, kind="added", tag=b[i][0], name=b[i][1]) for i in b if i not in a]
+    changes += [ElementChange(element=i, kind="changed", tag=b[i][0], name=b[i][1], before=a[i][2], after=b[i][2])
+                for i in a if i in b and a[i][2] != b[i][2]]
+    lines = list(difflib.unified_diff(before.xml.splitlines(), after.xml.splitlines(), lineterm="",
+                                      fromfile=f"{key} v{old}", tofile=f"{key} v{new}", n=2))
+    return VersionDiff(key=key, old=before, new=after, elements=sorted(changes, key=lambda c: (c.kind, c.element)),
+                       lines=lines)
+
+
+def _elements(version: ModelVersion) -> dict[str, tuple[str, str | None, str]]:
+    """id -> (tag, name, canonical text of the element without its id-bearing children and layout)."""
+    root = safe_xml.parse(version.xml.encode(), file_name=version.file_name, max_bytes=len(version.xml.encode()) + 1)
+    found: dict[str, tuple[str, str | None, str]] = {}
+    for element in root.iter():
+        if not isinstance(element.tag, str) or etree.QName(element).namespace in _DI_NAMESPACES:
+            continue
+        element_id = element.get("id")
+        if element_id:
+            found[element_id] = (etree.QName(element).localname, element.get("name"), _own_text(element))
+    return found
+
+
+def _own_text(element: Any) -> str:
+    copy = deepcopy(element)
+    for child in list(copy.iter()):
+        if child is not copy and isinstance(child.tag, str) and (child.get("id") or etree.QName(child).namespace
+                                                                 in _DI_NAMESPACES):
+            parent = child.getparent()
+            if parent is not None:
+                parent.remove(child)
+    for node in copy.iter():
+        if isinstance(node.tag, str) and node.text is not None and not node.text.strip():
+            node.text = None
+        node.tail = None
+    return etree.tostring(copy, encoding="unicode")
+
+
+# -- cases per version --------------------------------------------------------------------------------
+def cases_by_version(*, key: str) -> dict[int, Counter[str]]:
+    """For each version of ``key`` that cases run on: how many cases are in each state."""
+    rows = db.session.execute(db.select(SpecSnapshot.library, Case.state, db.func.count(Case.id))
+                              .join(Case, Case.snapshot_id == SpecSnapshot.id)
+                              .group_by(SpecSnapshot.id, SpecSnapshot.library, Case.state))
+    usage: dict[int, Counter[str]] = {}
+    for library, state, count in rows:
+        version = json.loads(library).get(key)
+        if version is not None:
+            usage.setdefault(int(version), Counter())[state] += count
+    return dict(sorted(usage.items()))
+
+
+def running_cases(*, key: str, limit: int = 200) -> list[tuple[Case, int]]:
+    """Running cases of process ``key`` with the version each runs on, newest first."""
+    cases = db.session.scalars(db.select(Case).where(Case.process_key == key, Case.state == "running")
+                               .order_by(Case.id.desc()).limit(limit))
+    return [(c, json.loads(c.snapshot.library).get(key, 0)) for c in cases]
+
+
+# -- migration ----------------------------------------------------------------------------------------
+def migrate_case(*, case_id: int, actor: Actor, now: datetime | None = None) -> MigrationResult:
+    """Move a running case to the snapshot new cases start on; a refusal is logged and returned, not raised."""
+    if not actor.has_role("admin"):
+        raise Forbidden("only administrators migrate running cases")
+    case = runtime.get_case(case_id)
+    if case.state != "running":
+        raise Conflict(f"case {case.id} is {case.state}; only running cases can be migrated",
+                       details={"state": case.state})
+    eng = runtime.engine()
+    target = registry.current_snapshot(case.process_key, engine=eng)
+    old_version = json.loads(case.snapshot.library).get(case.process_key)
+    result = MigrationResult(case_id=case.id, migrated=False, from_version=old_version,
+                             to_version=json.loads(target.library).get(case.process_key))
+    if target.id == case.snapshot_id:
+        raise Conflict(f"case {case.id} already runs on the newest version", details={"version": old_version})
+    workflow = runtime._load(case)  # noqa: SLF001 - the runtime's loader is the one place that pairs spec and case
+    try:
+        result.changed_tasks = eng.migrate(workflow, registry.specs_for(target, engine=eng))
+    except EngineError as err:
+        result.reason = str(err)
+        audit.record(actor=actor, action="case.migrate", target_type="case", target_id=case.id, outcome="refused",
+                     details={"from": old_version, "to": result.to_version, "reason": result.reason})
+        db.session.flush()
+        return result
+    case.snapshot_id, case.snapshot, case.spec_hash = target.id, target, target.spec_hash
+    runtime._save(case, workflow, now=now or utcnow())  # noqa: SLF001 - same save as every other case change
+    _refresh_ready_tasks(case, eng.human_tasks(workflow))
+    db.session.flush()
+    result.migrated = True
+    audit.record(actor=actor, action="case.migrate", target_type="case", target_id=case.id,
+                 details={"from": old_version, "to": result.to_version, "changed": result.changed_tasks})
+    return result
+
+
+def _refresh_ready_tasks(case: Case, ready: list[HumanTask]) -> None:
+    """A task that stayed READY through the migration takes its new title, lane (so section) and form."""
+    lanes = users.section_by_lane()
+    by_uuid = {h.uuid: h for h in ready}
+    for task in case.tasks:
+        human = by_uuid.get(task.task_uuid)
+        if task.state == "ready" and human is not None:
+            section = lanes.get(human.lane or "")
+            task.title, task.lane, task.form_key = human.title, human.lane, human.form_key
+            task.section_code = section.code if section else None
+
+
+# -- decision test run --------------------------------------------------------------------------------
+def decision_inputs(xml: str) -> tuple[list[str], list[str]]:
+    """The input expressions and output names of a decision table."""
+    root = safe_xml.parse(xml.encode(), file_name="decision.dmn", max_bytes=len(xml.encode()) + 1)
+    inputs = [e.text.strip() for e in root.iter() if isinstance(e.tag, str)
+              and etree.QName(e).localname == "text" and etree.QName(e.getparent()).localname == "inputExpression"
+              and e.text]
+    outputs = [e.get("name") for e in root.iter() if isinstance(e.tag, str)
+               and etree.QName(e).localname == "output" and e.get("name")]
+    return inputs, outputs
+
+
+def evaluate_decision(*, xml: str, data: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """Run the decision in ``xml`` on ``data`` through the case engine; Invalid says why it cannot decide."""
+    if not isinstance(data, dict):
+        raise Invalid("the sample must be a JSON object", details={"data": "object expected"})
+    dmn = validation.classify("decision.dmn", xml.encode(), safe_xml.parse(xml.encode(), file_name="decision.dmn",
+                                                                           max_bytes=1_000_000))
+    if dmn.kind != "dmn":
+        raise Invalid("not a decision table (DMN)", details={"xml": "a DMN document is expected"})
+    probe = _probe_bpmn(dmn.keys[0]).encode()
+    probe_doc = validation.classify("probe.bpmn", probe, safe_xml.parse(probe, file_name="probe.bpmn",
+                                                                        max_bytes=len(probe) + 1))
+    parser = validation.build_parser([dmn, probe_doc])
+    specs = (parser.get_spec(_PROBE_PROCESS), parser.get_subprocess_specs(_PROBE_PROCESS))
+    eng = runtime.engine()
+    try:
+        workflow = eng.start(specs, data)
+    except EngineError as err:
+        raise Invalid(f"the decision could not be made: {err}", details={"decision": dmn.keys[0]}) from err
+    result = eng.data(workflow)
+    _, outputs = decision_inputs(xml)
+    audit.record(actor=actor, action="model.test_decision", target_type="model", target_id=dmn.keys[0])
+    return {name: result.get(name) for name in outputs} if outputs else result
+
+
+def _probe_bpmn(decision_id: str) -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="probe" targetNamespace="urn:madoguchi">
+  <bpmn:process id="{_PROBE_PROCESS}" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:businessRuleTask id="d"><bpmn:extensionElements>
+      <spiffworkflow:calledDecisionId>{escape(decision_id)}</spiffworkflow:calledDecisionId>
+    </bpmn:extensionElements><bpmn:incoming>a</bpmn:incoming>
+    <bpmn:outgoing>b</bpmn:outgoing></bpmn:businessRuleTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="d"/><bpmn:sequenceFlow id="b" sourceRef="d" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
