@@ -59,7 +59,8 @@ def _check_secret_key(app: Flask) -> None:
 # Every module that defines tables; imported so that migrations and queries see the whole schema.
 MODEL_MODULES = ["core.models", "workflows.models", "integrations.residents.models",
                  "workflows.determination.models",
-                 "forms.models", "integrations.rpa.models"]
+                 "forms.models", "integrations.rpa.models",
+                 "core.admin_models"]
 
 
 def register_extensions(app: Flask) -> None:
