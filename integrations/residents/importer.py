@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import Date, bindparam, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -54,6 +54,7 @@ def run_import(*, data: bytes, source: str, mode: str, actor: Actor, filename: s
         run.message = "無視した列: " + ", ".join(parsed.ignored_columns)
     if parsed.errors:
         return _finish(run, actor, status="rejected", errors=parsed.errors)
+    db.session.flush()  # _apply expires the session: keep what is set on the run so far
     try:
         counts = _apply(run, parsed.rows, progress=progress, now=now)
     except SQLAlchemyError as err:
@@ -145,8 +146,8 @@ def _apply(run: ImportRun, rows: list[dict[str, Any]], *, progress: parsing.Prog
     counts["deleted"] = conn.execute(text(
         "DELETE FROM res_residents WHERE jumin_code IN (SELECT jumin_code FROM res_staging"
         " WHERE run_id = :run AND op = 'D')") if run.mode == "diff" else text(
-        "DELETE FROM res_residents WHERE NOT EXISTS (SELECT 1 FROM res_staging s"
-        " WHERE s.run_id = :run AND s.jumin_code = res_residents.jumin_code)"), params).rowcount
+        "DELETE FROM res_residents WHERE jumin_code NOT IN (SELECT jumin_code FROM res_staging"
+        " WHERE run_id = :run)"), params).rowcount
     if touched is not None:
         touched |= _households_of_staged(conn, run.id)
     _refresh_households(conn, touched, stamp)
@@ -213,13 +214,27 @@ def _stage(conn: Connection, run_id: int, rows: list[dict[str, Any]], progress: 
     if conn.dialect.name == "postgresql":
         _copy(conn, run_id, rows, progress)
         return
-    insert = staging.insert()
-    blank = dict.fromkeys(STAGED)
+    # SQLite: the driver's executemany on plain tuples, with the values in the form SQLAlchemy stores
+    # (ISO dates, 0/1); a large page cache keeps the index inserts of the merge in memory.
+    conn.exec_driver_sql("PRAGMA cache_size = -262144")
+    conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
+    cursor = conn.connection.driver_connection.cursor()
+    sql = f"INSERT INTO res_staging ({', '.join(STAGED)}) VALUES ({', '.join('?' * len(STAGED))})"
+    columns = STAGED[1:]
+    dates = [i for i, c in enumerate(columns) if isinstance(staging.c[c].type, Date)]
     for start in range(0, len(rows), BATCH):
-        batch = [{**blank, **row, "run_id": run_id} for row in rows[start:start + BATCH]]
-        conn.execute(insert, batch)
+        batch = rows[start:start + BATCH]
+        values = []
+        for row in batch:
+            value = [row.get(c) for c in columns]
+            for i in dates:
+                if value[i] is not None:
+                    value[i] = value[i].isoformat()
+            values.append((run_id, *value))
+        cursor.executemany(sql, values)  # sqlite3 stores Python bools as 0/1 already
         if progress:
             progress(len(batch))
+    cursor.close()
 
 
 def _copy(conn: Connection, run_id: int, rows: list[dict[str, Any]], progress: parsing.Progress | None) -> None:

@@ -150,7 +150,6 @@ staging = Table(
     Column("op", String(1), nullable=False),
     *[Column(c.name, c.type) for c in Resident.__table__.columns
       if c.name not in {"id", "household_id", "source", "imported_at", "import_run_id"}],
-    Index("ix_res_staging_run_jumin", "run_id", "jumin_code"),
 )
 
 

@@ -178,31 +178,31 @@ def _validate(line: int, raw: dict[str, str], mode: str, mapping: Mapping | None
 
 
 def _convert(line: int, raw: dict[str, str], parsed: Parsed) -> dict[str, Any]:
-    row: dict[str, Any] = {"jumin_code": raw.get("jumin_code", "")}
-    setai = raw.get("setai_no", "")
+    get = raw.get
+    row: dict[str, Any] = {c: get(c) or None for c in TEXTS}
+    row["jumin_code"] = get("jumin_code", "")
+    setai = row["setai_no"] = get("setai_no", "")
     if not setai:
         parsed.error(line, "世帯番号がありません / missing key", "setai_no")
-    elif not 2 <= len(setai) <= 16 or not normalize.valid_check_digit(setai):
+    elif not 2 <= len(setai) <= 16 or not _valid(setai):
         parsed.error(line, f"世帯番号の検査数字が不正です / bad check digit: {setai}", "setai_no")
-    row["setai_no"] = setai
-    row["name"] = raw.get("name", "")
+    row["name"] = get("name", "")
     if not row["name"]:
         parsed.error(line, "氏名がありません / missing name", "name")
     try:
-        row["birth_date"], row["birth_date_text"] = normalize.parse_date(raw.get("birth_date", ""), partial=True)
+        row["birth_date"], row["birth_date_text"] = _date(get("birth_date", ""), partial=True)
     except ValueError:
-        parsed.error(line, f"生年月日が不正です / bad date: {raw.get('birth_date', '')!r}", "birth_date")
+        parsed.error(line, f"生年月日が不正です / bad date: {get('birth_date', '')!r}", "birth_date")
     for column in ("resident_since", "change_date"):
-        value = raw.get(column, "")
+        value = get(column, "")
         try:
-            row[column] = normalize.parse_date(value)[0] if value else None
+            row[column] = _date(value)[0] if value else None
         except ValueError:
             parsed.error(line, f"日付が不正です / bad date: {value!r}", column)
     for column in BOOLEANS:
-        row[column] = _boolean(line, column, raw.get(column, ""), parsed)
+        value = get(column, "")
+        row[column] = value == "1" or (value not in ("", "0") and _boolean(line, column, value, parsed))
     row.update(_codes(line, raw, parsed))
-    for column in TEXTS:
-        row[column] = raw.get(column) or None
     row.update(_keys(row))
     return row
 
@@ -237,15 +237,14 @@ def _keys(row: dict[str, Any]) -> dict[str, Any]:
         "given_kana_key": _kana(given_kana) or None,
         "name_key": _name(family) + _name(given),
         "given_name_key": _name(given) or None,
-        "address_key": normalize.address_key(row["address"]) or None,
+        "address_key": _address(row["address"]) or None,
     }
-    digest = hashlib.md5(usedforsecurity=False)
-    for column in CANONICAL[1:] + OPTIONAL[:2]:
-        digest.update(str(row.get(column, "")).encode())
-        digest.update(b"\x1f")
-    digest.update(str(row.get("support_measure_kind")).encode())
-    keys["row_hash"] = digest.hexdigest()
+    joined = "\x1f".join([str(row.get(c)) for c in _HASHED])
+    keys["row_hash"] = hashlib.md5(joined.encode(), usedforsecurity=False).hexdigest()
     return keys
+
+
+_HASHED = (*CANONICAL[1:], "welfare_medical", "former_surname", "birth_date_text", "support_measure_kind")
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -255,5 +254,8 @@ def _split(name: str) -> tuple[str, str]:
     return name[: len(name) - len(given)], given
 
 
+_date = lru_cache(maxsize=65536)(normalize.parse_date)
+_valid = lru_cache(maxsize=65536)(normalize.valid_check_digit)
 _kana = lru_cache(maxsize=20000)(normalize.kana_key)
 _name = lru_cache(maxsize=20000)(normalize.name_key)
+_address = lru_cache(maxsize=4096)(normalize.address_key)

@@ -123,8 +123,6 @@ def upgrade():
     sa.Column('address_key', sa.String(length=300), nullable=True),
     sa.Column('row_hash', sa.String(length=32), nullable=True)
     )
-    with op.batch_alter_table('res_staging', schema=None) as batch_op:
-        batch_op.create_index('ix_res_staging_run_jumin', ['run_id', 'jumin_code'], unique=False)
 
     op.create_table('scheduler_locks',
     sa.Column('name', sa.String(length=64), nullable=False),
@@ -208,8 +206,6 @@ def downgrade():
 
     op.drop_table('res_residents')
     op.drop_table('scheduler_locks')
-    with op.batch_alter_table('res_staging', schema=None) as batch_op:
-        batch_op.drop_index('ix_res_staging_run_jumin')
 
     op.drop_table('res_staging')
     op.drop_table('res_import_runs')
