@@ -1,0 +1,117 @@
+"""What a form is filled from: the resident DB, the case's interview answers, and the form's mapping.
+
+:func:`visit_context` reads a case once; :func:`values_for` turns it into the values of one form, validated by
+the form's own schema, so a printed form never shows something its definition would refuse.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from core.db import db, utcnow
+from forms import taskforms
+from forms.printforms import PrintForm
+from integrations.residents.models import Household, Resident
+from workflows import runtime
+from workflows.determination.models import CaseProcedure, list_for_case
+from workflows.models import Case
+
+SEX = {"1": "男", "2": "女"}
+CITY = {"name": "山口市", "mayor": "山口市長"}
+
+
+def person(resident: Resident) -> dict[str, Any]:
+    """A resident as forms see them: names, 和暦-ready birth date (partial dates kept), address."""
+    return {
+        "id": resident.id, "name": resident.name, "name_kana": resident.name_kana or "",
+        "birth_date": resident.birth_date_text or (resident.birth_date.isoformat() if resident.birth_date else ""),
+        "sex": resident.sex or "", "sex_label": SEX.get(resident.sex or "", ""), "relation": resident.relation or "",
+        "postal_code": resident.postal_code or "", "address": resident.address or "",
+        "address_extra": resident.address_extra or "", "jumin_code": resident.jumin_code,
+        "setai_no": resident.setai_no, "foreign": resident.resident_type == "2",
+        "nationality": resident.nationality or "", "residence_status": resident.residence_status or "",
+        "alias": resident.alias or "", "insurance": resident.insurance or "",
+        "pension_category": resident.pension_category or "", "support_measure": bool(resident.support_measure),
+    }
+
+
+def _household(resident: Resident | None) -> dict[str, Any]:
+    household: Household | None = resident.household if resident else None
+    if household is None:
+        return {"setai_no": resident.setai_no if resident else "", "head_name": "", "head_kana": "", "size": 0}
+    head = next((m for m in household.members if m.relation == "世帯主"), None)
+    return {"setai_no": household.setai_no, "head_name": household.head_name or (head.name if head else ""),
+            "head_kana": head.name_kana if head else "", "postal_code": household.postal_code or "",
+            "address": household.address or "", "address_extra": household.address_extra or "",
+            "size": len(household.members)}
+
+
+def _answers(data: dict[str, Any]) -> dict[str, Any]:
+    """The interview answers: the case data's scalars, with a nested ``answers`` dict taking precedence."""
+    flat = {k: v for k, v in data.items() if isinstance(v, str | int | float | bool) or v is None}
+    nested = data.get("answers")
+    if isinstance(nested, dict):
+        flat.update({k: v for k, v in nested.items() if not isinstance(v, dict | list)})
+    return flat
+
+
+def _members(case: Case, data: dict[str, Any], resident: Resident | None) -> list[Resident]:
+    ids = data.get("member_ids")
+    if isinstance(ids, list) and ids:
+        found = {r.id: r for r in db.session.scalars(db.select(Resident).where(Resident.id.in_(ids)))}
+        return [found[i] for i in ids if i in found]
+    if resident is None:
+        return []
+    if resident.household is None:
+        return [resident]
+    return sorted(resident.household.members, key=lambda m: (m.id != resident.id, m.id))
+
+
+def procedures(case_id: int) -> list[CaseProcedure]:
+    """The case's procedures that still count (not removed)."""
+    return [p for p in list_for_case(case_id) if p.state != "removed"]
+
+
+def visit_context(case: Case) -> dict[str, Any]:
+    """Everything the forms of this visit are filled from."""
+    data = runtime.case_data(case)
+    resident = db.session.get(Resident, case.resident_id) if case.resident_id else None
+    members = _members(case, data, resident)
+    people = [person(m) for m in members]
+    answers = _answers(data)
+    return {
+        "case": {"id": case.id, "ticket_no": str(data.get("ticket_no") or case.id),
+                 "event": data.get("event") or "", "event_date": data.get("event_date") or ""},
+        "subject": person(resident) if resident else (people[0] if people else {}),
+        "applicant": person(resident) if resident else {},
+        "household": _household(resident), "members": people, "answers": answers,
+        "city": CITY, "today": utcnow().astimezone().date().isoformat(),
+    }
+
+
+def resolve(context: dict[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` of the context (``subject.name``); None when any step is missing."""
+    value: Any = context
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def values_for(form: PrintForm, context: dict[str, Any]) -> dict[str, Any]:
+    """The form's field values: mapped from the context, else the interview answer of the same name; validated."""
+    raw: dict[str, Any] = {}
+    for f in form.definition.fields:
+        path = form.mapping.get(f.name)
+        value = resolve(context, path) if path else context["answers"].get(f.name)
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif f.type in {"string", "text"} and value is not None and not isinstance(value, str):
+            value = str(value)
+        raw[f.name] = value
+    return taskforms.validate_data(form.key, raw)

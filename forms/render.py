@@ -1,0 +1,81 @@
+"""HTML print templates to PDF with WeasyPrint: one Jinja environment, one stylesheet, one font configuration.
+
+The stylesheet and the font configuration are built once per process and reused, so a warm render only lays
+out the page (fonts are subset by libharfbuzz-subset when it is installed — see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from forms import wareki
+from forms.taskforms import LIBRARY
+
+PRINT_DIR = Path(__file__).resolve().parent / "print"
+PT_MM = 0.3528  # one point in millimetres
+MIN_PT = 5.5
+
+
+def text_units(text: str) -> float:
+    """The width of ``text`` in em: full-width characters count 1, ASCII and half-width kana 0.5."""
+    return sum(0.5 if ord(ch) < 0x2000 or 0xFF61 <= ord(ch) <= 0xFF9F else 1.0 for ch in text)
+
+
+def fit(text: object, width_mm: float, lines: int = 1, size_pt: float = 10.5) -> str:
+    """An inline font-size that makes ``text`` fit ``lines`` lines of a ``width_mm`` box (never below 5.5pt)."""
+    units = text_units("" if text is None else str(text))
+    if units == 0:
+        return f"font-size:{size_pt}pt"
+    fitting = width_mm * lines / (units * PT_MM) * 0.96  # a little room for line breaks inside words
+    return f"font-size:{max(MIN_PT, min(size_pt, round(fitting, 2)))}pt"
+
+
+def postal(code: object) -> str:
+    """``7530001`` → ``753-0001``."""
+    digits = "".join(ch for ch in str(code or "") if ch.isdigit())
+    return f"{digits[:3]}-{digits[3:]}" if len(digits) == 7 else str(code or "")
+
+
+def _wareki_filter(value: Any, foreign: bool = False, digits: str = "ascii") -> str:
+    try:
+        return wareki.to_wareki(value, foreign=foreign, digits=digits)
+    except ValueError:
+        return str(value)
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader([str(PRINT_DIR), str(LIBRARY)]), autoescape=select_autoescape(
+        enabled_extensions=("html",), default_for_string=True), undefined=StrictUndefined, trim_blocks=True,
+        lstrip_blocks=True)
+    env.filters.update(wareki=_wareki_filter, fw=wareki.fullwidth, fit=fit, postal=postal)
+    return env
+
+
+@cache
+def _stylesheet() -> tuple[CSS, FontConfiguration]:
+    fonts = FontConfiguration()
+    return CSS(string=(PRINT_DIR / "base.css").read_text(encoding="utf-8"), font_config=fonts), fonts
+
+
+def render_html(template: str, **context: Any) -> str:
+    """The filled template (a form's ``<key>/print.html``, ``generic.html`` or ``guide.html``)."""
+    return environment().get_template(template).render(**context)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """A PDF of ``html`` with the shared A4 stylesheet and fonts."""
+    css, fonts = _stylesheet()
+    return HTML(string=html, base_url=str(PRINT_DIR)).write_pdf(stylesheets=[css], font_config=fonts)
+
+
+def data_uri(png: bytes | None) -> str | None:
+    """A PNG as a ``data:`` URI for ``<img src>`` (WeasyPrint reads it without touching the network)."""
+    return None if png is None else "data:image/png;base64," + base64.b64encode(png).decode("ascii")
