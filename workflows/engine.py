@@ -146,7 +146,9 @@ class CaseEngine:
         try:
             for _ in range(MAX_ENGINE_ROUNDS):
                 workflow.refresh_timers()
-                workflow.do_engine_steps(will_complete_task=count_step)
+                while _engine_pass(workflow, count_step):
+                    pass
+                workflow.refresh_timers()
                 if not self._ready_engine_tasks(workflow):
                     return
         except WorkflowTaskException as err:
@@ -199,7 +201,8 @@ class CaseEngine:
         workflow.cancel()
 
     def is_completed(self, workflow: BpmnWorkflow) -> bool:
-        return workflow.is_completed()
+        """No unfinished task anywhere (read from the task dicts, not the depth-limited iterator)."""
+        return workflow.completed or not any(t.has_state(TaskState.NOT_FINISHED_MASK) for t in _all_tasks(workflow))
 
     def data(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         """The case data as the last completed task left it, merged over the workflow's own data."""
@@ -228,6 +231,31 @@ class CaseEngine:
         workflow = self.serializer.from_dict(dct)
         workflow.script_engine = self.script_engine
         return workflow
+
+
+def _run_ready(workflow: Any, count_step: Callable[[Task], None]) -> int:
+    """Run every READY engine task of one (sub)workflow, found in its task dict rather than by SpiffWorkflow's
+    tree iterator, which silently stops at depth 1000 (a loop of ~330 passes)."""
+    ran = 0
+    for task in [t for t in workflow.tasks.values() if t.state == TaskState.READY and not t.task_spec.manual]:
+        if task.state == TaskState.READY:  # an earlier task of this pass may have moved it on
+            count_step(task)
+            task.run()
+            ran += 1
+    return ran
+
+
+def _engine_pass(workflow: BpmnWorkflow, count_step: Callable[[Task], None]) -> bool:
+    """One pass of BpmnWorkflow._do_engine_steps with the task-dict scan; True while there is more to do."""
+    active = workflow.get_active_subprocesses()
+    for sub in sorted(active, key=lambda s: s.depth, reverse=True):
+        while _run_ready(sub, count_step):
+            pass
+        if sub.parent_task_id is not None:
+            parent = workflow.get_task_from_id(sub.parent_task_id)
+            parent.task_spec._update(parent)  # noqa: SLF001 - what do_engine_steps does to finish a subprocess
+    ran = _run_ready(workflow, count_step)
+    return ran > 0 or len(workflow.get_active_subprocesses()) > len(active)
 
 
 def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:

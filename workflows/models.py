@@ -39,9 +39,10 @@ class SpecSnapshot(db.Model):
     model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"))
     # The versions of every deployed file the snapshot was built from: {"key": version, ...}
     library: Mapped[str] = mapped_column(Text)
-    spec_json: Mapped[str] = mapped_column(Text)
+    # Deferred: read once per process into the spec cache, never with every case.
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    model_version: Mapped[ModelVersion] = relationship(lazy="joined")
+    model_version: Mapped[ModelVersion] = relationship()
 
 
 class Case(db.Model):
@@ -53,6 +54,8 @@ class Case(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     process_key: Mapped[str] = mapped_column(String(200), index=True)
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("spec_snapshots.id"))
+    # The snapshot's content hash, copied here so loading a case finds its cached spec without a join.
+    spec_hash: Mapped[str] = mapped_column(String(64))
     resident_id: Mapped[int | None] = mapped_column(index=True)
     title: Mapped[str] = mapped_column(String(200), default="")
     state: Mapped[str] = mapped_column(String(16), default="running")  # running, completed, cancelled
@@ -64,8 +67,8 @@ class Case(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
-    snapshot: Mapped[SpecSnapshot] = relationship(lazy="joined")
-    tasks: Mapped[list[CaseTask]] = relationship(back_populates="case", order_by="CaseTask.id", lazy="selectin")
+    snapshot: Mapped[SpecSnapshot] = relationship()
+    tasks: Mapped[list[CaseTask]] = relationship(back_populates="case", order_by="CaseTask.id")
 
     __mapper_args__ = {"version_id_col": version}
 

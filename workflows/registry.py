@@ -177,7 +177,19 @@ def current_snapshot(process_key: str, *, engine: CaseEngine) -> SpecSnapshot:
 
 
 def specs_for(snapshot: SpecSnapshot, *, engine: CaseEngine) -> Specs:
-    return spec_cache.get(snapshot.spec_hash, lambda: engine.load_spec(snapshot.spec_json))
+    return specs_by_hash(snapshot.spec_hash, engine=engine)
+
+
+def specs_by_hash(spec_hash: str, *, engine: CaseEngine) -> Specs:
+    """The parsed spec of a snapshot; only a cache miss reads its JSON from the database."""
+
+    def load() -> Specs:
+        text = db.session.scalar(db.select(SpecSnapshot.spec_json).where(SpecSnapshot.spec_hash == spec_hash))
+        if text is None:
+            raise NotFound(f"spec snapshot {spec_hash[:12]} is missing", details={"spec_hash": spec_hash})
+        return engine.load_spec(text)
+
+    return spec_cache.get(spec_hash, load)
 
 
 def export_latest() -> dict[str, Any]:

@@ -8,11 +8,14 @@ which :func:`core.tx.atomic` turns into a retry or a Conflict.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from sqlalchemy import or_
+from sqlalchemy.orm import joinedload
 
 from core import audit, users
 from core.actor import Actor
@@ -40,7 +43,7 @@ def get_case(case_id: int) -> Case:
 
 
 def get_task(task_id: int) -> CaseTask:
-    task = db.session.get(CaseTask, task_id)
+    task = db.session.get(CaseTask, task_id, options=[joinedload(CaseTask.case)])
     if task is None:
         raise NotFound(f"task {task_id} does not exist", details={"task_id": task_id})
     return task
@@ -61,11 +64,13 @@ def start_case(*, process_key: str, actor: Actor, resident_id: int | None = None
         workflow = engine().start(specs, initial)
     except EngineError as err:
         raise Invalid(f"the journey could not start: {err}", details={"process_key": process_key}) from err
-    case = Case(process_key=process_key, snapshot_id=snapshot.id, resident_id=resident_id,
-                title=title or snapshot.model_version.name or process_key, created_by=actor.username,
-                created_at=now, updated_at=now, workflow_json="", serializer_version=serializer_version())
+    case = Case(process_key=process_key, snapshot_id=snapshot.id, spec_hash=snapshot.spec_hash,
+                resident_id=resident_id, title=title or snapshot.model_version.name or process_key,
+                created_by=actor.username, created_at=now)
+    _store(case, workflow, now=now)
     db.session.add(case)
-    _save(case, workflow, now=now)
+    db.session.flush()
+    _sync_tasks(case, engine().human_tasks(workflow), now=now)
     db.session.flush()
     audit.record(actor=actor, action="case.start", target_type="case", target_id=case.id,
                  details={"process_key": process_key, "resident_id": resident_id, "snapshot": snapshot.spec_hash[:12]})
@@ -73,11 +78,11 @@ def start_case(*, process_key: str, actor: Actor, resident_id: int | None = None
 
 
 def _load(case: Case) -> Any:
-    return engine().loads(case.workflow_json, registry.specs_for(case.snapshot, engine=engine()))
+    return engine().loads(case.workflow_json, registry.specs_by_hash(case.spec_hash, engine=engine()))
 
 
-def _save(case: Case, workflow: Any, *, now: datetime, actor: Actor | None = None) -> None:
-    """Store the workflow and bring the task table in line with its READY human tasks."""
+def _store(case: Case, workflow: Any, *, now: datetime) -> None:
+    """Write the workflow and what is derived from it (state, next timer) onto the case row."""
     eng = engine()
     case.workflow_json = eng.dumps(workflow)
     case.serializer_version = serializer_version()
@@ -85,25 +90,49 @@ def _save(case: Case, workflow: Any, *, now: datetime, actor: Actor | None = Non
     case.next_timer_at = eng.next_timer_at(workflow)
     if eng.is_completed(workflow) and case.state == "running":
         case.state, case.completed_at = "completed", now
-    _sync_tasks(case, eng.human_tasks(workflow), now=now)
+
+
+def _save(case: Case, workflow: Any, *, now: datetime) -> None:
+    """Store the workflow and bring the task table in line with its READY human tasks, in one flush."""
+    with db.session.no_autoflush:
+        _store(case, workflow, now=now)
+        _sync_tasks(case, engine().human_tasks(workflow), now=now)
+    db.session.flush()
 
 
 def _sync_tasks(case: Case, ready: list[HumanTask], *, now: datetime) -> None:
-    by_uuid = {t.task_uuid: t for t in case.tasks}
-    lanes = users.section_by_lane()
+    """Open a row for each new READY task, close rows whose task is no longer READY; reads only open rows."""
     ready_uuids = {h.uuid for h in ready}
+    rows = db.session.scalars(db.select(CaseTask).where(
+        CaseTask.case_id == case.id, or_(CaseTask.state == "ready", CaseTask.task_uuid.in_(ready_uuids)))).all()
+    by_uuid = {t.task_uuid: t for t in rows}
+    lanes = _section_codes_by_lane()
     for human in ready:
-        if human.uuid in by_uuid:
-            continue
-        section = lanes.get(human.lane or "")
-        due = _due_at(human.due, now)
-        case.tasks.append(CaseTask(task_uuid=human.uuid, spec_name=human.spec_name, title=human.title,
-                                   lane=human.lane, section_code=section.code if section else None,
-                                   form_key=human.form_key, created_at=now, due_at=due))
-    for task in case.tasks:
-        if task.state == "ready" and task.task_uuid not in ready_uuids:
-            task.state = "cancelled"  # left READY by a boundary event, a cancel or a completed branch
-            task.completed_at = now
+        row = by_uuid.get(human.uuid)
+        if row is None:
+            db.session.add(CaseTask(case_id=case.id, task_uuid=human.uuid, spec_name=human.spec_name,
+                                    title=human.title, lane=human.lane, section_code=lanes.get(human.lane or ""),
+                                    form_key=human.form_key, created_at=now, due_at=_due_at(human.due, now)))
+        elif row.state != "ready" and row.state != "completed":
+            row.state, row.completed_at = "ready", None  # the engine made it READY again (a reset)
+    for row in rows:
+        if row.state == "ready" and row.task_uuid not in ready_uuids:
+            row.state = "cancelled"  # left READY by a boundary event, a cancel or a completed branch
+            row.completed_at = now
+
+
+_LANE_CACHE_SECONDS = 30.0
+_lane_cache: dict[str, tuple[float, dict[str, str]]] = {}
+
+
+def _section_codes_by_lane() -> dict[str, str]:
+    """Lane name → section code. Sections are configuration, so a 30-second memo per database is enough."""
+    key = str(db.engine.url)
+    cached = _lane_cache.get(key)
+    if cached is None or time.monotonic() - cached[0] > _LANE_CACHE_SECONDS:
+        cached = (time.monotonic(), {lane: s.code for lane, s in users.section_by_lane().items()})
+        _lane_cache[key] = cached
+    return cached[1]
 
 
 def _due_at(duration: str | None, now: datetime) -> datetime | None:
@@ -154,7 +183,6 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
     task.state, task.completed_at, task.completed_by = "completed", now, actor.username
     task.assignee = task.assignee or actor.username
     _save(case, workflow, now=now)
-    db.session.flush()
     audit.record(actor=actor, action="task.complete", target_type="task", target_id=task.id,
                  details={"case_id": case.id, "task": task.spec_name, "case_state": case.state})
     return task
@@ -199,7 +227,6 @@ def cancel_case(*, case_id: int, actor: Actor, reason: str, now: datetime | None
     engine().cancel(workflow)
     case.state, case.completed_at = "cancelled", now
     _save(case, workflow, now=now)
-    db.session.flush()
     audit.record(actor=actor, action="case.cancel", target_type="case", target_id=case.id, details={"reason": reason})
     return case
 

@@ -109,6 +109,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('process_key', sa.String(length=200), nullable=False),
     sa.Column('snapshot_id', sa.Integer(), nullable=False),
+    sa.Column('spec_hash', sa.String(length=64), nullable=False),
     sa.Column('resident_id', sa.Integer(), nullable=True),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),

@@ -174,3 +174,21 @@ def test_cancel_takes_tasks_out_of_inboxes(app) -> None:
     assert runtime.list_tasks(section="madoguchi") == []
     with pytest.raises(Conflict):
         atomic(lambda: runtime.cancel_case(case_id=case.id, actor=actor("counter"), reason="二重"))
+
+
+def test_a_loop_keeps_running_past_the_iterators_depth_limit(app) -> None:
+    """SpiffWorkflow's task iterator stops at depth 1000 (~330 rounds of a 3-step loop); our engine does not."""
+    from workflows import safe_xml, validation
+    from workflows.engine import CaseEngine
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "data" / "loop.bpmn"
+    content = path.read_bytes()
+    doc = validation.classify(path.name, content, safe_xml.parse(content, file_name=path.name, max_bytes=10**6))
+    parser = validation.build_parser([doc])
+    engine = CaseEngine()
+    workflow = engine.start((parser.get_spec("bench_loop"), parser.get_subprocess_specs("bench_loop")), {"count": 0})
+    for _ in range(400):
+        (task,) = engine.human_tasks(workflow)
+        engine.complete(workflow, task.uuid, {"outcome": "accepted"})
+    assert engine.data(workflow)["count"] == 400
+    assert len(engine.human_tasks(workflow)) == 1 and not engine.is_completed(workflow)
