@@ -10,6 +10,21 @@ bp = Blueprint("frontend", __name__, url_prefix="/vendor")
 # Only these files of node_modules are served; nothing else there is reachable.
 ASSETS = {
     "htmx.min.js": "htmx.org/dist/htmx.min.js",
+    # the designer's modelers (issue 7): bundles, their styles, and the icon fonts embedded as data URIs
+    "bpmn-modeler.js": "bpmn-js/dist/bpmn-modeler.production.min.js",
+    "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
+    "bpmn-diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
+    "bpmn-font.css": "bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css",
+    "dmn-modeler.js": "dmn-js/dist/dmn-modeler.production.min.js",
+    "dmn-diagram-js.css": "dmn-js/dist/assets/diagram-js.css",
+    "dmn-js-shared.css": "dmn-js/dist/assets/dmn-js-shared.css",
+    "dmn-js-drd.css": "dmn-js/dist/assets/dmn-js-drd.css",
+    "dmn-js-decision-table.css": "dmn-js/dist/assets/dmn-js-decision-table.css",
+    "dmn-js-decision-table-controls.css": "dmn-js/dist/assets/dmn-js-decision-table-controls.css",
+    "dmn-js-literal-expression.css": "dmn-js/dist/assets/dmn-js-literal-expression.css",
+    "dmn-js-boxed-expression.css": "dmn-js/dist/assets/dmn-js-boxed-expression.css",
+    "dmn-js-boxed-expression-controls.css": "dmn-js/dist/assets/dmn-js-boxed-expression-controls.css",
+    "dmn-font.css": "dmn-js/dist/assets/dmn-font/css/dmn-embedded.css",
 }
 
 
