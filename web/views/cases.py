@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from core import audit, users
-from core.errors import DomainError, Invalid
+from core.db import utcnow
+from core.errors import Conflict, DomainError, Invalid
 from core.tx import atomic
 from forms import taskforms
 from web.auth import current_actor, roles_required
-from workflows import registry, runtime
+from workflows import dashboard, registry, runtime
 
 bp = Blueprint("cases", __name__)
 
@@ -30,20 +31,27 @@ def start() -> ResponseReturnValue:
     return redirect(url_for("cases.task", task_id=first.id) if first else url_for("cases.case", case_id=case.id))
 
 
+def _inbox_filter() -> dashboard.InboxFilter:
+    waiting = request.args.get("waiting", "") or "0"
+    if not waiting.isdigit():
+        raise Invalid("待ち時間は分の数で指定してください", details={"waiting": waiting})
+    return dashboard.InboxFilter(section=request.args.get("section", ""), process_key=request.args.get("journey", ""),
+                                 due=request.args.get("due", ""), waiting_min=int(waiting),
+                                 assignee=request.args.get("assignee", ""))
+
+
 @bp.route("/inbox")
 @roles_required("counter", "section", "manager")
 def inbox() -> ResponseReturnValue:
     actor = current_actor()
-    sections = users.list_sections()
-    mine = list(actor.sections)
-    chosen = request.args.get("section") or (mine[0] if len(mine) == 1 else "")
-    if chosen and chosen not in mine and not actor.has_role("manager"):
-        chosen = mine[0] if mine else ""
-    tasks = runtime.list_tasks(section=chosen or None)
-    if not chosen and not actor.has_role("manager"):
-        tasks = [t for t in tasks if t.section_code in mine]
+    filters = _inbox_filter()
+    tasks = dashboard.inbox(actor=actor, filters=filters)
+    allowed = dashboard.visible_sections(actor)
+    sections = [s for s in users.list_sections() if allowed is None or s.code in allowed]
+    journeys = [v for v in registry.latest_versions() if v.kind == "bpmn"]
     template = "_inbox_rows.html" if request.headers.get("HX-Request") else "inbox.html"
-    return render_template(template, tasks=tasks, sections=sections, chosen=chosen, mine=mine)
+    return render_template(template, tasks=tasks, sections=sections, journeys=journeys, f=filters,
+                           now=utcnow(), me=actor.username, query=request.args.to_dict())
 
 
 @bp.route("/cases")
@@ -57,21 +65,29 @@ def cases() -> ResponseReturnValue:
 @roles_required("counter", "section", "manager")
 def case(case_id: int) -> ResponseReturnValue:
     item = runtime.get_case(case_id)
+    if not dashboard.may_see_case(actor=current_actor(), case=item):
+        abort(403, "この案件を閲覧する権限がありません")
     history = audit.list_(target_type="case", target_id=str(case_id))
     sections = {s.code: s.name for s in users.list_sections()}
     return render_template("case.html", case=item, data=runtime.case_data(item), history=history,
                            sections=sections)
 
 
+def _task_page(item, form, values, errors, status=200):  # noqa: ANN001, ANN202 - a template and its status
+    return render_template("task.html", task=item, form=form, values=values, errors=errors,
+                           data=runtime.case_data(item.case)), status
+
+
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
 @roles_required("counter", "section", "manager")
 def task(task_id: int) -> ResponseReturnValue:
+    actor = current_actor()
     item = runtime.get_task(task_id)
+    if not dashboard.may_see_task(actor=actor, task=item):
+        abort(403, "他の課の作業は表示できません")
     form = taskforms.get(item.form_key) if item.form_key else None
     if request.method == "GET":
-        return render_template("task.html", task=item, form=form, values={}, errors={},
-                               data=runtime.case_data(item.case))
-    actor = current_actor()
+        return _task_page(item, form, {}, {})
     values = request.form.to_dict()
     version = int(values.pop("version", "0") or 0) or None
     values.pop("csrf_token", None)
@@ -81,13 +97,23 @@ def task(task_id: int) -> ResponseReturnValue:
         errors = err.details.get("fields", {})
         if not errors:
             flash(err.message, "error")
-        return render_template("task.html", task=runtime.get_task(task_id), form=form, values=values, errors=errors,
-                               data=runtime.case_data(item.case)), 422
+        return _task_page(runtime.get_task(task_id), form, values, errors, 422)
+    except Conflict as err:
+        flash(f"この作業は他の職員が先に処理したか、内容が変わっています：{err.message}", "error")
+        return _task_page(runtime.get_task(task_id), form, values, {}, 409)
     except DomainError as err:
         flash(err.message, "error")
         return redirect(url_for("cases.task", task_id=task_id))
     flash(f"「{item.title}」を完了しました。", "info")
+    if actor.role == "counter":
+        return redirect(url_for("counter.summary", case_id=item.case_id))
     return redirect(url_for("cases.inbox"))
+
+
+def _back(task_id: int) -> ResponseReturnValue:
+    target = request.form.get("next", "")
+    ok = target.startswith("/") and not target.startswith("//")
+    return redirect(target if ok else url_for("cases.task", task_id=task_id))
 
 
 @bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
@@ -99,7 +125,7 @@ def claim(task_id: int) -> ResponseReturnValue:
         flash("担当しました。", "info")
     except DomainError as err:
         flash(err.message, "error")
-    return redirect(url_for("cases.task", task_id=task_id))
+    return _back(task_id)
 
 
 @bp.route("/tasks/<int:task_id>/unclaim", methods=["POST"])
@@ -111,4 +137,4 @@ def unclaim(task_id: int) -> ResponseReturnValue:
         flash("担当を外しました。", "info")
     except DomainError as err:
         flash(err.message, "error")
-    return redirect(url_for("cases.task", task_id=task_id))
+    return _back(task_id)

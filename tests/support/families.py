@@ -1,0 +1,40 @@
+"""Test households written straight into the resident tables (with the search keys the importer would compute)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from core.db import db
+from integrations.residents import normalize
+from integrations.residents.models import Household, Resident
+
+ADDRESS = "山口県山口市亀山町2-1"
+# (name, kana, relation, birth date, sex) of a family of four with two school children.
+FAMILY = [("山田 太郎", "ヤマダ タロウ", "世帯主", date(1985, 6, 1), "1"),
+          ("山田 花子", "ヤマダ ハナコ", "妻", date(1987, 9, 12), "2"),
+          ("山田 一郎", "ヤマダ イチロウ", "子", date(2015, 4, 20), "1"),
+          ("山田 桜", "ヤマダ サクラ", "子", date(2018, 11, 3), "2")]
+
+
+def make_household(members: list[tuple[str, str, str, date, str]] = FAMILY, *, setai_no: str = "1000001",
+                   first_code: int = 10000000001, address: str = ADDRESS,
+                   support_measure: bool = False) -> list[Resident]:
+    """Create a household and its members; returns the residents (head first) after a commit."""
+    household = Household(setai_no=setai_no, head_name=members[0][0], postal_code="7530000", address=address,
+                          source="test")
+    db.session.add(household)
+    db.session.flush()
+    residents = []
+    for i, (name, kana, relation, born, sex) in enumerate(members):
+        resident = Resident(
+            jumin_code=str(first_code + i), setai_no=setai_no, household_id=household.id, name=name, name_kana=kana,
+            birth_date=born, birth_date_text=born.isoformat(), sex=sex, relation=relation, postal_code="7530000",
+            address=address, kana_key=normalize.kana_key(kana), given_kana_key=normalize.kana_key(kana.split()[1]),
+            name_key=normalize.name_key(name), given_name_key=normalize.name_key(name.split()[1]),
+            address_key=normalize.address_key(address), row_hash=f"{first_code + i:032d}", source="test",
+            support_measure=support_measure and i == 0, school="elementary" if relation == "子" else None,
+            mynumber_card=i == 0)
+        db.session.add(resident)
+        residents.append(resident)
+    db.session.commit()
+    return residents

@@ -1,0 +1,81 @@
+"""Manager pages: cases in flight and where they wait, per-section queues and times, overdue tasks, a case's
+diagram with its progress, and the statistics as CSV."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, Response, render_template, request
+from flask.typing import ResponseReturnValue
+
+from core import audit, users
+from core.db import utcnow
+from core.errors import Invalid
+from core.tx import atomic
+from web.auth import current_actor, roles_required
+from workflows import dashboard, runtime
+from workflows.dashboard import JST
+
+bp = Blueprint("manager", __name__, url_prefix="/manager")
+
+
+def _period() -> tuple[datetime, datetime, date, date]:
+    """The period of the query string (``from``/``to``, Japan dates, inclusive); default today."""
+    today = utcnow().astimezone(JST).date()
+    try:
+        first = date.fromisoformat(request.args.get("from") or today.isoformat())
+        last = date.fromisoformat(request.args.get("to") or first.isoformat())
+    except ValueError as err:
+        raise Invalid("期間は YYYY-MM-DD で指定してください", details={"from": request.args.get("from"),
+                                                                   "to": request.args.get("to")}) from err
+    if last < first or (last - first).days > 366:
+        raise Invalid("期間の指定が正しくありません（終わりは始まり以降、1年以内）", details={"to": last.isoformat()})
+    return dashboard.day_bounds(first)[0], dashboard.day_bounds(last)[1], first, last
+
+
+@bp.route("/")
+@roles_required("manager")
+def overview() -> ResponseReturnValue:
+    start, end, first, last = _period()
+    now = utcnow()
+    today_start = dashboard.day_bounds(now.astimezone(JST).date())[0]
+    names = {s.code: s.name for s in users.list_sections()}
+    stats = dashboard.section_stats(start=start, end=end, now=now)
+    today = dashboard.section_stats(start=today_start, end=now + timedelta(seconds=1), now=now)
+    chart = {"labels": [names.get(c, c) for c in sorted(stats)],
+             "queue": [stats[c].queue for c in sorted(stats)],
+             "overdue": [stats[c].overdue for c in sorted(stats)],
+             "wait": [stats[c].avg_wait or 0 for c in sorted(stats)]}
+    return render_template("manager/overview.html", stats=stats, today=today, names=names, chart=chart,
+                           cases=dashboard.cases_in_flight(since=today_start), overdue=dashboard.overdue_tasks(now=now),
+                           first=first, last=last, now=now)
+
+
+@bp.route("/stats.csv")
+@roles_required("manager")
+def stats_csv() -> ResponseReturnValue:
+    start, end, first, last = _period()
+    names = {s.code: s.name for s in users.list_sections()}
+    body = dashboard.stats_csv(dashboard.section_stats(start=start, end=end), names=names, start=start, end=end)
+    actor = current_actor()
+    atomic(lambda: audit.record(actor=actor, action="stats.export", target_type="stats",
+                                details={"from": first.isoformat(), "to": last.isoformat()}))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=madoguchi-stats-{first}-{last}.csv"})
+
+
+@bp.route("/cases/<int:case_id>")
+@roles_required("manager")
+def case_diagram(case_id: int) -> ResponseReturnValue:
+    case = runtime.get_case(case_id)
+    names = {s.code: s.name for s in users.list_sections()}
+    markers = {"done": sorted({t.spec_name for t in case.tasks if t.state == "completed"}),
+               "active": sorted({t.spec_name for t in case.tasks if t.state == "ready"})}
+    return render_template("manager/case.html", case=case, markers=markers, names=names, now=utcnow())
+
+
+@bp.route("/cases/<int:case_id>/diagram.bpmn")
+@roles_required("manager")
+def diagram_xml(case_id: int) -> ResponseReturnValue:
+    case = runtime.get_case(case_id)
+    return Response(case.snapshot.model_version.xml, mimetype="application/xml")

@@ -1,0 +1,170 @@
+"""What managers and section staff look at: filtered inboxes, queues, waiting and handling times, cases in flight.
+
+Everything reads the ``case_tasks`` mirror (indexed columns), never a workflow. Times are UTC-aware; "today" is the
+Japan-time day. Period statistics load the tasks of the period, which for one city hall is a few thousand rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from statistics import mean
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from core.actor import Actor
+from core.db import db, utcnow
+from core.errors import Forbidden, Invalid
+from workflows.models import Case, CaseTask
+
+JST = ZoneInfo("Asia/Tokyo")
+DUE_FILTERS = ("", "overdue", "today")
+ASSIGNEE_FILTERS = ("", "me", "unassigned", "others")
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """The inbox filters as the page sends them; empty strings mean "any"."""
+
+    section: str = ""
+    process_key: str = ""
+    due: str = ""
+    waiting_min: int = 0
+    assignee: str = ""
+
+
+def visible_sections(actor: Actor) -> tuple[str, ...] | None:
+    """The sections whose tasks ``actor`` may see; None = all (manager, admin)."""
+    return None if actor.has_role("manager") else actor.sections
+
+
+def inbox(*, actor: Actor, filters: InboxFilter, now: datetime | None = None, limit: int = 500) -> list[CaseTask]:
+    """The ready tasks of the actor's sections, filtered; a section outside them is Forbidden."""
+    now = now or utcnow()
+    allowed = visible_sections(actor)
+    if filters.due not in DUE_FILTERS or filters.assignee not in ASSIGNEE_FILTERS or filters.waiting_min < 0:
+        raise Invalid("絞り込み条件が正しくありません", details={"due": filters.due, "assignee": filters.assignee})
+    if filters.section and allowed is not None and filters.section not in allowed:
+        raise Forbidden(f"section {filters.section} is not yours", details={"section": filters.section})
+    stmt = select(CaseTask).join(Case).options(contains_eager(CaseTask.case)).where(CaseTask.state == "ready")
+    if filters.section:
+        stmt = stmt.where(CaseTask.section_code == filters.section)
+    elif allowed is not None:
+        stmt = stmt.where(CaseTask.section_code.in_(allowed))
+    if filters.process_key:
+        stmt = stmt.where(Case.process_key == filters.process_key)
+    if filters.due == "overdue":
+        stmt = stmt.where(CaseTask.due_at < now)
+    elif filters.due == "today":
+        stmt = stmt.where(CaseTask.due_at < day_bounds(now.astimezone(JST).date())[1])
+    if filters.waiting_min:
+        stmt = stmt.where(CaseTask.created_at <= now - timedelta(minutes=filters.waiting_min))
+    stmt = _assignee_filter(stmt, filters.assignee, actor.username)
+    stmt = stmt.order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.id).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def _assignee_filter(stmt, which: str, username: str):  # noqa: ANN001, ANN202 - a Select in, a Select out
+    if which == "me":
+        return stmt.where(CaseTask.assignee == username)
+    if which == "unassigned":
+        return stmt.where(CaseTask.assignee.is_(None))
+    if which == "others":
+        return stmt.where(CaseTask.assignee.is_not(None), CaseTask.assignee != username)
+    return stmt
+
+
+def may_see_task(*, actor: Actor, task: CaseTask) -> bool:
+    """A section user sees only their sections' tasks; managers and admins see all."""
+    allowed = visible_sections(actor)
+    return allowed is None or task.section_code in allowed
+
+
+def may_see_case(*, actor: Actor, case: Case) -> bool:
+    """Counter staff and managers see every case; section staff only cases that have (had) a task of theirs."""
+    if actor.has_role("counter", "manager"):
+        return True
+    return any(t.section_code in actor.sections for t in case.tasks)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC instants that bound a Japan-time day."""
+    start = datetime.combine(day, time.min, tzinfo=JST)
+    return start.astimezone(ZoneInfo("UTC")), (start + timedelta(days=1)).astimezone(ZoneInfo("UTC"))
+
+
+@dataclass
+class SectionStats:
+    """One section's queue now and its times over a period (minutes)."""
+
+    section: str
+    queue: int = 0
+    overdue: int = 0
+    completed: int = 0
+    waits: list[float] = field(default_factory=list)
+    handles: list[float] = field(default_factory=list)
+
+    @property
+    def avg_wait(self) -> float | None:
+        return round(mean(self.waits), 1) if self.waits else None
+
+    @property
+    def avg_handle(self) -> float | None:
+        return round(mean(self.handles), 1) if self.handles else None
+
+
+def section_stats(*, start: datetime, end: datetime, now: datetime | None = None) -> dict[str, SectionStats]:
+    """Per section: open queue and overdue now; completed count, mean wait (created→claimed or completed) and
+    mean handling (claimed→completed) of tasks completed in [start, end)."""
+    if end <= start:
+        raise Invalid("期間の終わりは始まりより後にしてください", details={"to": "before from"})
+    now = now or utcnow()
+    stats: dict[str, SectionStats] = {}
+    for task in db.session.scalars(select(CaseTask).where(CaseTask.state == "ready")):
+        row = stats.setdefault(task.section_code or "-", SectionStats(task.section_code or "-"))
+        row.queue += 1
+        row.overdue += bool(task.due_at and task.due_at < now)
+    done = select(CaseTask).where(CaseTask.state == "completed", CaseTask.completed_at >= start,
+                                  CaseTask.completed_at < end)
+    for task in db.session.scalars(done):
+        row = stats.setdefault(task.section_code or "-", SectionStats(task.section_code or "-"))
+        row.completed += 1
+        picked = task.claimed_at or task.completed_at
+        row.waits.append((picked - task.created_at).total_seconds() / 60)
+        if task.claimed_at and task.completed_at:
+            row.handles.append((task.completed_at - task.claimed_at).total_seconds() / 60)
+    return stats
+
+
+def overdue_tasks(*, now: datetime | None = None, limit: int = 200) -> list[CaseTask]:
+    """Ready tasks past their due time, oldest due first."""
+    now = now or utcnow()
+    stmt = (select(CaseTask).options(selectinload(CaseTask.case))
+            .where(CaseTask.state == "ready", CaseTask.due_at < now).order_by(CaseTask.due_at))
+    return list(db.session.scalars(stmt.limit(limit)))
+
+
+def cases_in_flight(*, since: datetime | None = None, limit: int = 200) -> list[Case]:
+    """Running cases, plus cases finished since ``since`` (so a manager sees them finish), newest first."""
+    cond = Case.state == "running" if since is None else or_(Case.state == "running", Case.completed_at >= since)
+    stmt = select(Case).options(selectinload(Case.tasks)).where(cond).order_by(Case.id.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def stats_csv(stats: dict[str, SectionStats], *, names: dict[str, str], start: datetime, end: datetime) -> str:
+    """The statistics as CSV (UTF-8 with BOM so that Excel opens it in Japanese)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["課コード", "課", "処理待ち", "期限超過", "完了数", "平均待ち時間(分)", "平均処理時間(分)",
+                     "期間開始", "期間終了"])
+    for code, row in sorted(stats.items()):
+        writer.writerow([code, names.get(code, code), row.queue, row.overdue, row.completed,
+                         "" if row.avg_wait is None else row.avg_wait,
+                         "" if row.avg_handle is None else row.avg_handle,
+                         start.astimezone(JST).isoformat(), end.astimezone(JST).isoformat()])
+    return out.getvalue()
