@@ -1,13 +1,45 @@
-"""Append to the operation log. Every service that acts on data calls :func:`record`."""
+"""The operation log (操作ログ): a hash chain appended by every service that acts on data.
+
+Each entry carries ``seq`` (its position), ``prev_hash`` (the hash of the entry before it) and ``hash``
+(SHA-256 over all its columns and ``prev_hash``). Appends take the single chain-head row with an
+``UPDATE … RETURNING``: on PostgreSQL that row lock serialises appenders until their commit; on SQLite the
+UPDATE takes the database write lock first, so no two transactions can read the same head.
+Verification and archives live in :mod:`core.audit_chain`.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
 from core.actor import Actor
-from core.db import db
-from core.models import AuditEntry
+from core.db import db, utcnow
+from core.models import AuditChainHead, AuditEntry
+
+GENESIS = "0" * 64
+HASHED_FIELDS = ("seq", "at", "username", "role", "terminal", "ip", "action", "target_type", "target_id",
+                 "outcome", "details", "prev_hash")
+_HEAD = AuditChainHead.__table__
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return value
+
+
+def digest(values: Mapping[str, Any] | AuditEntry) -> str:
+    """The SHA-256 of an entry's hashed fields (a mapping or an entry), as lowercase hex."""
+    get = values.get if isinstance(values, Mapping) else lambda name: getattr(values, name)
+    body = json.dumps([_canonical(get(name)) for name in HASHED_FIELDS], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def record(
@@ -18,31 +50,82 @@ def record(
     target_id: object = None,
     outcome: str = "ok",
     details: dict[str, Any] | None = None,
+    session: Session | None = None,
 ) -> AuditEntry:
-    """Add one entry to the current transaction; it commits (or rolls back) with the action it logs."""
+    """Append one entry in the current transaction; it commits (or rolls back) with the action it logs."""
+    s = session or db.session
+    seq, prev_hash = _advance_head(s)
     entry = AuditEntry(
+        seq=seq,
+        prev_hash=prev_hash,
+        at=utcnow(),
         username=actor.username if actor else None,
         role=actor.role if actor else None,
         terminal=actor.terminal if actor else None,
         ip=actor.ip if actor else None,
         action=action,
         target_type=target_type,
-        target_id=None if target_id is None else str(target_id),
+        target_id=None if target_id is None else str(target_id)[:64],
         outcome=outcome,
         details=json.dumps(details, ensure_ascii=False, default=str) if details else None,
     )
-    db.session.add(entry)
+    entry.hash = digest(entry)
+    s.add(entry)
+    s.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=entry.hash))
     return entry
 
 
+def record_independently(**kwargs: Any) -> None:
+    """Append and commit in a transaction of its own, so the entry stays when the caller's rolls back.
+
+    Call it only while the caller holds no write lock (before its first write, or after its rollback).
+    """
+    with Session(db.engine) as s:
+        record(session=s, **kwargs)
+        s.commit()
+
+
+def _advance_head(s: Session) -> tuple[int, str]:
+    """Lock the head, take the next position; returns (seq, hash of the previous entry)."""
+    returning = (update(_HEAD).where(_HEAD.c.id == 1).values(last_seq=_HEAD.c.last_seq + 1)
+                 .returning(_HEAD.c.last_seq, _HEAD.c.last_hash))
+    row = s.execute(returning).one_or_none()
+    if row is None:
+        _create_head(s)
+        row = s.execute(returning).one()
+    return int(row.last_seq), str(row.last_hash)
+
+
+def _create_head(s: Session) -> None:
+    """Start the head from the newest chained entry (or the genesis) — after install or a full purge."""
+    last = s.execute(select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.is_not(None))
+                     .order_by(AuditEntry.seq.desc()).limit(1)).one_or_none()
+    seq, last_hash = (int(last.seq), str(last.hash)) if last else (0, GENESIS)
+    try:
+        with s.begin_nested():
+            s.execute(insert(_HEAD).values(id=1, last_seq=seq, last_hash=last_hash, base_seq=0, base_hash=GENESIS))
+    except IntegrityError:
+        pass  # another transaction created it first; its row is now ours to lock
+
+
 def list_(*, username: str | None = None, target_type: str | None = None, target_id: str | None = None,
+          action: str | None = None, since: datetime | None = None, until: datetime | None = None,
           limit: int = 200) -> list[AuditEntry]:
-    """Newest first, filtered."""
-    query = db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-    if username:
-        query = query.where(AuditEntry.username == username)
-    if target_type:
-        query = query.where(AuditEntry.target_type == target_type)
-    if target_id:
-        query = query.where(AuditEntry.target_id == str(target_id))
+    """Newest first, filtered (``since`` inclusive, ``until`` exclusive); page back by passing the oldest ``at``."""
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.seq.desc()).limit(limit)
+    conditions = [
+        (username, lambda: AuditEntry.username == username),
+        (target_type, lambda: AuditEntry.target_type == target_type),
+        (target_id, lambda: AuditEntry.target_id == str(target_id)),
+        (action, lambda: AuditEntry.action == action),
+        (since, lambda: AuditEntry.at >= since),
+        (until, lambda: AuditEntry.at < until),
+    ]
+    for value, condition in conditions:
+        if value is not None and value != "":
+            query = query.where(condition())
     return list(db.session.scalars(query))
+
+
+def count() -> int:
+    return int(db.session.scalar(select(func.count()).select_from(AuditEntry)) or 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import db, utcnow
@@ -40,6 +40,10 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Login throttling: consecutive failures, and the time until which the account refuses logins.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
     sections: Mapped[list[Section]] = relationship(secondary=user_sections, lazy="selectin",
                                                    order_by=Section.sort_order)
 
@@ -62,7 +66,10 @@ class ApiToken(db.Model):
 
 
 class AuditEntry(db.Model):
-    """One line of the append-only operation log (操作ログ). Never updated, never deleted by the app."""
+    """One line of the append-only operation log (操作ログ). Never updated; deleted only by the retention job.
+
+    ``seq`` is the position in the hash chain; ``hash`` covers every column and ``prev_hash`` (see core.audit).
+    """
 
     __tablename__ = "audit_log"
     __table_args__ = (
@@ -72,6 +79,9 @@ class AuditEntry(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     username: Mapped[str | None] = mapped_column(String(64))
     role: Mapped[str | None] = mapped_column(String(16))
@@ -82,3 +92,18 @@ class AuditEntry(db.Model):
     target_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     details: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditChainHead(db.Model):
+    """The single row (id 1) every append locks: the last position and hash of the chain.
+
+    ``base_seq``/``base_hash`` anchor the chain after the retention job archived and purged older entries.
+    """
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    base_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    base_hash: Mapped[str] = mapped_column(String(64))

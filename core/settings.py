@@ -42,6 +42,32 @@ class Settings:
     # Where generated files (backups, exports, drop folders) go by default.
     var_dir: str = field(default=str(REPO_ROOT / "var"), metadata={"env": "MADOGUCHI_VAR_DIR"})
 
+    # My Number (個人番号) encryption keys: comma-separated Fernet keys, the first encrypts, all decrypt
+    # (rotation: put the new key first, run ``madoguchi mynumber rotate``, then drop the old one).
+    # Unset in demo/tests: a key is derived from the secret key. Unset in production: My Number is refused.
+    mynumber_keys: str | None = field(default=None, metadata={"env": "MADOGUCHI_MYNUMBER_KEYS"})
+    # Operation-log retention in days (5 years by default); older entries are archived, then purged.
+    audit_retention_days: int = field(default=5 * 366, metadata={"env": "MADOGUCHI_AUDIT_RETENTION_DAYS"})
+    # Where audit archives and backups are written (default: var_dir/audit-archive, var_dir/backups).
+    backup_dir: str | None = field(default=None, metadata={"env": "MADOGUCHI_BACKUP_DIR"})
+    # Daily backups kept by the rotation.
+    backup_keep: int = field(default=14, metadata={"env": "MADOGUCHI_BACKUP_KEEP"})
+    # Login lockout: this many consecutive failures lock the account for lockout_minutes.
+    login_max_failures: int = field(default=5, metadata={"env": "MADOGUCHI_LOGIN_MAX_FAILURES"})
+    lockout_minutes: int = field(default=15, metadata={"env": "MADOGUCHI_LOCKOUT_MINUTES"})
+    # Shortest accepted password (the policy also asks for letters and digits).
+    password_min_length: int = field(default=10, metadata={"env": "MADOGUCHI_PASSWORD_MIN_LENGTH"})
+    # Alert hook, fired when a job fails or health goes red: a shell command (gets the alert as JSON on stdin)
+    # and/or a webhook URL (POSTed the JSON). Empty: alerts go to the log only.
+    alert_command: str | None = field(default=None, metadata={"env": "MADOGUCHI_ALERT_COMMAND"})
+    alert_webhook: str | None = field(default=None, metadata={"env": "MADOGUCHI_ALERT_WEBHOOK"})
+    # /metrics: a bearer token for Prometheus (compared in constant time); admins may also read it when logged in.
+    metrics_token: str | None = field(default=None, metadata={"env": "MADOGUCHI_METRICS_TOKEN"})
+    # Health turns red when free disk space under var_dir falls below this many megabytes.
+    min_free_disk_mb: int = field(default=1024, metadata={"env": "MADOGUCHI_MIN_FREE_DISK_MB"})
+    # Health turns red when the scheduler's heartbeat is older than this many seconds (0: not checked).
+    scheduler_stale_seconds: int = field(default=300, metadata={"env": "MADOGUCHI_SCHEDULER_STALE_SECONDS"})
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Build settings from the environment, converting each value to its field's type."""

@@ -60,7 +60,8 @@ def _check_secret_key(app: Flask) -> None:
 MODEL_MODULES = ["core.models", "workflows.models", "integrations.residents.models",
                  "workflows.determination.models",
                  "forms.models", "integrations.rpa.models",
-                 "core.admin_models"]
+                 "core.admin_models",
+                 "integrations.residents.mynumber"]
 
 
 def register_extensions(app: Flask) -> None:
