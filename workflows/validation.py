@@ -8,6 +8,7 @@ service tasks naming an operation that does not exist, scripts the sandbox would
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
 from core.errors import Invalid
+from workflows.determination import feel
 from workflows.scripting import check_expression
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -79,10 +81,21 @@ def build_parser(documents: Iterable[Document]) -> SpiffBpmnParser:
             if doc.kind == "bpmn":
                 parser.add_bpmn_xml(doc.root, filename=doc.file_name)
             else:
-                parser.add_dmn_xml(doc.root, filename=doc.file_name)
+                parser.add_dmn_xml(_translated_dmn(doc), filename=doc.file_name)
         except (ValidationException, SpiffWorkflowException) as err:
             raise Invalid(_message(err, doc.file_name), details={"problems": [_problem(err, doc.file_name)]}) from err
     return parser
+
+
+def _translated_dmn(doc: Document) -> Any:
+    """A copy of the DMN tree with FEEL input cells translated (the stored XML keeps what the designer wrote)."""
+    root = deepcopy(doc.root)
+    problems = feel.translate_dmn(root)
+    if problems:
+        raise Invalid(f"{doc.file_name}: {problems[0].message()}",
+                      details={"problems": [Problem(doc.file_name, p.message(), p.decision).as_dict()
+                                            for p in problems]})
+    return root
 
 
 def _problem(err: Exception, file_name: str) -> dict[str, Any]:

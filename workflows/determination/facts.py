@@ -1,0 +1,114 @@
+"""Household facts → the evaluation context of one member for one event (what the DMN tables read).
+
+Age rules (DOMAIN.md): ``age`` is reached on the day before the birthday (20 for 国民年金, 65 for 介護);
+``age_calendar`` on the birthday itself (75 for 後期高齢者医療); a 児童手当 child runs to the 31 March after the
+18th birthday; the school year is cut on 1 April (a child born on 1 April belongs to the earlier year).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from core.errors import Invalid
+
+BOOL_FACTS = ("mynumber_card", "seal_registered", "child_allowance_recipient", "single_parent", "dog_owner",
+              "support_measure")
+TEXT_FACTS = {"insurance": "none", "pension_category": "none", "disability": "none", "care_certified": "none",
+              "resident_type": "japanese", "relation": "", "school": ""}
+INSURANCES = {"kokuho", "shaho", "kouki", "seiho", "none"}
+HEAD = "世帯主"
+SPOUSES = {"妻", "夫"}
+SEVERE = {"shintai1", "shintai2", "shintai3", "ryoiku_a", "seishin1"}
+
+
+def age_on(birth: date, on: date) -> int:
+    """Full years on ``on``, counting the birthday itself (calendar age)."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def legal_age(birth: date, on: date) -> int:
+    """Age by 年齢計算ニ関スル法律: a year is reached at the end of the day before the birthday."""
+    return age_on(birth, on + timedelta(days=1))
+
+
+def fiscal_year(day: date) -> int:
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def school_grade(birth: date, on: date) -> int:
+    """1–6 elementary, 7–9 junior high; ≤0 before school, ≥10 after (学年, cut on 1 April)."""
+    entry = birth.year + 7 if (birth.month, birth.day) >= (4, 2) else birth.year + 6
+    return fiscal_year(on) - entry + 1
+
+
+def allowance_child(birth: date, on: date) -> bool:
+    """A 児童手当 child: up to the 31 March after the 18th birthday."""
+    leap = (birth.month, birth.day) == (2, 29)
+    birthday = date(birth.year + 18, 3, 1) if leap else birth.replace(year=birth.year + 18)
+    reached = birthday - timedelta(days=1)  # the age is reached on the day before the birthday
+    end = date(reached.year + (1 if reached.month >= 4 else 0), 3, 31)
+    return on <= end
+
+
+def _subject_of(member: dict[str, Any], event: str) -> bool:
+    subject = member.get("subject", False)
+    return event in subject if isinstance(subject, list) else bool(subject)
+
+
+def normalise_member(raw: dict[str, Any], index: int) -> dict[str, Any]:
+    """Defaults for absent facts; Invalid naming ``household[index].field`` for bad ones."""
+    where = f"household[{index}]"
+    member = {**TEXT_FACTS, **{k: False for k in BOOL_FACTS}, **{k: v for k, v in raw.items() if v is not None}}
+    try:
+        member["birth_date"] = date.fromisoformat(str(raw.get("birth_date")))
+    except ValueError as err:
+        raise Invalid(f"{where}.birth_date: an ISO date (YYYY-MM-DD) is required",
+                      details={"field": f"{where}.birth_date"}) from err
+    if member["insurance"] not in INSURANCES:
+        raise Invalid(f"{where}.insurance: one of {sorted(INSURANCES)}", details={"field": f"{where}.insurance"})
+    for key in BOOL_FACTS:
+        if not isinstance(member[key], bool):
+            raise Invalid(f"{where}.{key}: true or false", details={"field": f"{where}.{key}"})
+    return member
+
+
+def member_context(member: dict[str, Any], *, event: str, on: date) -> dict[str, Any]:
+    """The facts of one member as the tables read them (derived ages and flags included)."""
+    birth = member["birth_date"]
+    grade = school_grade(birth, on)
+    school = member.get("school") or ""
+    return {
+        "event": event, "is_subject": _subject_of(member, event), "is_head": member.get("relation") == HEAD,
+        "age": legal_age(birth, on), "age_calendar": age_on(birth, on),
+        "insurance": member["insurance"], "pension_category": str(member["pension_category"]),
+        "mynumber_card": member["mynumber_card"], "seal_registered": member["seal_registered"],
+        "disability": member["disability"], "disability_severe": member["disability"] in SEVERE,
+        "care_certified": member["care_certified"] not in ("none", "", False),
+        "child_allowance_recipient": member["child_allowance_recipient"], "dog_owner": member["dog_owner"],
+        "single_parent": member["single_parent"], "resident_type": member["resident_type"],
+        "child_allowance_child": allowance_child(birth, on),
+        "kodomo_iryo_child": grade <= 9,
+        "school_child": school.startswith(("elementary", "junior_high")) or 1 <= grade <= 9,
+    }
+
+
+def household_context(members: list[dict[str, Any]], *, event: str, on: date) -> list[dict[str, Any]]:
+    """One context per member, each with the household-level facts added."""
+    base = [member_context(m, event=event, on=on) for m in members]
+    subjects = [c for c in base if c["is_subject"]]
+    head_subject = any(c["is_head"] for c in subjects)
+    subject_spouse = any(m.get("relation") in SPOUSES for m, c in zip(members, base, strict=True) if c["is_subject"])
+    household = {
+        "household_kokuho": any(c["insurance"] == "kokuho" for c in base),
+        "household_has_recipient": any(c["child_allowance_recipient"] for c in base),
+        "household_has_child": any(c["child_allowance_child"] for c in base),
+        "household_single_parent": any(c["single_parent"] for c in base),
+        "remaining_adults_15": sum(1 for c in base if not c["is_subject"] and c["age"] >= 15),
+        "subject_insurance": subjects[0]["insurance"] if subjects else "none",
+    }
+    contexts = []
+    for member, ctx in zip(members, base, strict=True):
+        spouse = (head_subject and member.get("relation") in SPOUSES) or (subject_spouse and ctx["is_head"])
+        contexts.append({**ctx, **household, "is_spouse_of_subject": bool(spouse and not ctx["is_subject"])})
+    return contexts

@@ -1,0 +1,132 @@
+"""手続判定: evaluate every deployed procedure table (decisions named ``proc_*``) for each household member.
+
+Each table is one business; each fired rule yields a procedure with its code, name, section, forms, deadline
+(days from the event date, moved past closed days), what to bring and the rule that fired. A procedure fired for
+several members is one procedure with several subjects. Tables are read from the deployed library (translated
+from FEEL like every DMN, see :mod:`.feel`), so adding a business is deploying a ``proc_*.dmn`` file.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from core.errors import Invalid
+from workflows import operations, registry, safe_xml, validation
+from workflows.determination import facts
+
+TABLE_PREFIX = "proc_"
+EVENTS = ("tennyu", "tenshutsu", "tenkyo", "setai_henko", "shussei", "shibo", "konin", "rikon", "shomei")
+_lock = threading.Lock()
+_tables: dict[tuple[tuple[str, str], ...], list[tuple[str, int, Any]]] = {}
+
+
+def procedure_tables() -> list[tuple[str, int, Any]]:
+    """(decision id, version, decision table) of every deployed ``proc_*`` decision, parsed once per content."""
+    versions = [v for v in registry.latest_versions() if v.kind == "dmn" and v.key.startswith(TABLE_PREFIX)]
+    memo = tuple((v.key, v.content_hash) for v in versions)
+    with _lock:
+        if memo in _tables:
+            return _tables[memo]
+    docs = [validation.classify(v.file_name, v.xml.encode(), safe_xml.parse(v.xml.encode(), file_name=v.file_name,
+                                                                            max_bytes=len(v.xml.encode()) + 1))
+            for v in versions]
+    parser = validation.build_parser(docs)
+    tables = []
+    for v in versions:
+        dmn_parser = parser.dmn_parsers[v.key]
+        dmn_parser.parse()
+        tables.append((v.key, v.version, dmn_parser.decision.decisionTables[0]))
+    with _lock:
+        _tables.clear()
+        _tables[memo] = tables
+    return tables
+
+
+def _fired(table: Any, decision_id: str, context: dict[str, Any], script_engine: Any) -> list[dict[str, Any]]:
+    """The outputs of every rule of ``table`` matching ``context``; Invalid naming a missing input."""
+    task = SimpleNamespace(data=context, workflow=SimpleNamespace(script_engine=script_engine),
+                           task_spec=SimpleNamespace(name=decision_id, bpmn_id=decision_id, bpmn_name=decision_id))
+    engine = DMNEngine(table)
+    try:
+        return [{**rule.output_as_dict(task), "rule": f"{decision_id}#{rule.id}"} for rule in engine.decide(task)]
+    except (SpiffWorkflowException, NameError) as err:
+        missing = _missing_name(err)
+        if missing:
+            raise Invalid(f"{decision_id}: the answer {missing!r} is needed for this household",
+                          details={"answers": {missing: "required"}, "decision": decision_id}) from err
+        raise Invalid(f"{decision_id}: {err}", details={"decision": decision_id}) from err
+
+
+def _missing_name(err: BaseException) -> str | None:
+    cause: BaseException | None = err
+    while cause is not None:
+        if isinstance(cause, NameError) and getattr(cause, "name", None):
+            return str(cause.name)
+        cause = getattr(cause, "exception", None) or cause.__cause__
+    return None
+
+
+def due_date(event_date: date, days: int) -> date | None:
+    """``days`` after the event, moved past closed days; None when the procedure has no deadline."""
+    if not days:
+        return None
+    return date.fromisoformat(operations.deadline(start=event_date.isoformat(), days=int(days)))
+
+
+def determine(*, events: list[str], event_date: date, household: list[dict[str, Any]],
+              answers: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The procedures the visit triggers, in table and rule order, each with its subjects (member indexes)."""
+    unknown = [e for e in events if e not in EVENTS]
+    if not events or unknown:
+        raise Invalid(f"unknown event {unknown or events!r}", details={"event": f"one of {', '.join(EVENTS)}"})
+    members = [facts.normalise_member(m, i) for i, m in enumerate(household)]
+    if not members:
+        raise Invalid("the household has no members", details={"household": "at least one member"})
+    from workflows.runtime import engine
+
+    script_engine = engine().script_engine
+    found: dict[str, dict[str, Any]] = {}
+    for event in events:
+        contexts = facts.household_context(members, event=event, on=event_date)
+        for decision_id, _version, table in procedure_tables():
+            for index, context in enumerate(contexts):
+                for out in _fired(table, decision_id, {**(answers or {}), **context}, script_engine):
+                    _merge(found, out, index, members[index], event_date)
+    return list(found.values())
+
+
+def _merge(found: dict[str, dict[str, Any]], out: dict[str, Any], index: int, member: dict[str, Any],
+           event_date: date) -> None:
+    code = str(out["code"])
+    subject = {"index": index, "name": member.get("name"), "resident_id": member.get("resident_id"),
+               "rule": out["rule"]}
+    if code in found:
+        if subject not in found[code]["subjects"]:
+            found[code]["subjects"].append(subject)
+        return
+    due = due_date(event_date, int(out.get("deadline_days") or 0))
+    found[code] = {"code": code, "name": out["name"], "section": out["section"],
+                   "forms": [f.strip() for f in str(out.get("forms") or "").split(",") if f.strip()],
+                   "due_date": due.isoformat() if due else None, "bring": out.get("bring") or "",
+                   "rule": out["rule"], "subjects": [subject]}
+
+
+def catalogue() -> dict[str, dict[str, Any]]:
+    """Every procedure a deployed table can yield, by code (for manual additions): name, section, forms, days."""
+    known: dict[str, dict[str, Any]] = {}
+    for decision_id, _version, table in procedure_tables():
+        for rule in table.rules:
+            out = {e.output.name: e.text for e in rule.outputEntries}
+            code = str(out.get("code", "")).strip('"')
+            known.setdefault(code, {"code": code, "name": str(out.get("name", "")).strip('"'),
+                                    "section": str(out.get("section", "")).strip('"'),
+                                    "forms": [str(out.get("forms", "")).strip('"')],
+                                    "deadline_days": int(out.get("deadline_days") or 0),
+                                    "bring": str(out.get("bring", "")).strip('"'), "rule": f"{decision_id}#{rule.id}"})
+    return known
