@@ -97,8 +97,10 @@ def get_household(*, resident_id: int, actor: Actor) -> HouseholdView:
 
 
 def shown_address(resident: Resident) -> str:
-    """The address a screen may show: masked for a resident under 支援措置."""
-    if resident.support_measure:
+    """The address a screen may show: masked when the resident or anyone of their household is under 支援措置
+    (they share the address)."""
+    members = resident.household.members if resident.household else []
+    if resident.support_measure or any(m.support_measure for m in members):
         return MASKED_ADDRESS
     return " ".join(p for p in (resident.address, resident.address_extra) if p) or "—"
 

@@ -6,7 +6,8 @@ import importlib
 
 from web.api.base import MadoguchiApi
 
-API_MODULES = ["web.api.health", "web.api.auth", "web.api.process_models", "web.api.cases", "web.api.tasks"]
+API_MODULES = ["web.api.health", "web.api.auth", "web.api.process_models", "web.api.cases", "web.api.tasks",
+               "web.api.documents", "web.api.rpa"]
 
 
 def register_api_blueprints(api: MadoguchiApi) -> None:

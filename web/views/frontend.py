@@ -26,7 +26,6 @@ ASSETS = {
     "dmn-js-boxed-expression-controls.css": "dmn-js/dist/assets/dmn-js-boxed-expression-controls.css",
     "dmn-font.css": "dmn-js/dist/assets/dmn-font/css/dmn-embedded.css",
     "bpmn-viewer.js": "bpmn-js/dist/bpmn-viewer.production.min.js",
-    "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
     "chart.js": "chart.js/dist/chart.umd.min.js",
 }
 
