@@ -1,0 +1,265 @@
+"""Scheduled jobs: the declarative list, the business-day trigger, the recorded run, the scheduler.
+
+Jobs live in :data:`JOBS` with stable ids. :func:`execute` is the one wrapper that gives each run a
+recorded :class:`JobRun`, a clean session and error capture — used by the scheduler and by "run now".
+The scheduler (APScheduler 3, SQLAlchemy job store in ``apscheduler_jobs``) is its own process
+(``madoguchi scheduler``), off in tests; one row in ``scheduler_locks`` makes it one per deployment.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jpholiday
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core.actor import SYSTEM, Actor
+from core.db import db, utcnow
+from core.errors import Conflict, DomainError, NotFound
+from integrations.residents import importer, mapping
+from integrations.residents.models import JobRun, SchedulerLock
+
+JST = ZoneInfo("Asia/Tokyo")
+LOCK_NAME = "scheduler"
+LOCK_STALE = timedelta(seconds=90)
+HEARTBEAT_SECONDS = 30
+log = logging.getLogger(__name__)
+Outcome = tuple[str, str]  # (status, message)
+
+
+def is_business_day(day: date) -> bool:
+    """Weekdays that are neither a national holiday nor 年末年始 (29 Dec – 3 Jan, when city halls close)."""
+    year_end = (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
+    return day.weekday() < 5 and not jpholiday.is_holiday(day) and not year_end
+
+
+class BusinessDayCronTrigger(CronTrigger):
+    """A cron trigger that skips the days :func:`is_business_day` rejects (pickled into the job store)."""
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        fire = super().get_next_fire_time(previous_fire_time, now)
+        for _ in range(60):  # the longest run of closed days is far shorter (Golden Week, 年末年始)
+            if fire is None or is_business_day(fire.astimezone(JST).date()):
+                return fire
+            fire = super().get_next_fire_time(fire, fire + timedelta(microseconds=1))
+        return fire
+
+    def __str__(self) -> str:
+        return f"business days {super().__str__()}"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    name: str
+    description: str
+    func: Callable[..., Outcome]
+    trigger: Callable[[], CronTrigger]
+    schedule: str  # for people
+
+
+def drop_folder(settings: Any) -> Path:
+    """Where core systems put files for the import job: ``<var_dir>/drop/residents``."""
+    return Path(settings.var_dir) / "drop" / "residents"
+
+
+def source_and_mode(filename: str) -> tuple[str, str]:
+    """``<source>.<full|diff>.<anything>`` names both; otherwise source ``kikan``, diff if 'diff' is named."""
+    parts = filename.split(".")
+    if len(parts) >= 3 and parts[1] in importer.MODES:
+        return parts[0], parts[1]
+    return "kikan", "diff" if "diff" in filename.lower() else "full"
+
+
+def import_drop_folder(*, actor: Actor, now: datetime, settings: Any) -> Outcome:
+    """Import every file of the drop folder in name order, one transaction each; move it to done/ or rejected/."""
+    folder = drop_folder(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".csv", ".txt", ".dat"})
+    if not files:
+        return "succeeded", "取込ファイルはありません (no files)"
+    lines, ok = [], True
+    for path in files:
+        source, mode = source_and_mode(path.name)
+        try:
+            found = mapping.find(source, dirs=[folder / "mappings"])
+            run = importer.run_import(data=path.read_bytes(), source=source, mode=mode, actor=actor,
+                                      filename=path.name, mapping=found, trigger="scheduler", now=now)
+            db.session.commit()
+            status, label = run.status, f"run {run.id}"
+        except DomainError as err:
+            db.session.rollback()
+            status, label = "rejected", err.message
+        target = folder / ("done" if status == "succeeded" else "rejected")
+        target.mkdir(exist_ok=True)
+        path.rename(target / f"{now.astimezone(JST):%Y%m%d%H%M%S}_{path.name}")
+        ok = ok and status == "succeeded"
+        lines.append(f"{path.name}: {status} ({label})")
+    return ("succeeded" if ok else "failed"), "\n".join(lines)
+
+
+JOBS: list[JobSpec] = [
+    JobSpec(id="residents.import_drop", name="住民データ取込（基幹系ドロップフォルダ）",
+            description="基幹系が置いたファイルを取り込みます（差分・全件）。",
+            func=import_drop_folder,
+            trigger=lambda: BusinessDayCronTrigger(hour=6, minute=30, timezone=JST),
+            schedule="開庁日 06:30"),
+]
+
+
+def get_spec(job_id: str) -> JobSpec:
+    for spec in JOBS:
+        if spec.id == job_id:
+            return spec
+    raise NotFound(f"ジョブ {job_id} はありません")
+
+
+def execute(job_id: str, *, trigger: str, actor: Actor, settings: Any, now: datetime | None = None) -> JobRun:
+    """Run one job now and record it; commits (this is the job's edge). Conflict if it is already running."""
+    spec = get_spec(job_id)
+    now = now or utcnow()
+    running = db.session.scalar(select(JobRun.id).where(
+        JobRun.job_id == job_id, JobRun.status == "running", JobRun.started_at > now - timedelta(hours=2)))
+    if running is not None:
+        raise Conflict(f"ジョブ {job_id} は実行中です (run {running})")
+    run = JobRun(job_id=job_id, trigger=trigger, started_by=actor.username, started_at=now)
+    db.session.add(run)
+    db.session.commit()
+    run_id = run.id
+    try:
+        status, message = spec.func(actor=actor, now=now, settings=settings)
+    except Exception as err:  # noqa: BLE001 - a job's failure is recorded, never lost in a thread
+        log.exception("job %s failed", job_id)
+        db.session.rollback()
+        status, message = "failed", f"{type(err).__name__}: {err}"
+    finished = db.session.get(JobRun, run_id)
+    assert finished is not None
+    finished.status, finished.message, finished.finished_at = status, message, utcnow()
+    db.session.commit()
+    return finished
+
+
+def runs(job_id: str, *, limit: int = 20) -> list[JobRun]:
+    get_spec(job_id)
+    return list(db.session.scalars(select(JobRun).where(JobRun.job_id == job_id)
+                                   .order_by(JobRun.id.desc()).limit(limit)))
+
+
+def list_jobs(*, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Each job with its schedule, next planned time and last run."""
+    now = now or utcnow()
+    result = []
+    for spec in JOBS:
+        last = runs(spec.id, limit=1)
+        result.append({"id": spec.id, "name": spec.name, "description": spec.description,
+                       "schedule": spec.schedule, "next_run_at": spec.trigger().get_next_fire_time(None, now),
+                       "last_run": last[0] if last else None})
+    return result
+
+
+# --- the scheduler process ---------------------------------------------------------------------
+
+_runtime: dict[str, Any] = {}
+
+
+def run_scheduled(job_id: str) -> None:
+    """APScheduler's entry point (stored by reference in the job store): run the job in an app context."""
+    with _runtime["context"]():
+        try:
+            execute(job_id, trigger="schedule", actor=SYSTEM, settings=_runtime["settings"])
+        except Conflict as err:
+            log.warning("%s", err.message)
+        finally:
+            db.session.remove()
+
+
+def build_scheduler(*, context: Callable[[], AbstractContextManager[Any]], settings: Any,
+                    engine: Any) -> BackgroundScheduler:
+    """A scheduler (not started) whose jobs run inside ``context()`` (the app context factory)."""
+    _runtime.update(context=context, settings=settings)
+    return BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine), "internal": MemoryJobStore()},
+        executors={"default": ThreadPoolExecutor(4)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
+        timezone=JST,
+    )
+
+
+def sync_jobs(scheduler: BackgroundScheduler) -> None:
+    """Store each job of :data:`JOBS`; an unchanged job keeps its next run time, so a missed run still
+    fires (once: coalesced) when the scheduler comes back."""
+    for spec in JOBS:
+        trigger = spec.trigger()
+        job = scheduler.get_job(spec.id)
+        if job is not None and str(job.trigger) == str(trigger):
+            continue
+        scheduler.add_job(run_scheduled, trigger=trigger, args=[spec.id], id=spec.id, name=spec.name,
+                          replace_existing=True)
+
+
+def holder_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def acquire_lock(*, holder: str, now: datetime | None = None) -> bool:
+    """Take or refresh the deployment's scheduler lock; False while another holder's heartbeat is fresh.
+    Commits: the lock must be visible to other processes at once."""
+    now = now or utcnow()
+    lock = db.session.get(SchedulerLock, LOCK_NAME, with_for_update=True)
+    if lock is None:
+        db.session.add(SchedulerLock(name=LOCK_NAME, holder=holder, acquired_at=now, heartbeat_at=now))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return False
+        return True
+    if lock.holder != holder and lock.heartbeat_at > now - LOCK_STALE:
+        db.session.rollback()
+        return False
+    if lock.holder != holder:
+        lock.holder, lock.acquired_at = holder, now
+    lock.heartbeat_at = now
+    db.session.commit()
+    return True
+
+
+def release_lock(*, holder: str) -> None:
+    lock = db.session.get(SchedulerLock, LOCK_NAME)
+    if lock is not None and lock.holder == holder:
+        db.session.delete(lock)
+    db.session.commit()
+
+
+def lock_holder() -> SchedulerLock | None:
+    return db.session.get(SchedulerLock, LOCK_NAME)
+
+
+def add_heartbeat(scheduler: BackgroundScheduler, *, holder: str) -> None:
+    """Refresh the lock every 30 s; a scheduler that lost it stops."""
+    def beat() -> None:
+        with _runtime["context"]():
+            try:
+                if not acquire_lock(holder=holder):
+                    log.error("scheduler lock lost to another process; stopping")
+                    scheduler.shutdown(wait=False)
+            finally:
+                db.session.remove()
+
+    scheduler.add_job(beat, "interval", seconds=HEARTBEAT_SECONDS, id="scheduler.heartbeat",
+                      jobstore="internal", replace_existing=True)

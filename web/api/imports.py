@@ -1,0 +1,88 @@
+"""Imports of core-system files into the resident DB: upload one, read a run with its errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+
+from core.errors import Invalid
+from core.tx import atomic
+from integrations.residents import importer, mapping, scheduled
+from integrations.residents.models import ImportRun
+from web.api.base import error_body
+from web.auth import current_actor, roles_required
+
+URL_PREFIX = "/imports"
+blp = Blueprint("imports_api", __name__, description="Core-system imports into the resident DB")
+
+
+class ImportFile(ma.Schema):
+    file = Upload(required=True)
+
+
+class ImportForm(ma.Schema):
+    source = ma.fields.String(load_default="kikan", validate=ma.validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$"))
+    mode = ma.fields.String(load_default="full", validate=ma.validate.OneOf(importer.MODES))
+
+
+class ImportRunSchema(ma.Schema):
+    id = ma.fields.Integer()
+    source = ma.fields.String()
+    mode = ma.fields.String()
+    filename = ma.fields.String(allow_none=True)
+    file_sha256 = ma.fields.String(allow_none=True)
+    file_format = ma.fields.String(allow_none=True)
+    encoding = ma.fields.String(allow_none=True)
+    trigger = ma.fields.String()
+    status = ma.fields.String()
+    started_by = ma.fields.String()
+    started_at = ma.fields.DateTime()
+    finished_at = ma.fields.DateTime(allow_none=True)
+    counts = ma.fields.Function(lambda r: {"read": r.rows_read, "inserted": r.inserted, "updated": r.updated,
+                                           "deleted": r.deleted, "unchanged": r.unchanged,
+                                           "rejected": r.rejected})
+    message = ma.fields.String(allow_none=True)
+    errors = ma.fields.Function(importer.errors_of)
+
+
+def run_upload(*, data: bytes, filename: str | None, source: str, mode: str, trigger: str) -> ImportRun:
+    """Import an uploaded file as the current user and commit the run (shared with the admin page)."""
+    actor = current_actor()
+    folder = scheduled.drop_folder(current_app.config["MADOGUCHI"]) / "mappings"
+    found = mapping.find(source, dirs=[folder])
+    return atomic(lambda: importer.run_import(data=data, source=source, mode=mode, actor=actor,
+                                              filename=filename, mapping=found, trigger=trigger))
+
+
+@blp.route("", methods=["POST"])
+@roles_required("admin")
+@blp.arguments(ImportFile, location="files")
+@blp.arguments(ImportForm, location="form")
+@blp.response(201, ImportRunSchema)
+def create_import(files: dict[str, Any], form: dict[str, Any]) -> Any:
+    upload = files["file"]
+    run = run_upload(data=upload.read(), filename=upload.filename, trigger="api", **form)
+    if run.status == "rejected":
+        raise Invalid(f"取込ファイルを受け付けませんでした（{run.rejected}行に誤り）。データは変更していません。",
+                      details={"run": ImportRunSchema().dump(run)})
+    if run.status == "failed":
+        return error_body(500, run.message or "import failed", {"run": ImportRunSchema().dump(run)}), 500
+    return run
+
+
+@blp.route("")
+@roles_required("admin")
+@blp.response(200, ImportRunSchema(many=True, exclude=("errors",)))
+def list_imports() -> list[ImportRun]:
+    return importer.list_runs()
+
+
+@blp.route("/<int:run_id>")
+@roles_required("admin")
+@blp.response(200, ImportRunSchema)
+def get_import(run_id: int) -> ImportRun:
+    return importer.get_run(run_id)

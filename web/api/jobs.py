@@ -1,0 +1,58 @@
+"""Scheduled jobs: list them with their last run, run one now, read a job's history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+from flask_smorest import Blueprint
+
+from integrations.residents import scheduled
+from integrations.residents.models import JobRun
+from web.auth import current_actor, roles_required
+
+URL_PREFIX = "/jobs"
+blp = Blueprint("jobs_api", __name__, description="Scheduled jobs and their runs")
+
+
+class JobRunSchema(ma.Schema):
+    id = ma.fields.Integer()
+    job_id = ma.fields.String()
+    trigger = ma.fields.String()
+    started_by = ma.fields.String()
+    started_at = ma.fields.DateTime()
+    finished_at = ma.fields.DateTime(allow_none=True)
+    status = ma.fields.String()
+    message = ma.fields.String(allow_none=True)
+
+
+class JobSchema(ma.Schema):
+    id = ma.fields.String()
+    name = ma.fields.String()
+    description = ma.fields.String()
+    schedule = ma.fields.String()
+    next_run_at = ma.fields.DateTime(allow_none=True)
+    last_run = ma.fields.Nested(JobRunSchema, allow_none=True)
+
+
+@blp.route("")
+@roles_required("admin")
+@blp.response(200, JobSchema(many=True))
+def list_jobs() -> list[dict[str, Any]]:
+    return scheduled.list_jobs()
+
+
+@blp.route("/<job_id>/run", methods=["POST"])
+@roles_required("admin")
+@blp.response(201, JobRunSchema)
+def run_job(job_id: str) -> JobRun:
+    return scheduled.execute(job_id, trigger="manual", actor=current_actor(),
+                             settings=current_app.config["MADOGUCHI"])
+
+
+@blp.route("/<job_id>/runs")
+@roles_required("admin")
+@blp.response(200, JobRunSchema(many=True))
+def job_runs(job_id: str) -> list[JobRun]:
+    return scheduled.runs(job_id)

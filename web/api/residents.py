@@ -1,0 +1,104 @@
+"""Residents of the common DB: ranked search and one record with its household (both logged)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+
+from core.tx import atomic
+from integrations.residents import search
+from integrations.residents.models import Resident
+from web.auth import current_actor, roles_required
+
+URL_PREFIX = "/residents"
+blp = Blueprint("residents_api", __name__, description="The common resident database (共通DB)")
+SUPPORT_ALERT = "支援措置対象者：住所等の開示に注意（上長確認）"
+
+
+class ResidentQuery(ma.Schema):
+    q = ma.fields.String(load_default=None, validate=ma.validate.Length(max=100))
+    birth_date = ma.fields.Date(load_default=None)
+    address = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=search.MAX_LIMIT))
+
+
+class ResidentSummarySchema(ma.Schema):
+    id = ma.fields.Integer()
+    jumin_code = ma.fields.String()
+    setai_no = ma.fields.String()
+    household_id = ma.fields.Integer(allow_none=True)
+    name = ma.fields.String()
+    name_kana = ma.fields.String(allow_none=True)
+    alias = ma.fields.String(allow_none=True)
+    birth_date = ma.fields.String(attribute="birth_date_text")
+    sex = ma.fields.String(allow_none=True)
+    relation = ma.fields.String(allow_none=True)
+    postal_code = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    address_extra = ma.fields.String(allow_none=True)
+    resident_type = ma.fields.String()
+    nationality = ma.fields.String(allow_none=True)
+    support_measure = ma.fields.Boolean()
+    alert = ma.fields.Function(lambda r: SUPPORT_ALERT if r.support_measure else None)
+
+
+class HitSchema(ResidentSummarySchema):
+    """A search hit: the resident's summary plus the rank score and the household head."""
+
+    score = ma.fields.Integer()
+    head_name = ma.fields.Function(lambda r: r.household.head_name if r.household else None)
+
+
+class HouseholdSchema(ma.Schema):
+    id = ma.fields.Integer()
+    setai_no = ma.fields.String()
+    head_name = ma.fields.String(allow_none=True)
+    postal_code = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    address_extra = ma.fields.String(allow_none=True)
+    members = ma.fields.Function(lambda h: ResidentSummarySchema(many=True).dump(search.members(h.members[0]))
+                                 if h.members else [])
+
+
+class ResidentDetailSchema(ResidentSummarySchema):
+    former_surname = ma.fields.String(allow_none=True)
+    resident_since = ma.fields.Date(allow_none=True)
+    change_reason = ma.fields.String(allow_none=True)
+    change_date = ma.fields.Date(allow_none=True)
+    residence_status = ma.fields.String(allow_none=True)
+    support_measure_kind = ma.fields.String(allow_none=True)
+    facts = ma.fields.Method("_facts")
+    source = ma.fields.String()
+    imported_at = ma.fields.DateTime()
+    import_run_id = ma.fields.Integer(allow_none=True)
+    household = ma.fields.Nested(HouseholdSchema, allow_none=True)
+
+    def _facts(self, resident: Resident) -> dict[str, Any]:
+        names = ("insurance", "pension_category", "mynumber_card", "seal_registered", "disability",
+                 "care_certified", "child_allowance_recipient", "welfare_medical", "single_parent", "school",
+                 "dog_owner", "support_measure")
+        return {name: getattr(resident, name) for name in names}
+
+
+def _hit(hit: search.Hit) -> dict[str, Any]:
+    return {**HitSchema().dump(hit.resident), "score": hit.score}
+
+
+@blp.route("")
+@roles_required("counter", "section", "manager")
+@blp.arguments(ResidentQuery, location="query")
+@blp.response(200, HitSchema(many=True))
+def search_residents(query: dict[str, Any]) -> list[dict[str, Any]]:
+    actor = current_actor()
+    hits = atomic(lambda: search.search(actor=actor, **query))
+    return [_hit(h) for h in hits]
+
+
+@blp.route("/<int:resident_id>")
+@roles_required("counter", "section", "manager")
+@blp.response(200, ResidentDetailSchema)
+def get_resident(resident_id: int) -> Resident:
+    actor = current_actor()
+    return atomic(lambda: search.get(resident_id=resident_id, actor=actor))
