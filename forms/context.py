@@ -105,6 +105,11 @@ def resolve(context: dict[str, Any], path: str) -> Any:
 
 def values_for(form: PrintForm, context: dict[str, Any]) -> dict[str, Any]:
     """The form's field values: mapped from the context, else the interview answer of the same name; validated."""
+    return taskforms.validate_data(form.key, raw_values(form, context))
+
+
+def raw_values(form: PrintForm, context: dict[str, Any]) -> dict[str, Any]:
+    """The form's field values as mapped, not validated (the RPA export keys what there is)."""
     raw: dict[str, Any] = {}
     for f in form.definition.fields:
         path = form.mapping.get(f.name)
@@ -114,4 +119,4 @@ def values_for(form: PrintForm, context: dict[str, Any]) -> dict[str, Any]:
         elif f.type in {"string", "text"} and value is not None and not isinstance(value, str):
             value = str(value)
         raw[f.name] = value
-    return taskforms.validate_data(form.key, raw)
+    return raw

@@ -21,7 +21,7 @@ from core.models import User
 from web.extensions import csrf, login_manager
 
 PUBLIC_ENDPOINTS = {"static", "pages.login", "health_api.health", "auth_api.issue_token", "api-docs.openapi_json",
-                    "frontend.asset"}
+                    "frontend.asset", "documents.public_status"}
 ROLES_ATTR = "_madoguchi_roles"
 F = TypeVar("F", bound=Callable[..., Any])
 

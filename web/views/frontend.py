@@ -27,6 +27,7 @@ ASSETS = {
     "dmn-font.css": "dmn-js/dist/assets/dmn-font/css/dmn-embedded.css",
     "bpmn-viewer.js": "bpmn-js/dist/bpmn-viewer.production.min.js",
     "chart.js": "chart.js/dist/chart.umd.min.js",
+    "signature_pad.js": "signature_pad/dist/signature_pad.umd.min.js",
 }
 
 

@@ -1,0 +1,60 @@
+"""Documents of a case: generate the visit's forms and guide, list them, fetch one PDF (the view is logged)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import Response, url_for
+from flask_smorest import Blueprint
+
+from core.tx import atomic
+from forms import documents, status
+from forms.models import CaseDocument
+from web.auth import current_actor, roles_required
+
+URL_PREFIX = ""
+blp = Blueprint("documents_api", __name__, description="Generated PDFs: application forms and the procedure guide")
+
+
+class DocumentSchema(ma.Schema):
+    id = ma.fields.Integer()
+    case_id = ma.fields.Integer()
+    doc_key = ma.fields.String()
+    kind = ma.fields.String()
+    form_key = ma.fields.String(allow_none=True)
+    title = ma.fields.String()
+    content_hash = ma.fields.String()
+    size = ma.fields.Integer()
+    generation = ma.fields.Integer()
+    created_by = ma.fields.String()
+    created_at = ma.fields.DateTime()
+
+
+def status_url(case_id: int) -> str:
+    """The absolute URL of the case's public status page (the guide's QR code); creates the token."""
+    return url_for("documents.public_status", token=status.token_for(case_id), _external=True)
+
+
+@blp.route("/cases/<int:case_id>/documents", methods=["POST"])
+@roles_required("counter", "section")
+@blp.response(201, DocumentSchema(many=True))
+def generate(case_id: int) -> list[CaseDocument]:
+    actor = current_actor()
+    return atomic(lambda: documents.generate_visit(case_id=case_id, actor=actor, status_url=status_url(case_id)))
+
+
+@blp.route("/cases/<int:case_id>/documents")
+@roles_required("counter", "section", "manager")
+@blp.response(200, DocumentSchema(many=True))
+def list_documents(case_id: int) -> list[CaseDocument]:
+    return documents.list_for_case(case_id=case_id)
+
+
+@blp.route("/documents/<int:document_id>")
+@roles_required("counter", "section", "manager")
+@blp.response(200, description="The PDF", content_type="application/pdf")
+def get_document(document_id: int) -> Response:
+    actor = current_actor()
+    doc = atomic(lambda: documents.get_document(document_id=document_id, actor=actor))
+    return Response(doc.pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{doc.doc_key}.pdf"',
+                             "Cache-Control": "no-store"})
