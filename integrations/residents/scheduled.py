@@ -33,6 +33,7 @@ from core.db import db, utcnow
 from core.errors import Conflict, DomainError, NotFound
 from integrations.residents import importer, mapping
 from integrations.residents.models import JobRun, SchedulerLock
+from integrations.rpa import delivery as rpa_delivery
 
 JST = ZoneInfo("Asia/Tokyo")
 LOCK_NAME = "scheduler"
@@ -119,6 +120,10 @@ JOBS: list[JobSpec] = [
             func=import_drop_folder,
             trigger=lambda: BusinessDayCronTrigger(hour=6, minute=30, timezone=JST),
             schedule="開庁日 06:30"),
+    JobSpec(id="rpa.export", name="RPA出力（受理済み申請のCSV）",
+            description="未出力の受理済み申請をRPA用ドロップフォルダへ出力します。", func=rpa_delivery.scheduled_export,
+            trigger=lambda: BusinessDayCronTrigger(hour="9-19", minute=0, timezone=JST),
+            schedule="開庁日 9〜19時 毎正時"),
 ]
 
 
