@@ -6,7 +6,7 @@ import importlib
 
 from flask import Flask
 
-COMMAND_MODULES = ["web.commands.engine", "web.commands.demo"]
+COMMAND_MODULES = ["web.commands.engine", "web.commands.demo", "web.commands.documents"]
 
 
 def register_all(app: Flask) -> None:
