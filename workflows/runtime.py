@@ -92,12 +92,34 @@ def _store(case: Case, workflow: Any, *, now: datetime) -> None:
         case.state, case.completed_at = "completed", now
 
 
-def _save(case: Case, workflow: Any, *, now: datetime) -> None:
-    """Store the workflow and bring the task table in line with its READY human tasks, in one flush."""
+def _save(case: Case, workflow: Any, *, now: datetime, ready_before: set[str] | None = None) -> None:
+    """Store the workflow and bring the task table in line with its READY human tasks, in one flush.
+
+    ``ready_before`` (the READY task ids before this step, which the open rows mirror) lets the common
+    path skip reading the open rows: only tasks that appeared are inserted, only those that vanished are read."""
     with db.session.no_autoflush:
         _store(case, workflow, now=now)
-        _sync_tasks(case, engine().human_tasks(workflow), now=now)
+        ready = engine().human_tasks(workflow)
+        if ready_before is None:
+            _sync_tasks(case, ready, now=now)
+        else:
+            _sync_changes(case, ready, ready_before, now=now)
     db.session.flush()
+
+
+def _open_row(case: Case, human: HumanTask, now: datetime) -> CaseTask:
+    row = CaseTask(case_id=case.id, task_uuid=human.uuid, spec_name=human.spec_name, title=human.title,
+                   lane=human.lane, section_code=_section_codes_by_lane().get(human.lane or ""),
+                   form_key=human.form_key, created_at=now, due_at=_due_at(human.due, now))
+    db.session.add(row)
+    return row
+
+
+def _close_rows(rows: list[CaseTask], keep: set[str], now: datetime) -> None:
+    for row in rows:
+        if row.state == "ready" and row.task_uuid not in keep:
+            row.state = "cancelled"  # left READY by a boundary event, a cancel or a completed branch
+            row.completed_at = now
 
 
 def _sync_tasks(case: Case, ready: list[HumanTask], *, now: datetime) -> None:
@@ -106,19 +128,25 @@ def _sync_tasks(case: Case, ready: list[HumanTask], *, now: datetime) -> None:
     rows = db.session.scalars(db.select(CaseTask).where(
         CaseTask.case_id == case.id, or_(CaseTask.state == "ready", CaseTask.task_uuid.in_(ready_uuids)))).all()
     by_uuid = {t.task_uuid: t for t in rows}
-    lanes = _section_codes_by_lane()
     for human in ready:
         row = by_uuid.get(human.uuid)
         if row is None:
-            db.session.add(CaseTask(case_id=case.id, task_uuid=human.uuid, spec_name=human.spec_name,
-                                    title=human.title, lane=human.lane, section_code=lanes.get(human.lane or ""),
-                                    form_key=human.form_key, created_at=now, due_at=_due_at(human.due, now)))
-        elif row.state != "ready" and row.state != "completed":
+            _open_row(case, human, now)
+        elif row.state not in {"ready", "completed"}:
             row.state, row.completed_at = "ready", None  # the engine made it READY again (a reset)
-    for row in rows:
-        if row.state == "ready" and row.task_uuid not in ready_uuids:
-            row.state = "cancelled"  # left READY by a boundary event, a cancel or a completed branch
-            row.completed_at = now
+    _close_rows(list(rows), ready_uuids, now)
+
+
+def _sync_changes(case: Case, ready: list[HumanTask], ready_before: set[str], *, now: datetime) -> None:
+    ready_uuids = {h.uuid for h in ready}
+    for human in ready:
+        if human.uuid not in ready_before:
+            _open_row(case, human, now)
+    vanished = ready_before - ready_uuids
+    if vanished:
+        rows = db.session.scalars(db.select(CaseTask).where(CaseTask.case_id == case.id,
+                                                            CaseTask.task_uuid.in_(vanished))).all()
+        _close_rows(list(rows), ready_uuids, now)
 
 
 _LANE_CACHE_SECONDS = 30.0
@@ -174,6 +202,7 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
     cleaned = taskforms.validate_data(task.form_key, data) if task.form_key else {}
     case = task.case
     workflow = _load(case)
+    ready_before = {h.uuid for h in engine().human_tasks(workflow)} - {task.task_uuid}  # its row is closed here
     try:
         engine().complete(workflow, task.task_uuid, cleaned)
     except TaskStateError as err:
@@ -182,7 +211,7 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
         raise Invalid(f"the journey could not continue: {err}", details={"task": task.spec_name}) from err
     task.state, task.completed_at, task.completed_by = "completed", now, actor.username
     task.assignee = task.assignee or actor.username
-    _save(case, workflow, now=now)
+    _save(case, workflow, now=now, ready_before=ready_before)
     audit.record(actor=actor, action="task.complete", target_type="task", target_id=task.id,
                  details={"case_id": case.id, "task": task.spec_name, "case_state": case.state})
     return task
