@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.views import cases, counter, documents, frontend, manager, pages
+from web.views import admin, cases, counter, designer, documents, frontend, manager, pages
 
 
 def register_page_blueprints(app: Flask) -> None:
-    for module in (pages, cases, frontend, counter, manager, documents):
+    for module in (pages, cases, frontend, counter, manager, documents, designer, admin):
         app.register_blueprint(module.bp)

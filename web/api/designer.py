@@ -1,0 +1,136 @@
+"""The designer's API: check or deploy an edited model, fetch a version's XML, diff versions, cases per version,
+migrate a running case (admin), test a decision table on sample data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import Response
+from flask_smorest import Blueprint
+
+from core.errors import Conflict
+from core.tx import atomic
+from web.api.process_models import ModelVersionSchema
+from web.auth import current_actor, roles_required
+from web.designer_support import check_files
+from web.services import deploy_files
+from workflows import designer
+
+URL_PREFIX = "/designer"
+blp = Blueprint("designer_api", __name__, description="Process designer's workbench")
+
+
+class ModelXml(ma.Schema):
+    file_name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=255),
+                                                          ma.validate.Regexp(r"^[^/\\]+\.(bpmn|dmn)$",
+                                                                             error="a .bpmn or .dmn file name")])
+    xml = ma.fields.String(required=True, validate=ma.validate.Length(min=1))
+
+
+class ProblemSchema(ma.Schema):
+    file = ma.fields.String()
+    message = ma.fields.String()
+    element = ma.fields.String(allow_none=True)
+    line = ma.fields.Integer(allow_none=True)
+
+
+class CheckResult(ma.Schema):
+    problems = ma.fields.List(ma.fields.Nested(ProblemSchema))
+
+
+class DiffQuery(ma.Schema):
+    old = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    new = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+
+
+class ElementChangeSchema(ma.Schema):
+    element = ma.fields.String()
+    kind = ma.fields.String()
+    tag = ma.fields.String()
+    name = ma.fields.String(allow_none=True)
+
+
+class DiffSchema(ma.Schema):
+    key = ma.fields.String()
+    elements = ma.fields.List(ma.fields.Nested(ElementChangeSchema))
+    lines = ma.fields.List(ma.fields.String())
+
+
+class MigrationSchema(ma.Schema):
+    case_id = ma.fields.Integer()
+    migrated = ma.fields.Boolean()
+    reason = ma.fields.String()
+    from_version = ma.fields.Integer(allow_none=True)
+    to_version = ma.fields.Integer(allow_none=True)
+    changed_tasks = ma.fields.List(ma.fields.String())
+
+
+class DecisionRun(ma.Schema):
+    xml = ma.fields.String(required=True, validate=ma.validate.Length(min=1))
+    data = ma.fields.Dict(required=True)
+
+
+def _upload(body: dict[str, Any]) -> list[tuple[str, bytes]]:
+    return [(body["file_name"], body["xml"].encode("utf-8"))]
+
+
+@blp.route("/check", methods=["POST"])
+@roles_required("designer")
+@blp.arguments(ModelXml)
+@blp.response(200, CheckResult)
+def check(body: dict[str, Any]) -> dict[str, Any]:
+    return {"problems": [p.as_dict() for p in check_files(_upload(body))]}
+
+
+@blp.route("/deploy", methods=["POST"])
+@roles_required("designer")
+@blp.arguments(ModelXml)
+@blp.response(201, ModelVersionSchema(many=True))
+def deploy(body: dict[str, Any]) -> list[Any]:
+    actor = current_actor()
+    return atomic(lambda: deploy_files(files=_upload(body), actor=actor))
+
+
+@blp.route("/models/<key>/versions/<int:version>/xml")
+@roles_required("designer", "manager")
+def version_xml(key: str, version: int) -> Response:
+    row = designer.get_version(key=key, version=version)
+    return Response(row.xml, mimetype="application/xml",
+                    headers={"Content-Disposition": f'inline; filename="{row.file_name}"'})
+
+
+@blp.route("/models/<key>/diff")
+@roles_required("designer", "manager")
+@blp.arguments(DiffQuery, location="query")
+@blp.response(200, DiffSchema)
+def diff(query: dict[str, int], key: str) -> Any:
+    return designer.diff_versions(key=key, old=query["old"], new=query["new"])
+
+
+@blp.route("/models/<key>/cases")
+@roles_required("designer", "manager")
+def cases_by_version(key: str) -> dict[str, Any]:
+    usage = designer.cases_by_version(key=key)
+    return {"key": key, "versions": {str(v): dict(counts) for v, counts in usage.items()}}
+
+
+@blp.route("/cases/<int:case_id>/migrate", methods=["POST"])
+@roles_required("admin")
+@blp.response(200, MigrationSchema)
+def migrate(case_id: int) -> Any:
+    actor = current_actor()
+    result = atomic(lambda: designer.migrate_case(case_id=case_id, actor=actor))
+    if not result.migrated:
+        raise Conflict(f"case {case_id} cannot move to version {result.to_version}: {result.reason}",
+                       details={"reason": result.reason, "from_version": result.from_version,
+                                "to_version": result.to_version})
+    return result
+
+
+@blp.route("/decisions/evaluate", methods=["POST"])
+@roles_required("designer")
+@blp.arguments(DecisionRun)
+def evaluate(body: dict[str, Any]) -> dict[str, Any]:
+    actor = current_actor()
+    return {"result": atomic(lambda: designer.evaluate_decision(xml=body["xml"], data=body["data"], actor=actor))}

@@ -1,0 +1,36 @@
+"""What the designer's pages and API check models against: the configured lanes, operations and forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from core import users
+from forms import taskforms
+from workflows import designer, operations, registry, validation
+
+
+def model_rules() -> dict[str, Any]:
+    """The keyword arguments ``registry.deploy`` and ``designer.check`` need, read from this deployment."""
+    return {"lanes": {s.lane for s in users.list_sections()}, "operation_names": operations.names(),
+            "form_exists": taskforms.exists, "max_bytes": current_app.config["MADOGUCHI"].max_model_bytes}
+
+
+def check_files(files: list[tuple[str, bytes]]) -> list[validation.Problem]:
+    """Problems deploying ``files`` would meet; nothing is stored."""
+    return designer.check(files=files, **model_rules())
+
+
+def form_keys() -> list[str]:
+    """The task forms a user task may name (folders of forms/library with a form.yaml)."""
+    return sorted(p.name for p in taskforms.LIBRARY.iterdir() if (p / "form.yaml").is_file())
+
+
+def palette() -> dict[str, Any]:
+    """What the properties panel offers: section lanes, forms, operations with their parameters, decisions."""
+    return {"lanes": [{"lane": s.lane, "name": s.name} for s in users.list_sections()],
+            "forms": [{"key": k, "title": taskforms.get(k).title} for k in form_keys()],
+            "operations": [{"name": o.name, "description": o.description, "params": o.params}
+                           for o in sorted(operations.load_all().values(), key=lambda o: o.name)],
+            "decisions": [{"key": v.key, "name": v.name} for v in registry.latest_versions() if v.kind == "dmn"]}

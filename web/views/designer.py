@@ -1,0 +1,67 @@
+"""The process designer's pages: the library, one model (versions, cases per version, diff, migration), the
+BPMN and DMN editors. Editing talks to ``/api/v1/designer`` from the page's own script."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from core.tx import atomic
+from web.auth import current_actor, roles_required
+from web.designer_support import form_keys, palette
+from web.services import deploy_files
+from workflows import designer, registry
+
+bp = Blueprint("designer", __name__, url_prefix="/designer")
+
+
+@bp.route("/")
+@roles_required("designer", "manager")
+def index() -> ResponseReturnValue:
+    versions = registry.latest_versions()
+    return render_template("designer/index.html", processes=[v for v in versions if v.kind == "bpmn"],
+                           decisions=[v for v in versions if v.kind == "dmn"], forms=form_keys())
+
+
+@bp.route("/upload", methods=["POST"])
+@roles_required("designer")
+def upload() -> ResponseReturnValue:
+    files = [(f.filename or "upload.bpmn", f.read()) for f in request.files.getlist("files") if f.filename]
+    actor = current_actor()
+    deployed = atomic(lambda: deploy_files(files=files, actor=actor))
+    flash("デプロイしました: " + "、".join(f"{v.key} v{v.version}" for v in deployed), "info")
+    return redirect(url_for("designer.index"))
+
+
+@bp.route("/models/<key>")
+@roles_required("designer", "manager")
+def model(key: str) -> ResponseReturnValue:
+    versions = registry.list_versions(key)
+    old, new = request.args.get("old", type=int), request.args.get("new", type=int)
+    diff = designer.diff_versions(key=key, old=old, new=new) if old and new else None
+    return render_template("designer/model.html", key=key, versions=versions, latest=versions[-1], diff=diff,
+                           usage=designer.cases_by_version(key=key),
+                           running=designer.running_cases(key=key) if versions[-1].kind == "bpmn" else [])
+
+
+@bp.route("/models/<key>/edit")
+@roles_required("designer")
+def edit(key: str) -> ResponseReturnValue:
+    versions = registry.list_versions(key)
+    chosen = request.args.get("version", type=int) or versions[-1].version
+    version = designer.get_version(key=key, version=chosen)
+    template = "designer/bpmn_editor.html" if version.kind == "bpmn" else "designer/dmn_editor.html"
+    sample = {name: None for name in designer.decision_inputs(version.xml)[0]} if version.kind == "dmn" else {}
+    return render_template(template, version=version, palette=palette(), sample=sample)
+
+
+@bp.route("/cases/<int:case_id>/migrate", methods=["POST"])
+@roles_required("admin")
+def migrate(case_id: int) -> ResponseReturnValue:
+    actor = current_actor()
+    result = atomic(lambda: designer.migrate_case(case_id=case_id, actor=actor))
+    if result.migrated:
+        flash(f"案件 {case_id} を v{result.from_version} から v{result.to_version} へ移行しました。", "info")
+    else:
+        flash(f"案件 {case_id} は移行できません: {result.reason}", "error")
+    return redirect(request.form.get("next") or url_for("designer.index"))
