@@ -59,20 +59,24 @@ def record(
         seq=seq,
         prev_hash=prev_hash,
         at=utcnow(),
-        username=actor.username if actor else None,
-        role=actor.role if actor else None,
-        terminal=actor.terminal if actor else None,
-        ip=actor.ip if actor else None,
-        action=action,
-        target_type=target_type,
+        username=_cut(actor.username, 64) if actor else None,
+        role=_cut(actor.role, 16) if actor else None,
+        terminal=_cut(actor.terminal, 100) if actor else None,
+        ip=_cut(actor.ip, 64) if actor else None,
+        action=action[:64],
+        target_type=_cut(target_type, 32),
         target_id=None if target_id is None else str(target_id)[:64],
-        outcome=outcome,
+        outcome=outcome[:16],
         details=json.dumps(details, ensure_ascii=False, default=str) if details else None,
     )
     entry.hash = digest(entry)
     s.add(entry)
     s.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=entry.hash))
     return entry
+
+
+def _cut(value: str | None, size: int) -> str | None:
+    return value[:size] if value else value
 
 
 def record_independently(**kwargs: Any) -> None:

@@ -52,6 +52,8 @@ class Settings:
     backup_dir: str | None = field(default=None, metadata={"env": "MADOGUCHI_BACKUP_DIR"})
     # Daily backups kept by the rotation.
     backup_keep: int = field(default=14, metadata={"env": "MADOGUCHI_BACKUP_KEEP"})
+    # Send the session cookie only over HTTPS: turn on behind the TLS reverse proxy (docs/operations/runbook.md).
+    secure_cookies: bool = field(default=False, metadata={"env": "MADOGUCHI_SECURE_COOKIES"})
     # Login lockout: this many consecutive failures lock the account for lockout_minutes.
     login_max_failures: int = field(default=5, metadata={"env": "MADOGUCHI_LOGIN_MAX_FAILURES"})
     lockout_minutes: int = field(default=15, metadata={"env": "MADOGUCHI_LOCKOUT_MINUTES"})

@@ -6,6 +6,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core import audit
@@ -60,15 +62,78 @@ def get_by_username(username: str) -> User | None:
     return db.session.scalar(db.select(User).where(User.username == username))
 
 
-def authenticate(*, username: str, password: str, terminal: str | None = None, ip: str | None = None) -> User | None:
-    """The user if the password matches and the account is active; every attempt is logged."""
+# Checked against unknown usernames too, so a miss takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("madoguchi-no-such-user")
+
+
+def authenticate(*, username: str, password: str, terminal: str | None = None, ip: str | None = None,
+                 max_failures: int = 5, lockout_minutes: int = 15, now: datetime | None = None) -> User | None:
+    """The user if the password matches, the account is active and not locked; every attempt is logged.
+
+    ``max_failures`` consecutive failures lock the account for ``lockout_minutes``. A failure's log entry and
+    counter are committed in a transaction of their own, so they stay whatever the caller does next.
+    """
+    now = now or utcnow()
     user = get_by_username(username)
-    ok = user is not None and user.active and check_password_hash(user.password_hash, password)
-    actor = actor_for(user, terminal=terminal, ip=ip) if ok and user else Actor(
-        username=username, role="", terminal=terminal, ip=ip)
-    audit.record(actor=actor, action="auth.login", target_type="user", target_id=username,
-                 outcome="ok" if ok else "denied")
-    return user if ok else None
+    locked = user is not None and user.locked_until is not None and user.locked_until > now
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    ok = ok and user is not None and user.active and not locked
+    if ok and user is not None:
+        user.failed_logins, user.locked_until = 0, None
+        audit.record(actor=actor_for(user, terminal=terminal, ip=ip), action="auth.login", target_type="user",
+                     target_id=username)
+        return user
+    _record_failure(username=username, terminal=terminal, ip=ip, locked=locked, now=now,
+                    max_failures=max_failures, lockout_minutes=lockout_minutes)
+    return None
+
+
+def _record_failure(*, username: str, terminal: str | None, ip: str | None, locked: bool, now: datetime,
+                    max_failures: int, lockout_minutes: int) -> None:
+    """Count the failure, lock the account at the limit and log it, committed on its own."""
+    with Session(db.engine) as s:
+        user = s.scalar(select(User).where(User.username == username).with_for_update())
+        details: dict[str, object] = {"reason": "locked" if locked else "bad_credentials"}
+        if user is not None and not locked:
+            user.failed_logins = (user.failed_logins or 0) + 1
+            details["failures"] = user.failed_logins
+            if user.failed_logins >= max_failures:
+                user.locked_until = now + timedelta(minutes=lockout_minutes)
+                details["locked_until"] = user.locked_until.isoformat()
+        actor = Actor(username=username[:64], role=user.role if user else "", terminal=terminal, ip=ip)
+        audit.record(actor=actor, action="auth.login", target_type="user", target_id=username,
+                     outcome="locked" if locked or "locked_until" in details else "denied", details=details,
+                     session=s)
+        s.commit()
+
+
+def validate_password(password: str, *, username: str, min_length: int = 10) -> None:
+    """Invalid (on field ``password``) unless it is long enough, mixes letters and digits and is not the name."""
+    problems = []
+    if len(password) < min_length:
+        problems.append(f"{min_length}文字以上にしてください")
+    if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
+        problems.append("英字と数字を両方含めてください")
+    if username and username.lower() in password.lower():
+        problems.append("ユーザー名を含めないでください")
+    if problems:
+        raise Invalid("パスワードが規則を満たしていません: " + "、".join(problems), details={"password": problems})
+
+
+def change_password(*, actor: Actor, user: User, password: str, min_length: int = 10) -> None:
+    """Set a new password that meets the policy; unlocks the account; logged (never the password)."""
+    validate_password(password, username=user.username, min_length=min_length)
+    user.password_hash = generate_password_hash(password)
+    user.password_changed_at, user.failed_logins, user.locked_until = utcnow(), 0, None
+    db.session.flush()
+    audit.record(actor=actor, action="user.password", target_type="user", target_id=user.username)
+
+
+def unlock(*, actor: Actor, user: User) -> None:
+    """Clear a lockout before it expires; logged."""
+    user.failed_logins, user.locked_until = 0, None
+    db.session.flush()
+    audit.record(actor=actor, action="user.unlock", target_type="user", target_id=user.username)
 
 
 def _hash_token(token: str) -> str:

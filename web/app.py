@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_commands(app)
     errors.register_errorhandlers(app)
     register_filters(app)
+    register_operations(app)
     return app
 
 
@@ -102,6 +103,16 @@ def register_blueprints(app: Flask) -> None:
 
     register_api_blueprints(api)
     register_page_blueprints(app)
+
+
+def register_operations(app: Flask) -> None:
+    """Security headers and cookie flags, request metrics at /metrics, alerts on failed jobs."""
+    from core import alerts
+    from web import monitoring, security
+
+    security.init_app(app)
+    monitoring.init_app(app)
+    alerts.watch_job_runs(app.config["MADOGUCHI"])
 
 
 def register_commands(app: Flask) -> None:

@@ -6,6 +6,7 @@ forget its check. Only the endpoints in ``PUBLIC_ENDPOINTS`` are open.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -79,10 +80,20 @@ def _use_bearer_token() -> None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return
-    user = users.user_for_token(header.removeprefix("Bearer ").strip())
+    token = header.removeprefix("Bearer ").strip()
+    if request.endpoint == "monitoring.metrics" and _is_metrics_token(token):
+        g.metrics_scraper = True
+        return
+    user = users.user_for_token(token)
     if user is None:
         abort(401, "トークンが無効か期限切れです (invalid or expired token)")
     g._login_user = LoginUser(user, via_token=True)  # Flask-Login's per-request user slot
+
+
+def _is_metrics_token(token: str) -> bool:
+    """Prometheus' token for /metrics (MADOGUCHI_METRICS_TOKEN), compared in constant time."""
+    expected = current_app.config["MADOGUCHI"].metrics_token
+    return bool(expected) and hmac.compare_digest(token.encode(), expected.encode())
 
 
 def _is_api() -> bool:
@@ -91,6 +102,8 @@ def _is_api() -> bool:
 
 def _enforce_login_and_role() -> None:
     endpoint = request.endpoint
+    if g.get("metrics_scraper") and endpoint == "monitoring.metrics":
+        return None
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
         if request.method == "POST" and endpoint == "pages.login":
             csrf.protect()

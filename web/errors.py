@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from core import audit
 from core.db import db
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
 from web.api.base import error_body
+from web.auth import current_actor
 from web.extensions import api
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422,
@@ -30,15 +33,34 @@ def _status_for(error: DomainError) -> int:
     return 400
 
 
+def _log_refusal(status: int | None) -> None:
+    """A refused action (403) is logged in a transaction of its own: the request's own work was rolled back."""
+    if status != 403:
+        return
+    actor = g.get("actor")
+    if actor is None and current_user and current_user.is_authenticated:
+        actor = current_actor()
+    try:
+        audit.record_independently(actor=actor, action="access.denied", target_type="endpoint",
+                                   target_id=request.endpoint, outcome="denied",
+                                   details={"method": request.method, "path": request.path[:200]})
+    except Exception:  # noqa: BLE001 - failing to log must not turn a 403 into a 500
+        log.exception("could not log a refused request")
+
+
 def _domain_error(error: DomainError):  # noqa: ANN202 - Flask response tuple
     db.session.rollback()
     status = _status_for(error)
+    _log_refusal(status)
     if request.path.startswith("/api/"):
         return error_body(status, error.message, error.details, code=error.code), status
     return render_template("error.html", status=status, message=error.message, details=error.details), status
 
 
 def _http_error(error: HTTPException):  # noqa: ANN202
+    if error.code == 403:
+        db.session.rollback()
+        _log_refusal(403)
     if request.path.startswith("/api/"):
         return api.handle_http_exception(error)
     if error.code == 401:

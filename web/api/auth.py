@@ -29,8 +29,10 @@ class TokenResponse(ma.Schema):
 @blp.arguments(TokenRequest)
 @blp.response(201, TokenResponse)
 def issue_token(body: dict[str, Any]) -> dict[str, Any]:
+    settings = current_app.config["MADOGUCHI"]
     user = users.authenticate(username=body["username"], password=body["password"],
-                              terminal=request.headers.get("X-Terminal"), ip=request.remote_addr)
+                              terminal=request.headers.get("X-Terminal"), ip=request.remote_addr,
+                              max_failures=settings.login_max_failures, lockout_minutes=settings.lockout_minutes)
     if user is None:
         db.session.commit()  # keep the failed attempt in the log
         abort(401, message="ユーザー名またはパスワードが違います (invalid credentials)")

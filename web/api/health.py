@@ -1,21 +1,36 @@
-"""GET /api/v1/health — open to monitors; 503 when the database does not answer."""
+"""GET /api/v1/health — open to monitors: database, scheduler heartbeat, disk; 503 and an alert when red."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-from sqlalchemy import text
+import threading
+from typing import Any
 
-from core.db import db
+from flask import current_app
+from flask_smorest import Blueprint
+
+from core import alerts
+from core import health as health_service
 
 URL_PREFIX = "/health"
 blp = Blueprint("health_api", __name__, description="Liveness for monitoring (no login)")
+_last = {"status": "ok"}
+_lock = threading.Lock()
 
 
 @blp.route("")
-def health() -> tuple[dict[str, str], int]:
-    try:
-        db.session.execute(text("SELECT 1"))
-        return {"status": "ok", "db": "ok"}, 200
-    except Exception as err:  # noqa: BLE001 - any DB failure is "down" for the monitor
-        db.session.rollback()
-        return {"status": "error", "db": f"error: {type(err).__name__}"}, 503
+@blp.response(200)
+@blp.alt_response(503, description="a component is red (db, disk, scheduler)")
+def health() -> tuple[dict[str, Any], int]:
+    settings = current_app.config["MADOGUCHI"]
+    result = health_service.check(settings=settings)
+    _alert_on_change(settings, result)
+    return result, 200 if result["status"] == "ok" else 503
+
+
+def _alert_on_change(settings: Any, result: dict[str, Any]) -> None:
+    """Alert when health turns red (once per change, not on every poll) and say when it is green again."""
+    with _lock:
+        previous, _last["status"] = _last["status"], result["status"]
+    if previous != result["status"]:
+        kind = "health_red" if result["status"] == "error" else "health_recovered"
+        alerts.fire(settings=settings, kind=kind, message=f"health: {result['status']}", details=result)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 
@@ -18,11 +18,14 @@ def login() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("login.html")
     terminal = (request.form.get("terminal") or "").strip()[:100] or None
-    user = users.authenticate(username=request.form.get("username", ""), password=request.form.get("password", ""),
-                              terminal=terminal, ip=request.remote_addr)
+    settings = current_app.config["MADOGUCHI"]
+    user = users.authenticate(username=request.form.get("username", "")[:64],
+                              password=request.form.get("password", "")[:256], terminal=terminal,
+                              ip=request.remote_addr, max_failures=settings.login_max_failures,
+                              lockout_minutes=settings.lockout_minutes)
     db.session.commit()
     if user is None:
-        flash("ユーザー名またはパスワードが違います。", "error")
+        flash("ユーザー名またはパスワードが違うか、アカウントが一時的にロックされています。", "error")
         return render_template("login.html"), 401
     session.clear()
     login_user(LoginUser(user))

@@ -1,0 +1,59 @@
+"""The health check: database, scheduler heartbeat and free disk, each ``ok`` or why not."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+
+from core.db import db, utcnow
+from core.settings import Settings
+
+
+def check(*, settings: Settings, now: datetime | None = None) -> dict[str, Any]:
+    """Status ``ok`` or ``error`` with one field per component; red when any component is red."""
+    now = now or utcnow()
+    result: dict[str, Any] = {"db": _db(), "disk": _disk(settings), "scheduler": "unknown"}
+    if result["db"] == "ok":
+        result["scheduler"] = _scheduler(settings, now)
+    red = [name for name in ("db", "disk", "scheduler") if _is_red(result[name])]
+    result["status"] = "error" if red else "ok"
+    if red:
+        result["failing"] = red
+    return result
+
+
+def _is_red(value: str) -> bool:
+    return not (value == "ok" or value.startswith(("ok", "not running")))
+
+
+def _db() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return "ok"
+    except Exception as err:  # noqa: BLE001 - any DB failure is "down" for the monitor
+        db.session.rollback()
+        return f"error: {type(err).__name__}"
+
+
+def _disk(settings: Settings) -> str:
+    try:
+        free_mb = shutil.disk_usage(settings.var_dir).free // (1024 * 1024)
+    except OSError as err:
+        return f"error: {type(err).__name__}"
+    return f"ok ({free_mb} MB free)" if free_mb >= settings.min_free_disk_mb else f"low: {free_mb} MB free"
+
+
+def _scheduler(settings: Settings, now: datetime) -> str:
+    """The heartbeat of the scheduler process; never started (e.g. demo, tests) is not an error."""
+    from integrations.residents.models import SchedulerLock
+
+    beat = db.session.scalar(select(SchedulerLock.heartbeat_at).order_by(SchedulerLock.heartbeat_at.desc()))
+    if beat is None:
+        return "not running"
+    age = (now - beat).total_seconds()
+    if settings.scheduler_stale_seconds and now - beat > timedelta(seconds=settings.scheduler_stale_seconds):
+        return f"stale: last heartbeat {int(age)} s ago"
+    return f"ok (heartbeat {int(age)} s ago)"
