@@ -217,7 +217,6 @@ def _stage(conn: Connection, run_id: int, rows: list[dict[str, Any]], progress: 
     # SQLite: the driver's executemany on plain tuples, with the values in the form SQLAlchemy stores
     # (ISO dates, 0/1); a large page cache keeps the index inserts of the merge in memory.
     conn.exec_driver_sql("PRAGMA cache_size = -262144")
-    conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
     cursor = conn.connection.driver_connection.cursor()
     sql = f"INSERT INTO res_staging ({', '.join(STAGED)}) VALUES ({', '.join('?' * len(STAGED))})"
     columns = STAGED[1:]

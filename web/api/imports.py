@@ -29,7 +29,7 @@ class ImportForm(ma.Schema):
     mode = ma.fields.String(load_default="full", validate=ma.validate.OneOf(importer.MODES))
 
 
-class ImportRunSchema(ma.Schema):
+class ImportRunSummarySchema(ma.Schema):
     id = ma.fields.Integer()
     source = ma.fields.String()
     mode = ma.fields.String()
@@ -46,6 +46,9 @@ class ImportRunSchema(ma.Schema):
                                            "deleted": r.deleted, "unchanged": r.unchanged,
                                            "rejected": r.rejected})
     message = ma.fields.String(allow_none=True)
+
+
+class ImportRunSchema(ImportRunSummarySchema):
     errors = ma.fields.Function(importer.errors_of)
 
 
@@ -76,7 +79,7 @@ def create_import(files: dict[str, Any], form: dict[str, Any]) -> Any:
 
 @blp.route("")
 @roles_required("admin")
-@blp.response(200, ImportRunSchema(many=True, exclude=("errors",)))
+@blp.response(200, ImportRunSummarySchema(many=True))
 def list_imports() -> list[ImportRun]:
     return importer.list_runs()
 

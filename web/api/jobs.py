@@ -16,7 +16,7 @@ URL_PREFIX = "/jobs"
 blp = Blueprint("jobs_api", __name__, description="Scheduled jobs and their runs")
 
 
-class JobRunSchema(ma.Schema):
+class ScheduledJobRunSchema(ma.Schema):
     id = ma.fields.Integer()
     job_id = ma.fields.String()
     trigger = ma.fields.String()
@@ -27,25 +27,25 @@ class JobRunSchema(ma.Schema):
     message = ma.fields.String(allow_none=True)
 
 
-class JobSchema(ma.Schema):
+class ScheduledJobSchema(ma.Schema):
     id = ma.fields.String()
     name = ma.fields.String()
     description = ma.fields.String()
     schedule = ma.fields.String()
     next_run_at = ma.fields.DateTime(allow_none=True)
-    last_run = ma.fields.Nested(JobRunSchema, allow_none=True)
+    last_run = ma.fields.Nested(ScheduledJobRunSchema, allow_none=True)
 
 
 @blp.route("")
 @roles_required("admin")
-@blp.response(200, JobSchema(many=True))
+@blp.response(200, ScheduledJobSchema(many=True))
 def list_jobs() -> list[dict[str, Any]]:
     return scheduled.list_jobs()
 
 
 @blp.route("/<job_id>/run", methods=["POST"])
 @roles_required("admin")
-@blp.response(201, JobRunSchema)
+@blp.response(201, ScheduledJobRunSchema)
 def run_job(job_id: str) -> JobRun:
     return scheduled.execute(job_id, trigger="manual", actor=current_actor(),
                              settings=current_app.config["MADOGUCHI"])
@@ -53,6 +53,6 @@ def run_job(job_id: str) -> JobRun:
 
 @blp.route("/<job_id>/runs")
 @roles_required("admin")
-@blp.response(200, JobRunSchema(many=True))
+@blp.response(200, ScheduledJobRunSchema(many=True))
 def job_runs(job_id: str) -> list[JobRun]:
     return scheduled.runs(job_id)

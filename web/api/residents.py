@@ -44,14 +44,14 @@ class ResidentSummarySchema(ma.Schema):
     alert = ma.fields.Function(lambda r: SUPPORT_ALERT if r.support_measure else None)
 
 
-class HitSchema(ResidentSummarySchema):
+class ResidentHitSchema(ResidentSummarySchema):
     """A search hit: the resident's summary plus the rank score and the household head."""
 
     score = ma.fields.Integer()
     head_name = ma.fields.Function(lambda r: r.household.head_name if r.household else None)
 
 
-class HouseholdSchema(ma.Schema):
+class ResidentHouseholdSchema(ma.Schema):
     id = ma.fields.Integer()
     setai_no = ma.fields.String()
     head_name = ma.fields.String(allow_none=True)
@@ -73,7 +73,7 @@ class ResidentDetailSchema(ResidentSummarySchema):
     source = ma.fields.String()
     imported_at = ma.fields.DateTime()
     import_run_id = ma.fields.Integer(allow_none=True)
-    household = ma.fields.Nested(HouseholdSchema, allow_none=True)
+    household = ma.fields.Nested(ResidentHouseholdSchema, allow_none=True)
 
     def _facts(self, resident: Resident) -> dict[str, Any]:
         names = ("insurance", "pension_category", "mynumber_card", "seal_registered", "disability",
@@ -83,13 +83,13 @@ class ResidentDetailSchema(ResidentSummarySchema):
 
 
 def _hit(hit: search.Hit) -> dict[str, Any]:
-    return {**HitSchema().dump(hit.resident), "score": hit.score}
+    return {**ResidentHitSchema().dump(hit.resident), "score": hit.score}
 
 
 @blp.route("")
 @roles_required("counter", "section", "manager")
 @blp.arguments(ResidentQuery, location="query")
-@blp.response(200, HitSchema(many=True))
+@blp.response(200, ResidentHitSchema(many=True))
 def search_residents(query: dict[str, Any]) -> list[dict[str, Any]]:
     actor = current_actor()
     hits = atomic(lambda: search.search(actor=actor, **query))
