@@ -8,7 +8,8 @@ from web.api.base import MadoguchiApi
 
 API_MODULES = ["web.api.health", "web.api.auth", "web.api.process_models", "web.api.cases", "web.api.tasks",
                "web.api.documents", "web.api.rpa",
-               "web.api.designer"]
+               "web.api.designer",
+               "web.api.audit"]
 
 
 def register_api_blueprints(api: MadoguchiApi) -> None:

@@ -60,7 +60,7 @@
 
   function field(label, control) {
     const wrap = document.createElement("div"), l = document.createElement("label");
-    control.id = "prop-" + label.replace(/\W+/g, "");
+    control.id = "prop-" + control.name;
     l.textContent = label; l.htmlFor = control.id;
     wrap.className = "field"; wrap.append(l, control);
     panel.appendChild(wrap);
