@@ -62,6 +62,7 @@ class HumanTask:
     lane: str | None
     form_key: str | None
     due: str | None  # an ISO 8601 duration from the diagram ("P14D"), relative to the task's creation
+    item: dict[str, Any] | None = None  # the work item of a multi-instance task (property "item" names it)
 
 
 class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -284,8 +285,9 @@ def _lost(task: Task, where: str) -> str:
 def _human_task(task: Task) -> HumanTask:
     spec = task.task_spec
     props = (getattr(spec, "extensions", None) or {}).get("properties", {})
+    item = task.data.get(props["item"]) if props.get("item") else None
     return HumanTask(uuid=str(task.id), spec_name=spec.name, title=spec.bpmn_name or spec.name, lane=spec.lane,
-                     form_key=props.get("form"), due=props.get("due"))
+                     form_key=props.get("form"), due=props.get("due"), item=item if isinstance(item, dict) else None)
 
 
 def _describe(err: WorkflowTaskException) -> str:

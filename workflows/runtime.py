@@ -8,6 +8,7 @@ which :func:`core.tx.atomic` turns into a retry or a Conflict.
 
 from __future__ import annotations
 
+import importlib
 import time
 from datetime import datetime
 from functools import cache
@@ -70,8 +71,10 @@ def start_case(*, process_key: str, actor: Actor, resident_id: int | None = None
     _store(case, workflow, now=now)
     db.session.add(case)
     db.session.flush()
-    _sync_tasks(case, engine().human_tasks(workflow), now=now)
+    ready = engine().human_tasks(workflow)
+    _sync_tasks(case, ready, now=now)
     db.session.flush()
+    _run_hooks(case=case, ready=ready, completed=None, now=now)
     audit.record(actor=actor, action="case.start", target_type="case", target_id=case.id,
                  details={"process_key": process_key, "resident_id": resident_id, "snapshot": snapshot.spec_hash[:12]})
     return case
@@ -92,7 +95,8 @@ def _store(case: Case, workflow: Any, *, now: datetime) -> None:
         case.state, case.completed_at = "completed", now
 
 
-def _save(case: Case, workflow: Any, *, now: datetime, ready_before: set[str] | None = None) -> None:
+def _save(case: Case, workflow: Any, *, now: datetime, ready_before: set[str] | None = None,
+          completed: tuple[CaseTask, dict[str, Any]] | None = None) -> None:
     """Store the workflow and bring the task table in line with its READY human tasks, in one flush.
 
     ``ready_before`` (the READY task ids before this step, which the open rows mirror) lets the common
@@ -105,6 +109,18 @@ def _save(case: Case, workflow: Any, *, now: datetime, ready_before: set[str] | 
         else:
             _sync_changes(case, ready, ready_before, now=now)
     db.session.flush()
+    _run_hooks(case=case, ready=engine().human_tasks(workflow), completed=completed, now=now)
+
+
+# Functions ("module:function") told about every saved case: its READY human tasks and the task just completed
+# with its cleaned data. The determination package links routed procedures to their section tasks this way.
+CASE_HOOKS = ["workflows.determination.routing:on_case_saved"]
+
+
+def _run_hooks(**kwargs: Any) -> None:
+    for ref in CASE_HOOKS:
+        module, _, name = ref.partition(":")
+        getattr(importlib.import_module(module), name)(**kwargs)
 
 
 def _open_row(case: Case, human: HumanTask, now: datetime) -> CaseTask:
@@ -211,7 +227,7 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
         raise Invalid(f"the journey could not continue: {err}", details={"task": task.spec_name}) from err
     task.state, task.completed_at, task.completed_by = "completed", now, actor.username
     task.assignee = task.assignee or actor.username
-    _save(case, workflow, now=now, ready_before=ready_before)
+    _save(case, workflow, now=now, completed=(task, cleaned), ready_before=ready_before)
     audit.record(actor=actor, action="task.complete", target_type="task", target_id=task.id,
                  details={"case_id": case.id, "task": task.spec_name, "case_state": case.state})
     return task

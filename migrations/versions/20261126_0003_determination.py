@@ -28,6 +28,8 @@ def upgrade():
     sa.Column('rule', sa.String(length=120), nullable=False),
     sa.Column('subject', sa.Text(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=True),
+    sa.Column('task_id', sa.Integer(), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('created_by', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -39,10 +41,12 @@ def upgrade():
     with op.batch_alter_table('case_procedures', schema=None) as batch_op:
         batch_op.create_index('ix_case_procedures_case_state', ['case_id', 'state'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_procedures_section_code'), ['section_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_procedures_task_id'), ['task_id'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('case_procedures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_procedures_task_id'))
         batch_op.drop_index(batch_op.f('ix_case_procedures_section_code'))
         batch_op.drop_index('ix_case_procedures_case_state')
 

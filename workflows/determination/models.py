@@ -29,6 +29,8 @@ class CaseProcedure(db.Model):
     rule: Mapped[str] = mapped_column(String(120), default="manual")
     subject: Mapped[str] = mapped_column(Text, default="{}")
     state: Mapped[str] = mapped_column(String(16), default="open")
+    seq: Mapped[int | None]  # position in the case's determination (the routed work item carries it)
+    task_id: Mapped[int | None] = mapped_column(index=True)  # the section task that handles it
     reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,71 @@
+"""Every journey runs through the API: interview, determination, one task per procedure in its section, done."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import api_headers, deploy_library
+from workflows.determination.models import CaseProcedure, list_for_case
+
+FAMILY = [
+    {"name": "山口 太郎", "relation": "世帯主", "birth_date": "1980-05-01", "insurance": "kokuho",
+     "pension_category": "1", "mynumber_card": True, "seal_registered": True, "subject": True},
+    {"name": "山口 花子", "relation": "妻", "birth_date": "1982-07-07", "insurance": "kokuho",
+     "pension_category": "1", "subject": True, "child_allowance_recipient": True},
+    {"name": "山口 一郎", "relation": "子", "birth_date": "2016-06-01", "insurance": "kokuho", "subject": True},
+]
+# journey → (interview answers, expected {procedure code: (section, due date)}) for the family on 2026-11-20
+JOURNEYS = {
+    "tennyu": ({"wants_seal": True}, {
+        "juki.tennyu": ("shimin", "2026-12-04"), "mynumber.card_address": ("shimin", "2027-02-18"),
+        "seal.register": ("shimin", None), "kokuho.join": ("hoken", "2026-12-04"),
+        "nenkin.change": ("hoken", "2026-12-04"), "jidou.nintei": ("kodomo", "2026-12-07"),
+        "fukushi.kodomo": ("kodomo", None), "gakko.tennyu": ("gakko", None)}),
+    "tenshutsu": ({}, {
+        "juki.tenshutsu": ("shimin", None), "seal.cancel_notice": ("shimin", None), "kokuho.leave": ("hoken", "2026-12-04"),
+        "jidou.shometsu": ("kodomo", "2026-12-07"), "fukushi.kodomo": ("kodomo", None),
+        "gakko.tenshutsu": ("gakko", None)}),
+    "shomei": ({"cert_juminhyo": True, "cert_nozei": True}, {
+        "cert.juminhyo": ("shimin", None), "cert.nozei": ("zeimu", None)}),
+}
+
+
+@pytest.mark.parametrize("event", sorted(JOURNEYS))
+def test_journey_runs_to_completion_through_the_api(client: FlaskClient, event: str) -> None:
+    deploy_library()
+    answers, expected = JOURNEYS[event]
+    household = FAMILY if event != "shomei" else [FAMILY[0]]
+    started = client.post("/api/v1/cases", json={"process_key": f"journey_{event}", "data": {"household": household}},
+                          headers=api_headers("counter"))
+    assert started.status_code == 201, started.get_json()
+    case = started.get_json()
+    [interview] = case["tasks"]
+    assert interview["spec_name"] == "interview" and interview["section"] == "madoguchi"
+    done = client.post(f"/api/v1/tasks/{interview['id']}/complete",
+                       json={"data": {"event_date": "2026-11-20", **answers}}, headers=api_headers("counter"))
+    assert done.status_code == 200, done.get_json()
+    tasks = [t for t in client.get("/api/v1/tasks?state=ready", headers=api_headers("admin")).get_json()
+             if t["case_id"] == case["id"]]
+    procedures = {p.code: p for p in list_for_case(case["id"])}
+    assert {code: (p.section_code, p.due_date and p.due_date.isoformat()) for code, p in procedures.items()} == expected
+    assert sorted((t["section"], t["title"]) for t in tasks) == sorted(
+        (p.section_code, p.name) for p in procedures.values())
+    assert all(json.loads(p.form_keys) == [p.code.replace(".", "_")] for p in procedures.values())
+    for index, task in enumerate(tasks):
+        cancel = index == 0 and len(tasks) > 1
+        body = {"outcome": "cancelled", "reason": "本人が後日来庁"} if cancel else {"outcome": "done"}
+        if cancel:  # a cancellation without a reason is refused and changes nothing
+            refused = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"outcome": "cancelled"}},
+                                  headers=api_headers(task["section"]))
+            assert refused.status_code == 422
+        answer = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": body},
+                             headers=api_headers(task["section"]))
+        assert answer.status_code == 200, answer.get_json()
+    final = client.get(f"/api/v1/cases/{case['id']}", headers=api_headers("manager")).get_json()
+    assert final["state"] == "completed"
+    states = sorted(p.state for p in CaseProcedure.query.filter_by(case_id=case["id"]))
+    assert states.count("removed") == (1 if len(tasks) > 1 else 0)
+    assert states.count("done") == len(tasks) - states.count("removed")

@@ -1,0 +1,89 @@
+"""Routing: the ``determination.route`` operation journeys call, and the case hook that mirrors procedures.
+
+A journey's service task determines the procedures and returns them grouped by section; each section lane
+holds one parallel multi-instance user task over its group (``item`` = the procedure), so every procedure is
+one task in its section's inbox. The hook (``runtime.CASE_HOOKS``) records each routed procedure as a
+:class:`CaseProcedure` linked to its task, names the task after the procedure with its legal due date, and
+closes the procedure when the section completes the task (done, or cancelled with a reason).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from core import audit
+from core.actor import Actor
+from core.db import db
+from core.errors import Invalid
+from workflows.determination import residents, service
+from workflows.determination.models import CaseProcedure
+from workflows.models import Case, CaseTask
+from workflows.operations import operation
+
+SECTIONS = ("shimin", "hoken", "kodomo", "gakko", "kourei", "kankyo", "zeimu")
+CLOSING_TIME = time(8, 15, tzinfo=UTC)  # 17:15 JST, when the counters close
+
+
+@operation("determination.route", description="関連手続を判定し、担当課ごとに振り分ける",
+           params={"event": "str", "event_date": "str", "household": "any", "resident_id": "any", "answers": "any"})
+def route(*, event: str, event_date: str, household: list[dict[str, Any]] | None, resident_id: int | None,
+          answers: dict[str, Any] | None) -> dict[str, list[dict[str, Any]]]:
+    """The determined procedures grouped by section code (every section present, maybe empty) plus ``all``."""
+    members = residents.household_for(resident_id) if resident_id else list(household or [])
+    cleaned = {k: bool(v) for k, v in (answers or {}).items()}  # an unticked box is a "no"
+    procedures = service.determine(events=[event], event_date=date.fromisoformat(str(event_date)),
+                                   household=members, answers=cleaned)
+    routed: dict[str, list[dict[str, Any]]] = {code: [] for code in SECTIONS}
+    for seq, procedure in enumerate(procedures, start=1):
+        if procedure["section"] not in routed:
+            raise ValueError(f"{procedure['rule']}: section {procedure['section']!r} has no lane in the journeys")
+        routed[procedure["section"]].append({**procedure, "seq": seq})
+    return {**routed, "all": [p for code in SECTIONS for p in routed[code]]}
+
+
+def on_case_saved(*, case: Case, ready: list[Any], completed: tuple[CaseTask, dict[str, Any]] | None,
+                  now: datetime) -> None:
+    """Record newly routed procedures against their tasks; close the procedure of a completed task."""
+    items = [h for h in ready if getattr(h, "item", None) and "seq" in h.item and "code" in h.item]
+    if items:
+        _record(case, items)
+    if completed is not None:
+        _close(case, *completed, now=now)
+
+
+def _record(case: Case, items: list[Any]) -> None:
+    known = {p.seq for p in db.session.scalars(db.select(CaseProcedure).where(CaseProcedure.case_id == case.id))}
+    rows = {t.task_uuid: t for t in db.session.scalars(
+        db.select(CaseTask).where(CaseTask.case_id == case.id, CaseTask.task_uuid.in_([h.uuid for h in items])))}
+    for human in items:
+        item, row = human.item, rows.get(human.uuid)
+        if item["seq"] in known or row is None:
+            continue
+        due = date.fromisoformat(item["due_date"]) if item.get("due_date") else None
+        row.title = str(item["name"])[:200]
+        row.due_at = datetime.combine(due, CLOSING_TIME) if due else row.due_at
+        db.session.add(CaseProcedure(case_id=case.id, code=item["code"], name=item["name"],
+                                     section_code=item["section"], form_keys=json.dumps(item.get("forms", [])),
+                                     due_date=due, rule=item["rule"], seq=item["seq"], task_id=row.id,
+                                     subject=json.dumps(item.get("subjects", []), ensure_ascii=False),
+                                     created_by=case.created_by))
+    db.session.flush()
+
+
+def _close(case: Case, task: CaseTask, data: dict[str, Any], *, now: datetime) -> None:
+    procedure = db.session.scalar(db.select(CaseProcedure).where(CaseProcedure.task_id == task.id))
+    if procedure is None or procedure.state != "open":
+        return
+    cancelled = data.get("outcome") == "cancelled"
+    if cancelled and not (data.get("reason") or "").strip():
+        raise Invalid("取りやめには理由が必要です", details={"fields": {"reason": ["取りやめの理由を記入してください"]}})
+    procedure.state = "removed" if cancelled else "done"
+    procedure.reason = data.get("reason") if cancelled else None
+    procedure.completed_at = now
+    db.session.flush()
+    audit.record(actor=Actor(username=task.completed_by or "system", role="section"),
+                 action="procedure.remove" if cancelled else "procedure.done", target_type="case_procedure",
+                 target_id=procedure.id, details={"case_id": case.id, "code": procedure.code,
+                                                  "reason": procedure.reason})
