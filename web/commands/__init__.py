@@ -6,7 +6,8 @@ import importlib
 
 from flask import Flask
 
-COMMAND_MODULES = ["web.commands.engine", "web.commands.demo", "web.commands.documents"]
+COMMAND_MODULES = ["web.commands.security",
+                   "web.commands.engine", "web.commands.demo", "web.commands.documents"]
 
 
 def register_all(app: Flask) -> None:
