@@ -192,7 +192,7 @@ def _person(ctx: _Ctx, base: dict[str, str], member: tuple[str, str, int, str | 
 
 def _family_name(ctx: _Ctx) -> tuple[str, str]:
     family, kana = ctx.rng.choice(FAMILY)
-    if ctx.rare and family in RARE and ctx.rng.random() < 0.15:
+    if ctx.rare and family in RARE and ctx.rng.random() < 0.3:
         family = RARE[family]
     return family, kana
 
