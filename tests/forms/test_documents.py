@@ -12,14 +12,24 @@ import pytest
 from flask.testing import FlaskClient
 from PIL import Image
 
+from core import audit
 from core.db import db
 from forms import context as ctx
 from forms import documents, printforms, render, signatures, status, wareki
 from forms.models import CaseDocument
 from integrations.residents.models import Resident
 from tests.conftest import actor, login
-from tests.forms.support import (ANSWERS, family_of_four, load_residents, pdf_fonts, pdf_pages, pdf_text, squeeze,
-                                 start_visit, word_boxes)
+from tests.forms.support import (
+    ANSWERS,
+    family_of_four,
+    load_residents,
+    pdf_fonts,
+    pdf_pages,
+    pdf_text,
+    squeeze,
+    start_visit,
+    word_boxes,
+)
 from workflows import runtime
 
 STATUS_URL = "https://madoguchi.example/status/TOKEN"
@@ -210,7 +220,8 @@ def test_documents_api_and_signature_page(app, client: FlaskClient) -> None:
     login(client, "counter")
     page = client.get(f"/cases/{case_id}/signature")
     token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
-    bad = client.post(f"/cases/{case_id}/signature", data={"csrf_token": token, "signature": "data:image/png;base64,AAAA"})
+    bad = client.post(f"/cases/{case_id}/signature",
+                      data={"csrf_token": token, "signature": "data:image/png;base64,AAAA"})
     assert bad.status_code == 422 and signatures.get(case_id) is None
     ok = client.post(f"/cases/{case_id}/signature", data={
         "csrf_token": token, "signature": "data:image/png;base64," + base64.b64encode(_png()).decode()})
@@ -221,7 +232,7 @@ def test_documents_api_and_signature_page(app, client: FlaskClient) -> None:
     pdf = client.get(f"/api/v1/documents/{form_doc['id']}")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert squeeze(head.name) in squeeze(pdf_text(pdf.data))
-    views = [e for e in __import__("core.audit").audit.list_(target_type="document") if e.action == "document.view"]
+    views = [e for e in audit.list_(target_type="document") if e.action == "document.view"]
     assert views and views[0].username == "counter"
     client.post("/logout", data={"csrf_token": token})
     assert client.get(f"/api/v1/documents/{form_doc['id']}").status_code == 401
