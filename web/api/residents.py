@@ -82,18 +82,25 @@ class ResidentDetailSchema(ResidentSummarySchema):
         return {name: getattr(resident, name) for name in names}
 
 
-def _hit(hit: search.Hit) -> dict[str, Any]:
-    return {**ResidentHitSchema().dump(hit.resident), "score": hit.score}
+class _HitView:
+    """A hit read like its resident, plus ``score`` (what ResidentHitSchema dumps)."""
+
+    def __init__(self, hit: search.Hit) -> None:
+        self.score = hit.score
+        self._resident = hit.resident
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._resident, name)
 
 
 @blp.route("")
 @roles_required("counter", "section", "manager")
 @blp.arguments(ResidentQuery, location="query")
 @blp.response(200, ResidentHitSchema(many=True))
-def search_residents(query: dict[str, Any]) -> list[dict[str, Any]]:
+def search_residents(query: dict[str, Any]) -> list[_HitView]:
     actor = current_actor()
     hits = atomic(lambda: search.search(actor=actor, **query))
-    return [_hit(h) for h in hits]
+    return [_HitView(h) for h in hits]
 
 
 @blp.route("/<int:resident_id>")
