@@ -7,7 +7,7 @@ import importlib
 from web.api.base import MadoguchiApi
 
 API_MODULES = ["web.api.health", "web.api.auth", "web.api.process_models", "web.api.cases", "web.api.tasks",
-               "web.api.documents", "web.api.rpa",
+               "web.api.documents", "web.api.rpa", "web.api.residents", "web.api.imports", "web.api.jobs",
                "web.api.designer",
                "web.api.audit"]
 

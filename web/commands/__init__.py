@@ -7,7 +7,7 @@ import importlib
 from flask import Flask
 
 COMMAND_MODULES = ["web.commands.security",
-                   "web.commands.engine", "web.commands.demo", "web.commands.documents"]
+                   "web.commands.engine", "web.commands.demo", "web.commands.documents", "web.commands.residents"]
 
 
 def register_all(app: Flask) -> None:
