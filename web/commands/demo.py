@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from core import demo, users
 from core.actor import Actor
 from core.tx import atomic
+from integrations.residents import demo as residents_demo
 from web.commands.engine import collect_model_files
 from web.services import deploy_files
 
@@ -26,6 +27,8 @@ def register(app: Flask) -> None:
         files = collect_model_files((settings.bpmn_dir,))
         versions = atomic(lambda: deploy_files(files=files, actor=Actor(username="demo", role="admin")))
         click.echo(f"deployed {len(versions)} model(s) from {Path(settings.bpmn_dir)}")
+        run = atomic(lambda: residents_demo.load(actor=Actor(username="demo", role="admin")))
+        click.echo(f"synthetic residents: {run.inserted} added, {run.unchanged} unchanged (import run {run.id})")
         click.echo("demo users (password: $MADOGUCHI_DEMO_PASSWORD, default 'demo'):")
         for user in sorted(users.list_users(), key=lambda u: (u.role, u.username)):
             click.echo(f"  {user.username:<10} {user.role:<9} {user.display_name}")
