@@ -25,7 +25,8 @@ JOURNEYS = {
         "nenkin.change": ("hoken", "2026-12-04"), "jidou.nintei": ("kodomo", "2026-12-07"),
         "fukushi.kodomo": ("kodomo", None), "gakko.tennyu": ("gakko", None)}),
     "tenshutsu": ({}, {
-        "juki.tenshutsu": ("shimin", None), "seal.cancel_notice": ("shimin", None), "kokuho.leave": ("hoken", "2026-12-04"),
+        "juki.tenshutsu": ("shimin", None), "seal.cancel_notice": ("shimin", None),
+        "kokuho.leave": ("hoken", "2026-12-04"),
         "jidou.shometsu": ("kodomo", "2026-12-07"), "fukushi.kodomo": ("kodomo", None),
         "gakko.tenshutsu": ("gakko", None)}),
     "shomei": ({"cert_juminhyo": True, "cert_nozei": True}, {

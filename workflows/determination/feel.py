@@ -138,7 +138,7 @@ def translate(cell: str | None) -> str | None:
 
 
 def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""  # comments have no name
 
 
 def translate_dmn(root: etree._Element) -> list[CellProblem]:

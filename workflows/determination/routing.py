@@ -78,7 +78,8 @@ def _close(case: Case, task: CaseTask, data: dict[str, Any], *, now: datetime) -
         return
     cancelled = data.get("outcome") == "cancelled"
     if cancelled and not (data.get("reason") or "").strip():
-        raise Invalid("取りやめには理由が必要です", details={"fields": {"reason": ["取りやめの理由を記入してください"]}})
+        raise Invalid("取りやめには理由が必要です",
+                      details={"fields": {"reason": ["取りやめの理由を記入してください"]}})
     procedure.state = "removed" if cancelled else "done"
     procedure.reason = data.get("reason") if cancelled else None
     procedure.completed_at = now

@@ -14,7 +14,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from core.errors import Invalid
 from workflows import operations, registry, safe_xml, validation
@@ -55,7 +54,7 @@ def _fired(table: Any, decision_id: str, context: dict[str, Any], script_engine:
     engine = DMNEngine(table)
     try:
         return [{**rule.output_as_dict(task), "rule": f"{decision_id}#{rule.id}"} for rule in engine.decide(task)]
-    except (SpiffWorkflowException, NameError) as err:
+    except Exception as err:  # noqa: BLE001 - SpiffWorkflow wraps the real cause; name it or report it
         missing = _missing_name(err)
         if missing:
             raise Invalid(f"{decision_id}: the answer {missing!r} is needed for this household",
@@ -68,7 +67,7 @@ def _missing_name(err: BaseException) -> str | None:
     while cause is not None:
         if isinstance(cause, NameError) and getattr(cause, "name", None):
             return str(cause.name)
-        cause = getattr(cause, "exception", None) or cause.__cause__
+        cause = getattr(cause, "exception", None) or cause.__cause__ or cause.__context__
     return None
 
 
