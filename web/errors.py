@@ -33,17 +33,24 @@ def _status_for(error: DomainError) -> int:
     return 400
 
 
-def _log_refusal(status: int | None) -> None:
-    """A refused action (403) is logged in a transaction of its own: the request's own work was rolled back."""
-    if status != 403:
+LOGGED_FAILURES = {400, 409, 413, 415, 422}
+
+
+def _log_refusal(status: int | None, message: str = "") -> None:
+    """A refused request (403) or failed change (4xx on POST/PUT/PATCH/DELETE) is logged in a transaction of
+    its own: the request's own work, with any entry it wrote, was rolled back."""
+    changing = request.method not in {"GET", "HEAD", "OPTIONS"}
+    if not (status == 403 or (changing and status in LOGGED_FAILURES)):
         return
     actor = g.get("actor")
     if actor is None and current_user and current_user.is_authenticated:
         actor = current_actor()
     try:
-        audit.record_independently(actor=actor, action="access.denied", target_type="endpoint",
-                                   target_id=request.endpoint, outcome="denied",
-                                   details={"method": request.method, "path": request.path[:200]})
+        audit.record_independently(actor=actor, action="access.denied" if status == 403 else "request.failed",
+                                   target_type="endpoint", target_id=request.endpoint,
+                                   outcome="denied" if status == 403 else f"error {status}",
+                                   details={"method": request.method, "path": request.path[:200],
+                                            "message": str(message)[:300]})
     except Exception:  # noqa: BLE001 - failing to log must not turn a 403 into a 500
         log.exception("could not log a refused request")
 
@@ -51,16 +58,16 @@ def _log_refusal(status: int | None) -> None:
 def _domain_error(error: DomainError):  # noqa: ANN202 - Flask response tuple
     db.session.rollback()
     status = _status_for(error)
-    _log_refusal(status)
+    _log_refusal(status, error.message)
     if request.path.startswith("/api/"):
         return error_body(status, error.message, error.details, code=error.code), status
     return render_template("error.html", status=status, message=error.message, details=error.details), status
 
 
 def _http_error(error: HTTPException):  # noqa: ANN202
-    if error.code == 403:
+    if error.code == 403 or error.code in LOGGED_FAILURES:
         db.session.rollback()
-        _log_refusal(403)
+        _log_refusal(error.code, error.description or "")
     if request.path.startswith("/api/"):
         return api.handle_http_exception(error)
     if error.code == 401:
