@@ -9,7 +9,8 @@ from web.api.base import MadoguchiApi
 API_MODULES = ["web.api.health", "web.api.auth", "web.api.process_models", "web.api.cases", "web.api.tasks",
                "web.api.documents", "web.api.rpa", "web.api.residents", "web.api.imports", "web.api.jobs",
                "web.api.designer",
-               "web.api.audit"]
+               "web.api.audit",
+               "web.api.mynumber"]
 
 
 def register_api_blueprints(api: MadoguchiApi) -> None:
