@@ -46,8 +46,7 @@ class Household(db.Model):
     source: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     import_run_id: Mapped[int | None] = mapped_column()
-    members: Mapped[list[Resident]] = relationship(back_populates="household", order_by="Resident.id",
-                                                   lazy="selectin")
+    members: Mapped[list[Resident]] = relationship(back_populates="household", order_by="Resident.id")
 
 
 class Resident(db.Model):

@@ -60,7 +60,7 @@ def find(*, q: str | None = None, birth_date: date | None = None, address: str |
         fragment = normalize.address_key(address)
         conditions.append(Resident.address_key.contains(fragment, autoescape=True) if conditions
                           else _prefix(Resident.address_key, fragment))
-    query = select(Resident).where(and_(*conditions)).limit(limit * 5)
+    query = select(Resident).where(and_(*conditions)).limit(limit * 2)  # candidates to rank
     residents = db.session.scalars(query).unique().all()
     hits = [Hit(r, _score(r, q, birth_date)) for r in residents]
     hits.sort(key=lambda h: (-h.score, h.resident.kana_key or "", h.resident.id))
