@@ -56,25 +56,25 @@ def _data_hash(plan: Planned, signature_sha: str | None) -> str:
     return hashlib.sha256((_files_hash(plan.form_key) + payload).encode()).hexdigest()
 
 
-def _subject_ids(subject: Any) -> list[int]:
+def subject_ids(subject: Any) -> list[int]:
     """The resident ids a procedure is about, from its ``subject`` JSON (an id, a list, or a dict of them)."""
     if isinstance(subject, int):
         return [subject]
     if isinstance(subject, list):
-        return [i for s in subject for i in _subject_ids(s)]
+        return [i for s in subject for i in subject_ids(s)]
     if isinstance(subject, dict):
         for key in ("resident_ids", "member_ids", "resident_id", "id", "members"):
             if key in subject:
-                return _subject_ids(subject[key])
+                return subject_ids(subject[key])
     return []
 
 
-def form_plans(form: printforms.PrintForm, visit: dict[str, Any], subject_ids: list[int]) -> Iterator[Planned]:
+def form_plans(form: printforms.PrintForm, visit: dict[str, Any], ids: list[int]) -> Iterator[Planned]:
     """One document per visit, or one per person the procedure is about (``per: member``)."""
     people = visit["members"] or ([visit["subject"]] if visit["subject"] else [])
     targets: list[Any] = [None]
     if form.per == "member":
-        targets = [p for p in people if p["id"] in subject_ids] or people[:1]
+        targets = [p for p in people if p["id"] in ids] or people[:1]
     for target in targets:
         local = {**visit, "subject": target} if target else visit
         errors: dict[str, Any] = {}
@@ -123,7 +123,7 @@ def generate_visit(*, case_id: int, actor: Actor, status_url: str) -> list[CaseD
     plans: list[Planned] = []
     for proc in ctx.procedures(case_id):
         for key in proc.forms:
-            plans.extend(form_plans(printforms.get(key), visit, _subject_ids(proc.subject_data)))
+            plans.extend(form_plans(printforms.get(key), visit, subject_ids(proc.subject_data)))
     plans.append(_guide_plan(case_id, visit, status_url))
     stored, made = _stored(case_id), []
     sig_uri = render.data_uri(signature.png) if signature else None

@@ -25,7 +25,7 @@ from core.actor import Actor
 from core.db import db
 from core.errors import Forbidden, NotFound
 from forms import context as ctx
-from forms import printforms
+from forms import documents, printforms
 from integrations.rpa import cp932
 from integrations.rpa.models import RpaExport, RpaExportFile, RpaRow
 from workflows import runtime
@@ -40,6 +40,24 @@ SUPPORT_WITHHELD = "（支援措置）"
 def layout(form: printforms.PrintForm) -> list[str]:
     """The header row of a procedure's file."""
     return [*LEAD, *(c.header for c in form.rpa), *TAIL]
+
+
+def layouts_markdown() -> str:
+    """docs/rpa-layouts.md: the column layout of every procedure's file, generated from the form folders."""
+    lines = ["# RPA file layouts (generated from `forms/library/*/form.yaml`; do not edit by hand)", "",
+             "Regenerate with `.venv/bin/python -c \"from integrations.rpa.export import layouts_markdown as m; "
+             "open('docs/rpa-layouts.md','w').write(m())\"`. The rules (CP932, 外字, formulas) are in docs/rpa.md.",
+             ""]
+    for key in printforms.all_keys():
+        form = printforms.get(key)
+        if not form.rpa:
+            continue
+        lines += [f"## `{form.procedure}` — {form.title}", "", f"File: `{key}_<export id, 6 digits>.csv`", "",
+                  "| # | header | source |", "|---|---|---|"]
+        lead = [(h, "export") for h in LEAD] + [(c.header, c.value) for c in form.rpa] + [(h, "export") for h in TAIL]
+        lines += [f"| {n} | {h} | `{src}` |" for n, (h, src) in enumerate(lead, start=1)]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def rpa_form(code: str) -> printforms.PrintForm | None:
@@ -110,7 +128,10 @@ def _export_kind(export: RpaExport, code: str, procs: list[CaseProcedure], visit
     for n, proc in enumerate(procs, start=1):
         if proc.case_id not in visits:
             visits[proc.case_id] = ctx.visit_context(runtime.get_case(proc.case_id))
-        cells, reasons = _row(form, proc, visits[proc.case_id])
+        visit = visits[proc.case_id]
+        ids = documents.subject_ids(proc.subject_data)
+        person = next((m for m in visit["members"] if m["id"] in ids), None) if form.per == "member" else None
+        cells, reasons = _row(form, proc, {**visit, "subject": person} if person else visit)
         lead = [str(n), str(proc.case_id), code]
         rows.append([*lead, *cells, "1" if reasons else "0", "・".join(reasons)])
         db.session.add(RpaRow(case_procedure_id=proc.id, export_id=export.id, procedure=code, manual=bool(reasons),

@@ -125,3 +125,9 @@ def test_cli_and_scheduled_job(app, runner, tmp_path: Path) -> None:
     assert "1 row(s)" in result.output and len(list(tmp_path.glob("*.csv"))) == 1
     status, message = delivery.scheduled_export(actor=actor("admin"), now=None, settings=app.config["MADOGUCHI"])
     assert status == "succeeded" and "0 件" in message
+
+
+def test_documented_layouts_match_the_form_folders() -> None:
+    from core.settings import REPO_ROOT
+
+    assert (REPO_ROOT / "docs" / "rpa-layouts.md").read_text(encoding="utf-8") == rpa.layouts_markdown()
