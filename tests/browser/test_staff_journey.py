@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import browser_login
 from tests.conftest import deploy_library
@@ -24,17 +25,18 @@ def _counter_reception(page, shot) -> int:
     page.get_by_label("氏名・カナ・コード").fill("やまだ")  # hiragana finds the katakana record
     page.keyboard.press("Enter")
     clicks += 1
-    assert page.locator("h2").inner_text() == "検索結果（4件）"
+    expect(page.locator("h2")).to_have_text("検索結果（4件）")
     shot(page, "counter-search")
     page.get_by_role("link", name="山田 太郎").click()
     clicks += 1
-    assert page.locator("table.household tbody tr").count() == 4
+    expect(page.locator("table.household tbody tr")).to_have_count(4)
     assert page.locator("table.household .badge", has_text="児童").count() == 2
     assert page.get_by_label("転入").is_checked()
     shot(page, "counter-household")
     page.get_by_role("button", name="この世帯で受付を開始").click()
     clicks += 1
     # The interview: what the DB knows is already there.
+    page.wait_for_url(re.compile(r".*/tasks/\d+$"))
     assert page.get_by_label("届出人氏名（必須）").input_value() == "山田 太郎"
     assert page.get_by_label("届出人氏名（フリガナ）（必須）").input_value() == "ヤマダ タロウ"
     assert page.get_by_label("異動する人数（必須）").input_value() == "4"
@@ -45,7 +47,8 @@ def _counter_reception(page, shot) -> int:
     page.get_by_role("button", name="完了する").click()  # 前住所 still empty
     clicks += 3
     error = page.locator("#e-previous_address")
-    assert error.is_visible() and error.get_attribute("role") == "alert"
+    expect(error).to_be_visible()
+    assert error.get_attribute("role") == "alert"
     assert page.get_by_label("前住所（必須）").get_attribute("aria-invalid") == "true"
     assert page.get_by_label("転入した日（必須）").input_value() == "2026-11-20"  # nothing typed is lost
     shot(page, "counter-interview-error")
@@ -54,14 +57,13 @@ def _counter_reception(page, shot) -> int:
     clicks += 2
     page.wait_for_url(re.compile(r".*/counter/cases/\d+$"))
     case_id = int(page.url.rsplit("/", 1)[1])
-    routed = page.locator("table.list tbody tr")
-    assert routed.count() == 4  # reception + three sections
+    expect(page.locator("table.list tbody tr")).to_have_count(4)  # reception + three sections
     for title in SECTIONS.values():
         assert page.locator("tr", has_text=title).locator("td").nth(2).inner_text() == "処理待ち"
     shot(page, "counter-summary")
     page.get_by_role("link", name="手続案内書を表示・印刷").click()
     clicks += 1
-    assert page.locator("h1").inner_text() == "手続案内書"
+    expect(page.locator("h1")).to_have_text("手続案内書")
     assert page.locator(".guide tbody tr").count() == 3
     page.emulate_media(media="print")
     assert page.locator("header.top").is_hidden() and page.get_by_role("button", name="印刷する").is_hidden()
@@ -80,6 +82,7 @@ def _manager_sees(page, case_id: int, *, state: str, waiting: list[str], shot, n
     page.wait_for_function("document.body.dataset.chartReady === '1'")
     shot(page, f"manager-{name}")
     row.get_by_role("link", name="経過図").click()
+    page.wait_for_url(re.compile(r".*/manager/cases/\d+$"))
     page.wait_for_selector("#diagram[data-ready='1']")
     assert page.locator("#diagram .djs-element.task-active").count() == len(waiting)
     shot(page, f"manager-diagram-{name}")
@@ -88,9 +91,10 @@ def _manager_sees(page, case_id: int, *, state: str, waiting: list[str], shot, n
 def _section_completes(page, username: str, case_id: int, shot) -> None:
     browser_login(page, username)
     row = page.locator("#inbox-rows tr", has=page.locator(f"a[href='/cases/{case_id}']"))
-    assert row.count() == 1 and SECTIONS[username] in row.inner_text()
+    expect(row).to_have_count(1)
+    assert SECTIONS[username] in row.inner_text()
     row.get_by_role("button", name="担当する").click()
-    assert page.locator(".flash.info").inner_text() == "担当しました。"
+    expect(page.locator(".flash.info")).to_have_text("担当しました。")
     page.get_by_label("処理結果（必須）").select_option("accepted")
     shot(page, f"{username}-task")
     page.get_by_role("button", name="完了する").click()
