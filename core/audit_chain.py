@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from core import audit
 from core.actor import Actor
@@ -66,12 +67,12 @@ def _check_links(rows: Iterable[dict[str, Any]], *, base_seq: int, base_hash: st
     return expected_seq - 1, prev_hash
 
 
-def _rows(batch: int) -> Iterator[dict[str, Any]]:
+def _rows(session: Session, batch: int) -> Iterator[dict[str, Any]]:
     """Every chained entry in seq order, fetched in keyset pages so memory stays flat."""
     last = -1
     columns = [AuditEntry.id, AuditEntry.hash, *[getattr(AuditEntry, name) for name in audit.HASHED_FIELDS]]
     while True:
-        page = db.session.execute(select(*columns).where(AuditEntry.seq > last).order_by(AuditEntry.seq)
+        page = session.execute(select(*columns).where(AuditEntry.seq > last).order_by(AuditEntry.seq)
                                   .limit(batch)).mappings().all()
         if not page:
             return
@@ -79,15 +80,19 @@ def _rows(batch: int) -> Iterator[dict[str, Any]]:
         last = page[-1]["seq"]
 
 
-def verify(*, batch: int = 5000) -> Report:
-    """Check every entry's hash and link, from the archived base to the head; problems say where."""
+def verify(*, batch: int = 5000, session: Session | None = None) -> Report:
+    """Check every entry's hash and link, from the archived base to the head; problems say where.
+
+    ``session`` checks another database (e.g. a restored backup); default: the app's.
+    """
+    s = session or db.session
     report = Report()
-    head = db.session.get(AuditChainHead, 1)
+    head = s.get(AuditChainHead, 1)
     base_seq, base_hash = (head.base_seq, head.base_hash) if head else (0, audit.GENESIS)
-    unchained = db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None)))
+    unchained = s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None)))
     if unchained:
         report.add(f"{unchained} 件のエントリがチェーンに含まれていません (entries without seq)")
-    last_seq, last_hash = _check_links(_rows(batch), base_seq=base_seq, base_hash=base_hash, report=report)
+    last_seq, last_hash = _check_links(_rows(s, batch), base_seq=base_seq, base_hash=base_hash, report=report)
     if head is not None and (last_seq, last_hash) != (head.last_seq, head.last_hash):
         report.add(f"末尾: チェーンは seq {last_seq} で終わりますが、先頭記録は seq {head.last_seq} です "
                    "(the newest entries were deleted or the head was altered)")

@@ -52,7 +52,7 @@ def purge_all(*, operator: str, certificate: Path, file_dirs: list[Path]) -> dic
         else:
             for table in tables:
                 conn.execute(table.delete())
-    _vacuum(engine)
+    _vacuum(engine, [t.name for t in tables])
     after = {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in tables}
     files = [_shred(p) for d in file_dirs if d.is_dir() for p in sorted(d.rglob("*")) if p.is_file()]
     body = {
@@ -75,11 +75,11 @@ def purge_all(*, operator: str, certificate: Path, file_dirs: list[Path]) -> dic
     return body
 
 
-def _vacuum(engine: Any) -> None:
-    """Give the freed pages back so deleted rows do not linger in the database files."""
+def _vacuum(engine: Any, names: list[str]) -> None:
+    """Rewrite the emptied tables so deleted rows do not linger in the database files."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text("VACUUM FULL"))
+            conn.execute(text("VACUUM FULL " + ", ".join(f'"{n}"' for n in names)))
         else:
             conn.execute(text("PRAGMA secure_delete=ON"))
             conn.execute(text("VACUUM"))
