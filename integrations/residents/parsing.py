@@ -24,12 +24,14 @@ CANONICAL = (
     "disability", "care_certified", "child_allowance_recipient", "single_parent", "school", "dog_owner",
     "support_measure",
 )
-OPTIONAL = ("welfare_medical", "former_surname", "op")
+# 支援措置 period and the protected person's relation (申出者 / 併せて支援); optional, see docs/protection.md.
+PROTECTION = ("support_measure_from", "support_measure_until", "support_measure_relation")
+OPTIONAL = ("welfare_medical", "former_surname", "op", *PROTECTION)
 REQUIRED = ("jumin_code", "setai_no", "name", "birth_date")
 BOOLEANS = ("mynumber_card", "seal_registered", "child_allowance_recipient", "single_parent", "dog_owner")
 TEXTS = ("name_kana", "relation", "postal_code", "address", "address_extra", "change_reason", "nationality",
          "residence_status", "alias", "insurance", "pension_category", "disability", "care_certified", "school",
-         "welfare_medical", "former_surname")
+         "welfare_medical", "former_surname", "support_measure_relation")
 _TRUE = {"1", "true", "t", "yes", "y", "○", "有"}
 _FALSE = {"", "0", "false", "f", "no", "n", "無"}
 Progress = Callable[[int], None]
@@ -193,7 +195,7 @@ def _convert(line: int, raw: dict[str, str], parsed: Parsed) -> dict[str, Any]:
         row["birth_date"], row["birth_date_text"] = _date(get("birth_date", ""), partial=True)
     except ValueError:
         parsed.error(line, f"生年月日が不正です / bad date: {get('birth_date', '')!r}", "birth_date")
-    for column in ("resident_since", "change_date"):
+    for column in ("resident_since", "change_date", "support_measure_from", "support_measure_until"):
         value = get(column, "")
         try:
             row[column] = _date(value)[0] if value else None
@@ -244,7 +246,8 @@ def _keys(row: dict[str, Any]) -> dict[str, Any]:
     return keys
 
 
-_HASHED = (*CANONICAL[1:], "welfare_medical", "former_surname", "birth_date_text", "support_measure_kind")
+_HASHED = (*CANONICAL[1:], "welfare_medical", "former_surname", "birth_date_text", "support_measure_kind",
+           *PROTECTION)
 
 
 def _split(name: str) -> tuple[str, str]:

@@ -5,9 +5,8 @@ Revises: 0006
 Create Date: 2026-11-26 09:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008'
@@ -16,9 +15,23 @@ branch_labels = None
 depends_on = None
 
 
+COLUMNS = (
+    ('support_measure_from', sa.Date()),
+    ('support_measure_until', sa.Date()),
+    ('support_measure_relation', sa.String(length=32)),
+)
+TABLES = ('res_residents', 'res_staging')
+
+
 def upgrade():
-    pass
+    for table in TABLES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for name, type_ in COLUMNS:
+                batch_op.add_column(sa.Column(name, type_, nullable=True))
 
 
 def downgrade():
-    pass
+    for table in TABLES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for name, _ in reversed(COLUMNS):
+                batch_op.drop_column(name)
