@@ -99,8 +99,10 @@ def _prepare_sqlite(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from web.api import register_api_blueprints
+    from web.security import harden_routing
     from web.views import register_page_blueprints
 
+    harden_routing(app)
     register_api_blueprints(api)
     register_page_blueprints(app)
 

@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, g, render_template, request
 from flask_login import current_user
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from core import audit
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DataError, _out_of_range)
+    app.register_error_handler(OverflowError, _out_of_range)
     app.register_error_handler(Exception, _unexpected_error)
 
 
@@ -73,6 +76,16 @@ def _http_error(error: HTTPException):  # noqa: ANN202
     if error.code == 401:
         return error.get_response()
     return render_template("error.html", status=error.code, message=error.description, details={}), error.code
+
+
+def _out_of_range(error: Exception):  # noqa: ANN202
+    """A value the database cannot hold (a huge id, an over-long text) is bad input, not a server fault.
+
+    The safety net found by fuzzing; schemas should bound their fields so this is never reached."""
+    log.warning("value out of range for the database on %s %s: %s", request.method, request.path,
+                type(error).__name__)
+    db.session.rollback()
+    return _domain_error(Invalid("値が範囲外です (a value is out of range)", details={"request": request.path[:200]}))
 
 
 def _unexpected_error(error: Exception):  # noqa: ANN202

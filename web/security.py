@@ -8,6 +8,10 @@ draw; an inline style cannot run script. Frames: none may embed us (frame-ancest
 from __future__ import annotations
 
 from flask import Flask, Response
+from werkzeug.routing import IntegerConverter
+
+# Ids are 32-bit integers on PostgreSQL; a larger number in a URL is simply "not found", never a DB error.
+MAX_URL_INT = 2**31 - 1
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -29,6 +33,19 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` that matches only 0 … 2³¹−1 (found by fuzzing: huge ids overflowed the database driver)."""
+
+    def __init__(self, map: object, *args: object, **kwargs: object) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", MAX_URL_INT)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def harden_routing(app: Flask) -> None:
+    """Bound URL integers; call before any route is registered."""
+    app.url_map.converters["int"] = BoundedIntConverter
 
 
 def init_app(app: Flask) -> None:

@@ -231,3 +231,10 @@ def test_a_body_over_the_request_limit_gets_413(app: Flask, client: FlaskClient)
 
 def test_user_model_keeps_lockout_columns(app: Flask) -> None:
     assert {"failed_logins", "locked_until", "password_changed_at"} <= set(User.__table__.columns.keys())
+
+
+def test_huge_numbers_are_bad_input_not_server_errors(client: FlaskClient) -> None:
+    headers = api_headers("admin")
+    assert client.post("/api/v1/tasks/1400118745218135604854784/complete", json={"data": {}},
+                       headers=headers).status_code == 404
+    assert client.get("/api/v1/residents/99999999999/mynumber", headers=headers).status_code == 404

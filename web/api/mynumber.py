@@ -1,4 +1,4 @@
-"""My Number (個人番号) of a resident: masked by default; unmasking needs a permitted role and a reason, and is logged."""
+"""My Number (個人番号) of a resident: masked by default; unmasking needs a permitted role and a reason; logged."""
 
 from __future__ import annotations
 
