@@ -116,7 +116,9 @@ def list_(*, username: str | None = None, target_type: str | None = None, target
           action: str | None = None, since: datetime | None = None, until: datetime | None = None,
           limit: int = 200) -> list[AuditEntry]:
     """Newest first, filtered (``since`` inclusive, ``until`` exclusive); page back by passing the oldest ``at``."""
-    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.seq.desc()).limit(limit)
+    # Ordered by ``at`` alone so that the (username, at) and (target_type, target_id, at) indexes deliver rows
+    # in order and LIMIT stops early, however many million rows match.
+    query = select(AuditEntry).order_by(AuditEntry.at.desc()).limit(limit)
     conditions = [
         (username, lambda: AuditEntry.username == username),
         (target_type, lambda: AuditEntry.target_type == target_type),

@@ -74,7 +74,7 @@ class AuditEntry(db.Model):
     __tablename__ = "audit_log"
     __table_args__ = (
         Index("ix_audit_log_at", "at"),
-        Index("ix_audit_log_target", "target_type", "target_id"),
+        Index("ix_audit_log_target", "target_type", "target_id", "at"),
         Index("ix_audit_log_username_at", "username", "at"),
     )
 

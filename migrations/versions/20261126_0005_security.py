@@ -32,6 +32,9 @@ def upgrade():
         batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('hash', sa.String(length=64), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_audit_log_seq'), ['seq'])
+        # Searches by resident come back newest first straight from the index.
+        batch_op.drop_index('ix_audit_log_target')
+        batch_op.create_index('ix_audit_log_target', ['target_type', 'target_id', 'at'], unique=False)
 
     op.create_table('audit_chain_head',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -77,6 +80,8 @@ def downgrade():
     op.drop_table('res_mynumbers')
     op.drop_table('audit_chain_head')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_log_target')
+        batch_op.create_index('ix_audit_log_target', ['target_type', 'target_id'], unique=False)
         batch_op.drop_constraint(batch_op.f('uq_audit_log_seq'), type_='unique')
         batch_op.drop_column('hash')
         batch_op.drop_column('prev_hash')

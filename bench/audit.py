@@ -1,0 +1,208 @@
+"""The operation log at scale: append latency and search latency at 0 rows vs N rows, verify throughput,
+and the query plans of the auditor searches.
+
+    .venv/bin/python bench/audit.py --quick                 # 100k rows, both backends
+    .venv/bin/python bench/audit.py --rows 1000000          # 1M rows
+    .venv/bin/python bench/audit.py --backend postgres --check   # exit 1 when append at N > 1.2 × append at 0
+
+Rows are a valid hash chain spread over five years, 60 users and 200,000 residents, bulk-loaded (COPY on
+PostgreSQL, executemany on SQLite) into a fresh, migrated throwaway database. 30 million rows do not fit this
+machine's time budget; the report extrapolates verify time linearly and explains why append/search stay flat
+(B-tree depth grows with log n: see docs/operations/audit-log.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask import Flask  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
+
+from bench.harness import _database  # noqa: E402
+from core import audit, audit_chain  # noqa: E402
+from core.actor import Actor  # noqa: E402
+from core.db import db  # noqa: E402
+from core.models import AuditChainHead, AuditEntry  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from web.app import create_app  # noqa: E402
+
+USERS = [f"user{i:02d}" for i in range(60)]
+ACTIONS = ["resident.view", "resident.search", "task.complete", "task.claim", "case.start", "auth.login"]
+COLUMNS = ["seq", "at", "username", "role", "terminal", "ip", "action", "target_type", "target_id", "outcome",
+           "details", "prev_hash", "hash"]
+GOAL_RATIO = 1.2
+
+
+@contextlib.contextmanager
+def bench_app(backend: str) -> Iterator[Flask]:
+    with tempfile.TemporaryDirectory(prefix="madoguchi-bench-audit-") as tmp, _database(backend, tmp) as url:
+        settings = Settings(database_url=url, secret_key="bench", demo=True, var_dir=tmp)
+        app = create_app({"TESTING": True, "MADOGUCHI": settings, **settings.to_flask_config()})
+        with app.app_context():
+            try:
+                with contextlib.redirect_stderr(io.StringIO()):
+                    upgrade(directory=app.config["MIGRATIONS_DIR"])
+                yield app
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+
+def _rows(count: int, start: datetime) -> Iterator[dict[str, object]]:
+    """A valid chain of ``count`` entries, oldest first, one every ~5 years / count."""
+    rng, prev = random.Random(7), audit.GENESIS
+    step = timedelta(days=5 * 365) / max(count, 1)
+    for seq in range(1, count + 1):
+        row: dict[str, object] = {
+            "seq": seq, "at": start + step * seq, "username": rng.choice(USERS), "role": "counter",
+            "terminal": f"T{rng.randrange(50):02d}", "ip": f"10.0.{rng.randrange(4)}.{rng.randrange(250)}",
+            "action": rng.choice(ACTIONS), "target_type": "resident", "target_id": str(rng.randrange(200_000)),
+            "outcome": "ok", "details": None, "prev_hash": prev,
+        }
+        row["hash"] = prev = audit.digest(row)
+        yield row
+
+
+def load(count: int) -> None:
+    """Bulk-insert a chain of ``count`` entries and set the head to its end."""
+    start = datetime.now(UTC) - timedelta(days=5 * 365 + 1)
+    last = (0, audit.GENESIS)
+    if db.engine.dialect.name == "postgresql":
+        raw = db.session.connection().connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY audit_log ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for row in _rows(count, start):
+                copy.write_row([row[c] for c in COLUMNS])
+                last = (row["seq"], row["hash"])
+    else:
+        batch: list[dict[str, object]] = []
+        for row in _rows(count, start):
+            batch.append({**row, "at": row["at"].strftime("%Y-%m-%d %H:%M:%S.%f")})
+            last = (row["seq"], row["hash"])
+            if len(batch) == 20_000:
+                db.session.execute(text(_insert_sql()), batch)
+                batch = []
+        if batch:
+            db.session.execute(text(_insert_sql()), batch)
+    db.session.execute(text("DELETE FROM audit_chain_head"))
+    db.session.add(AuditChainHead(id=1, last_seq=last[0], last_hash=last[1], base_seq=0, base_hash=audit.GENESIS))
+    db.session.commit()
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+
+
+def _insert_sql() -> str:
+    return f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES ({', '.join(':' + c for c in COLUMNS)})"
+
+
+def _timed(fn: Callable[[], object], n: int) -> list[float]:
+    for _ in range(min(20, n)):
+        fn()
+    samples = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return samples
+
+
+def _pct(samples: list[float]) -> dict[str, float]:
+    q = statistics.quantiles(samples, n=100, method="inclusive")
+    return {"p50": round(q[49], 3), "p95": round(q[94], 3)}
+
+
+def measure(samples: int) -> dict[str, dict[str, float]]:
+    actor = Actor(username="bench", role="counter", terminal="T01", ip="127.0.0.1")
+    rng = random.Random(11)
+    now = datetime.now(UTC)
+
+    def append() -> None:
+        audit.record(actor=actor, action="resident.view", target_type="resident", target_id=rng.randrange(200_000))
+        db.session.commit()
+
+    searches = {
+        "search_user_30d": lambda: audit.list_(username=rng.choice(USERS), since=now - timedelta(days=30)),
+        "search_user_all_time": lambda: audit.list_(username=rng.choice(USERS)),
+        "search_resident": lambda: audit.list_(target_type="resident", target_id=str(rng.randrange(200_000))),
+        "search_day": lambda: audit.list_(since=now - timedelta(days=400), until=now - timedelta(days=399)),
+    }
+    result = {"append": _pct(_timed(append, samples))}
+    for name, fn in searches.items():
+        result[name] = _pct(_timed(lambda fn=fn: (fn(), db.session.rollback()), samples // 2))
+    return result
+
+
+def plans() -> dict[str, str]:
+    """EXPLAIN of the three auditor searches (they must use the indexes, never a full scan)."""
+    now = datetime.now(UTC)
+    queries = {
+        "user_30d": select(AuditEntry).where(AuditEntry.username == "user01", AuditEntry.at >= now - timedelta(30))
+        .order_by(AuditEntry.at.desc()).limit(200),
+        "user_all_time": select(AuditEntry).where(AuditEntry.username == "user01")
+        .order_by(AuditEntry.at.desc()).limit(200),
+        "resident": select(AuditEntry).where(AuditEntry.target_type == "resident", AuditEntry.target_id == "42")
+        .order_by(AuditEntry.at.desc()).limit(200),
+    }
+    prefix = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "
+    out = {}
+    for name, query in queries.items():
+        sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        out[name] = " | ".join(" ".join(map(str, r)) for r in db.session.execute(text(prefix + sql)))
+    return out
+
+
+def run_backend(backend: str, rows: int, samples: int) -> dict[str, object]:
+    with bench_app(backend):
+        empty = measure(samples)
+        db.session.execute(text("DELETE FROM audit_log"))
+        db.session.execute(text("DELETE FROM audit_chain_head"))
+        db.session.commit()
+        t0 = time.perf_counter()
+        load(rows)
+        load_s = time.perf_counter() - t0
+        full = measure(samples)
+        t0 = time.perf_counter()
+        report = audit_chain.verify()
+        verify_s = time.perf_counter() - t0
+        assert report.ok, report.problems[:3]
+        return {"backend": backend, "rows": rows, "load_s": round(load_s, 1), "at_0": empty, "at_n": full,
+                "append_ratio_p50": round(full["append"]["p50"] / empty["append"]["p50"], 2),
+                "verify_s": round(verify_s, 1), "verify_rows_per_s": int(report.checked / verify_s),
+                "verify_30M_estimate_min": round(30_000_000 / (report.checked / verify_s) / 60, 1),
+                "plans": plans()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="100,000 rows, fewer samples")
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--check", action="store_true", help=f"exit 1 when append p50 at N > {GOAL_RATIO}× at 0")
+    args = parser.parse_args()
+    rows, samples = (100_000, 150) if args.quick else (args.rows, args.samples)
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    results = [run_backend(b, rows, samples) for b in backends]
+    print(json.dumps(results, indent=2, ensure_ascii=False))  # noqa: T201
+    missed = [r["backend"] for r in results if r["append_ratio_p50"] > GOAL_RATIO]
+    if args.check and missed:
+        print(f"goal missed (append at N > {GOAL_RATIO}× at 0): {missed}", file=sys.stderr)  # noqa: T201
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
