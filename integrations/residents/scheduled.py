@@ -28,6 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from core import maintenance
 from core.actor import SYSTEM, Actor
 from core.db import db, utcnow
 from core.errors import Conflict, DomainError, NotFound
@@ -124,6 +125,14 @@ JOBS: list[JobSpec] = [
             description="未出力の受理済み申請をRPA用ドロップフォルダへ出力します。", func=rpa_delivery.scheduled_export,
             trigger=lambda: BusinessDayCronTrigger(hour="9-19", minute=0, timezone=JST),
             schedule="開庁日 9〜19時 毎正時"),
+    JobSpec(id="ops.backup", name="バックアップ（データベース全体）",
+            description="データベースをバックアップし、古いものを削除します（保持数は設定）。",
+            func=maintenance.backup_job,
+            trigger=lambda: CronTrigger(hour=2, minute=0, timezone=JST), schedule="毎日 02:00"),
+    JobSpec(id="ops.audit_retention", name="操作ログの保存期間管理",
+            description="保存期間（既定5年）を過ぎた操作ログを検証可能なアーカイブに移し、削除します。",
+            func=maintenance.audit_retention_job,
+            trigger=lambda: CronTrigger(hour=3, minute=0, timezone=JST), schedule="毎日 03:00"),
 ]
 
 
