@@ -33,6 +33,8 @@ from workflows import registry, runtime
 from workflows.models import Case, CaseTask, SpecSnapshot
 
 BENCH_DATA = Path(__file__).resolve().parent / "data"
+# The small 転入 process of the engine tests (reception → three sections), deployed beside bpmn/.
+TENNYU_FIXTURE = REPO_ROOT / "tests" / "data" / "engine" / "tennyu.bpmn"
 PASSWORD = "bench-pass-1"
 
 
@@ -50,7 +52,7 @@ def backend_app(backend: str) -> Iterator[Flask]:
                 demo.load_sections()
                 demo.create_demo_users(password=PASSWORD)
                 db.session.commit()
-                _deploy(REPO_ROOT / "bpmn", BENCH_DATA / "loop.bpmn")
+                _deploy(REPO_ROOT / "bpmn", BENCH_DATA / "loop.bpmn", TENNYU_FIXTURE)
                 yield app
             finally:
                 db.session.remove()

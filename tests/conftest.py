@@ -29,6 +29,8 @@ BACKEND = os.environ.get("MADOGUCHI_TEST_DATABASE", "sqlite")
 PASSWORD = "test-pass-1"
 KEEP_TABLES = {"users", "sections", "user_sections", "alembic_version"}
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# The small 転入 process the engine tests use (users get bpmn/journeys/journey_tennyu.bpmn).
+TENNYU_FIXTURE = DATA_DIR / "engine" / "tennyu.bpmn"
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

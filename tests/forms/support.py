@@ -12,7 +12,7 @@ from typing import Any
 from core.db import db
 from integrations.residents import generator, importer
 from integrations.residents.models import Resident
-from tests.conftest import actor, deploy_library
+from tests.conftest import TENNYU_FIXTURE, actor, deploy_library
 from workflows import runtime
 from workflows.determination.models import CaseProcedure
 
@@ -41,7 +41,7 @@ def start_visit(resident: Resident | None, *, answers: dict[str, Any] | None = N
                 procedures: list[tuple[str, str, list[str], str]] = (), subject: Any = None) -> int:
     """A 転入 case for ``resident`` with ``procedures`` as (code, name, form keys, state); returns the case id."""
     if not db.session.scalar(db.select(db.func.count()).select_from(db.text("model_versions"))):
-        deploy_library()
+        deploy_library(TENNYU_FIXTURE)
     case = runtime.start_case(process_key="tennyu", actor=actor("counter"),
                               resident_id=resident.id if resident else None, data=dict(answers or ANSWERS))
     for code, name, forms, state in procedures:

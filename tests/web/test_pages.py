@@ -6,7 +6,7 @@ import re
 
 from flask.testing import FlaskClient
 
-from tests.conftest import csrf_token, deploy_library, login
+from tests.conftest import TENNYU_FIXTURE, csrf_token, deploy_library, login
 from tests.workflows.test_runtime import RECEPTION
 from workflows import runtime
 
@@ -16,7 +16,7 @@ def _post(client: FlaskClient, path: str, data: dict) -> object:
 
 
 def test_counter_and_sections_walk_a_case_to_the_end(app, client: FlaskClient) -> None:
-    deploy_library()
+    deploy_library(TENNYU_FIXTURE)
     login(client, "counter")
     page = client.get("/cases/new").get_data(as_text=True)
     assert "新規受付" in page and "転入" in page
@@ -48,7 +48,7 @@ def test_counter_and_sections_walk_a_case_to_the_end(app, client: FlaskClient) -
 
 
 def test_hostile_names_are_escaped(app, client: FlaskClient) -> None:
-    deploy_library()
+    deploy_library(TENNYU_FIXTURE)
     login(client, "counter")
     _post(client, "/cases/new", {"process_key": "tennyu", "title": "<script>alert(1)</script>"})
     page = client.get("/cases").get_data(as_text=True)

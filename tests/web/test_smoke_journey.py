@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from tests.conftest import api_headers, deploy_library
+from tests.conftest import TENNYU_FIXTURE, api_headers, deploy_library
 
 RECEPTION = {"applicant_name": "山口 太郎", "applicant_kana": "ヤマグチ タロウ", "moved_in_on": "2026-11-20",
              "previous_address": "広島県広島市中区1-1", "new_address": "山口県山口市亀山町2-1",
@@ -16,7 +16,7 @@ def _ready(case: dict) -> dict[str, dict]:
 
 
 def test_tennyu_journey_runs_across_sections(client: FlaskClient) -> None:
-    deploy_library()
+    deploy_library(TENNYU_FIXTURE)
     counter = api_headers("counter")
     started = client.post("/api/v1/cases", json={"process_key": "tennyu", "data": {}}, headers=counter)
     assert started.status_code == 201, started.json

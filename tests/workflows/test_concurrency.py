@@ -14,7 +14,7 @@ from core.db import db
 from core.errors import Conflict
 from core.models import AuditEntry
 from core.tx import atomic
-from tests.conftest import actor, deploy_library
+from tests.conftest import TENNYU_FIXTURE, actor, deploy_library
 from tests.workflows.test_runtime import RECEPTION, ready, start_tennyu
 from workflows import runtime
 from workflows.models import CaseTask
@@ -53,7 +53,7 @@ def _race(app: Flask, task_id: int, username: str, data: dict) -> list[str]:
 
 
 def test_same_task_completed_by_many_clients_has_one_winner(app: Flask) -> None:
-    deploy_library()
+    deploy_library(TENNYU_FIXTURE)
     case = start_tennyu()
     reception_id = ready(case)["reception"].id
     db.session.commit()
@@ -69,7 +69,7 @@ def test_same_task_completed_by_many_clients_has_one_winner(app: Flask) -> None:
 
 
 def test_parallel_sections_completing_at_once_both_count(app: Flask) -> None:
-    deploy_library()
+    deploy_library(TENNYU_FIXTURE)
     case = start_tennyu()
     atomic(lambda: runtime.complete_task(task_id=ready(case)["reception"].id, data=RECEPTION,
                                          actor=actor("counter")))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from core.errors import Invalid, TooLarge
-from tests.conftest import DATA_DIR, actor, deploy_library
+from tests.conftest import DATA_DIR, TENNYU_FIXTURE, actor, deploy_library
 from web.services import deploy_files
 from workflows import registry
 
@@ -38,10 +36,11 @@ def deploy(name: str, content: bytes) -> list:
 
 
 def test_deploy_creates_versions_and_is_idempotent(app) -> None:
-    first = [v for v in deploy_library() if v.key == "tennyu"]  # bpmn/ also holds the journeys and tables
+    first = [v for v in deploy_library(TENNYU_FIXTURE) if v.key == "tennyu"]
     assert [(v.key, v.version) for v in first] == [("tennyu", 1)]
-    assert [v.id for v in deploy_library() if v.key == "tennyu"] == [first[0].id]  # same content: no new version
-    changed = (Path(app.config["MADOGUCHI"].bpmn_dir) / "tennyu.bpmn").read_bytes().replace(
+    same = deploy_library(TENNYU_FIXTURE)  # same content: no new version
+    assert [v.id for v in same if v.key == "tennyu"] == [first[0].id]
+    changed = TENNYU_FIXTURE.read_bytes().replace(
         "転入届の審査・入力".encode(), "転入届の審査".encode())
     second = deploy("tennyu.bpmn", changed)
     assert second[0].version == 2

@@ -12,7 +12,7 @@ from core.db import db
 from core.errors import Conflict, Forbidden, Invalid
 from core.models import AuditEntry
 from core.tx import atomic
-from tests.conftest import DATA_DIR, actor, deploy_library
+from tests.conftest import DATA_DIR, TENNYU_FIXTURE, actor, deploy_library
 from tests.workflows.test_registry import FORM, process
 from web.services import deploy_files
 from workflows import runtime
@@ -37,7 +37,7 @@ def complete(task_id: int, username: str, data: dict, **kw: object) -> object:
 
 
 def test_reception_routes_to_sections_and_skips_absent_branch(app) -> None:
-    deploy_library()
+    deploy_library(TENNYU_FIXTURE)
     case = start_tennyu()
     complete(ready(case)["reception"].id, "counter", RECEPTION)
     tasks = ready(case)
@@ -54,7 +54,7 @@ def test_reception_routes_to_sections_and_skips_absent_branch(app) -> None:
 
 
 def test_form_errors_name_the_field_and_change_nothing(app) -> None:
-    deploy_library()
+    deploy_library(TENNYU_FIXTURE)
     case = start_tennyu()
     before = (case.version, case.workflow_json)
     with pytest.raises(Invalid) as info:
@@ -66,7 +66,7 @@ def test_form_errors_name_the_field_and_change_nothing(app) -> None:
 
 
 def test_conflicts_and_permissions(app) -> None:
-    deploy_library()
+    deploy_library(TENNYU_FIXTURE)
     case = start_tennyu()
     reception = ready(case)["reception"]
     with pytest.raises(Forbidden):
@@ -87,10 +87,10 @@ def test_conflicts_and_permissions(app) -> None:
 
 
 def test_running_case_keeps_its_version_while_new_cases_use_the_new_one(app) -> None:
-    deploy_library()
+    deploy_library(TENNYU_FIXTURE)
     old_case = start_tennyu()
     complete(ready(old_case)["reception"].id, "counter", RECEPTION)
-    source = (Path(app.config["MADOGUCHI"].bpmn_dir) / "tennyu.bpmn").read_text(encoding="utf-8")
+    source = TENNYU_FIXTURE.read_text(encoding="utf-8")
     moved = source.replace('<bpmn:lane id="Lane_shimin" name="市民課">\n        <bpmn:flowNodeRef>juki_entry'
                            '</bpmn:flowNodeRef>', '<bpmn:lane id="Lane_shimin" name="市民課">')
     moved = moved.replace('<bpmn:lane id="Lane_hoken" name="保険年金課">',
@@ -165,7 +165,7 @@ def test_runaway_or_escaping_scripts_stop_the_start_and_store_nothing(app, scrip
 
 
 def test_cancel_takes_tasks_out_of_inboxes(app) -> None:
-    deploy_library()
+    deploy_library(TENNYU_FIXTURE)
     case = start_tennyu()
     with pytest.raises(Invalid):
         atomic(lambda: runtime.cancel_case(case_id=case.id, actor=actor("counter"), reason=" "))
