@@ -150,3 +150,35 @@ def _reseed() -> None:
     demo.load_sections()
     demo.create_demo_users(password=PASSWORD)
     db.session.commit()
+
+
+def test_handover_exports_every_table_with_a_manifest(app: Flask, runner, tmp_path: Path) -> None:
+    import csv
+    import hashlib
+
+    _make_case()
+    out = tmp_path / "handover"
+    result = runner.invoke(args=["handover", str(out)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    tables = {t["table"]: t for t in manifest["tables"]}
+    assert tables["cases"]["rows"] == 1 and "password_hash" not in tables["users"]["columns"]
+    assert "api_tokens" not in tables
+    for entry in tables.values():
+        assert hashlib.sha256((out / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
+    with (out / "case_documents.csv").open(encoding="utf-8") as fh:
+        [doc] = list(csv.DictReader(fh))
+    assert (out / doc["pdf"]).read_bytes() == b"%PDF-1.7 test"
+    assert "madoguchi-demo-only" not in (out / "users.csv").read_text(encoding="utf-8")
+
+
+def test_scheduled_upkeep_jobs_run_and_record(app: Flask, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from core.actor import SYSTEM
+    from integrations.residents import scheduled
+
+    settings = replace(app.config["MADOGUCHI"], var_dir=str(tmp_path), backup_dir=str(tmp_path / "b"))
+    for job_id in ("ops.backup", "ops.audit_retention"):
+        run = scheduled.execute(job_id, trigger="manual", actor=SYSTEM, settings=settings)
+        assert run.status == "succeeded", run.message

@@ -1,4 +1,5 @@
-"""Operations commands: ``audit verify|archive``, ``backup``, ``restore``, ``purge-all``, ``mynumber rotate``."""
+"""Operations commands: ``audit verify|archive``, ``backup``, ``restore``, ``handover``, ``purge-all``,
+``mynumber rotate``."""
 
 from __future__ import annotations
 
@@ -101,6 +102,18 @@ def purge_all_command(certificate: Path, operator: str, yes: bool) -> None:
                f"{len(body['files_deleted'])} files; certificate: {certificate}")
 
 
+@click.command("handover")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+def handover_command(out: Path) -> None:
+    """End of contract: export every table (CSV), documents (files) and log archives with a manifest."""
+    from core import handover
+
+    manifest = handover.export(actor=SYSTEM, out=out, archive_dir=maintenance.archive_dir(_settings()))
+    db.session.commit()
+    click.echo(f"exported {len(manifest['tables'])} tables, {sum(t['rows'] for t in manifest['tables'])} rows "
+               f"to {out} (manifest.json)")
+
+
 @mynumber_cli.command("rotate")
 def mynumber_rotate() -> None:
     """Re-encrypt every stored My Number with the first key of MADOGUCHI_MYNUMBER_KEYS."""
@@ -112,5 +125,6 @@ def mynumber_rotate() -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (audit_cli, mynumber_cli, backup_command, restore_command, purge_all_command):
+    for command in (audit_cli, mynumber_cli, backup_command, restore_command, purge_all_command,
+                    handover_command):
         app.cli.add_command(command)
