@@ -23,7 +23,9 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -177,6 +179,17 @@ class CaseEngine:
             task.run()
         except WorkflowTaskException as err:
             raise EngineError(_describe(err)) from err
+        self.run(workflow)
+
+    def deliver_message(self, workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:
+        """Deliver BPMN message ``name`` (a message start event of an event subprocess, or a waiting catch
+        event) with ``payload`` and run on; EngineError when nothing in the workflow catches it."""
+        try:
+            workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=deepcopy(payload)))
+        except WorkflowTaskException as err:
+            raise EngineError(_describe(err)) from err
+        except Exception as err:  # noqa: BLE001 - SpiffWorkflow says "not waiting for" with a bare exception
+            raise EngineError(f"the diagram does not catch message {name!r}: {err}") from err
         self.run(workflow)
 
     def migrate(self, workflow: BpmnWorkflow, specs: Specs) -> list[str]:

@@ -207,11 +207,15 @@ def _check_open(task: CaseTask, version: int | None) -> None:
 
 
 def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: int | None = None,
-                  now: datetime | None = None) -> CaseTask:
-    """Validate ``data`` with the task's form, complete the task and run the case on."""
+                  now: datetime | None = None, section_checked: bool = False) -> CaseTask:
+    """Validate ``data`` with the task's form, complete the task and run the case on.
+
+    ``section_checked``: the calling service has already decided that ``actor`` may act on this task although
+    it is not in the task's section (e.g. the counter removing a procedure with a reason)."""
     now = now or utcnow()
     task = get_task(task_id)
-    _check_worker(task, actor)
+    if not section_checked:
+        _check_worker(task, actor)
     _check_open(task, version)
     if task.assignee and task.assignee != actor.username:
         raise Conflict(f"task {task.id} is claimed by {task.assignee}", details={"assignee": task.assignee})
@@ -231,6 +235,24 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
     audit.record(actor=actor, action="task.complete", target_type="task", target_id=task.id,
                  details={"case_id": case.id, "task": task.spec_name, "case_state": case.state})
     return task
+
+
+def send_message(*, case_id: int, name: str, payload: dict[str, Any], actor: Actor,
+                 now: datetime | None = None) -> Case:
+    """Deliver BPMN message ``name`` to a running case (e.g. an event subprocess's message start) and run on."""
+    now = now or utcnow()
+    case = get_case(case_id)
+    if case.state != "running":
+        raise Conflict(f"case {case.id} is already {case.state}", details={"state": case.state})
+    workflow = _load(case)
+    ready_before = {h.uuid for h in engine().human_tasks(workflow)}
+    try:
+        engine().deliver_message(workflow, name, payload)
+    except EngineError as err:
+        raise Invalid(f"the journey cannot take this: {err}", details={"message": name}) from err
+    _save(case, workflow, now=now, ready_before=ready_before)
+    audit.record(actor=actor, action="case.message", target_type="case", target_id=case.id, details={"message": name})
+    return case
 
 
 def claim(*, task_id: int, actor: Actor, now: datetime | None = None) -> CaseTask:

@@ -10,7 +10,9 @@ API_MODULES = ["web.api.health", "web.api.auth", "web.api.process_models", "web.
                "web.api.documents", "web.api.rpa", "web.api.residents", "web.api.imports", "web.api.jobs",
                "web.api.designer",
                "web.api.audit",
-               "web.api.mynumber"]
+               "web.api.mynumber",
+               "web.api.determinations",
+               "web.api.protection"]
 
 
 def register_api_blueprints(api: MadoguchiApi) -> None:

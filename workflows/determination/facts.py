@@ -112,3 +112,13 @@ def household_context(members: list[dict[str, Any]], *, event: str, on: date) ->
         spouse = (head_subject and member.get("relation") in SPOUSES) or (subject_spouse and ctx["is_head"])
         contexts.append({**ctx, **household, "is_spouse_of_subject": bool(spouse and not ctx["is_subject"])})
     return contexts
+
+
+def fill_from_answers(members: list[dict[str, Any]], answers: dict[str, Any]) -> list[dict[str, Any]]:
+    """Interview answers named after a member fact (e.g. ``dog_owner``) fill that fact for the event's subjects
+    whose record does not hold it; a fact the resident DB holds always wins (and is not asked, see interview)."""
+    given = {k: v for k, v in answers.items() if k in BOOL_FACTS or k in TEXT_FACTS}
+    if not given:
+        return members
+    return [{**{k: v for k, v in given.items() if m.get(k) is None}, **m} if m.get("subject") else m
+            for m in members]

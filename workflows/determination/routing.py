@@ -17,7 +17,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Invalid
-from workflows.determination import residents, service
+from workflows.determination import facts, residents, service
 from workflows.determination.models import CaseProcedure
 from workflows.models import Case, CaseTask
 from workflows.operations import operation
@@ -27,14 +27,18 @@ CLOSING_TIME = time(8, 15, tzinfo=UTC)  # 17:15 JST, when the counters close
 
 
 @operation("determination.route", description="関連手続を判定し、担当課ごとに振り分ける",
-           params={"event": "str", "event_date": "str", "household": "any", "resident_id": "any", "answers": "any"})
-def route(*, event: str, event_date: str, household: list[dict[str, Any]] | None, resident_id: int | None,
-          answers: dict[str, Any] | None) -> dict[str, list[dict[str, Any]]]:
-    """The determined procedures grouped by section code (every section present, maybe empty) plus ``all``."""
+           params={"event": "any", "event_date": "str", "household": "any", "resident_id": "any", "answers": "any"})
+def route(*, event: str | list[str], event_date: str, household: list[dict[str, Any]] | None,
+          resident_id: int | None, answers: dict[str, Any] | None) -> dict[str, list[dict[str, Any]]]:
+    """The determined procedures grouped by section code (every section present, maybe empty) plus ``all``.
+
+    ``event`` is one event or the list of a combined visit (e.g. 転入 with a newborn: ``["tennyu", "shussei"]``);
+    the procedures of every event are unioned without duplicates."""
+    events = service.event_list(event)
     members = residents.household_for(resident_id) if resident_id else list(household or [])
     cleaned = {k: bool(v) for k, v in (answers or {}).items()}  # an unticked box is a "no"
-    procedures = service.determine(events=[event], event_date=date.fromisoformat(str(event_date)),
-                                   household=members, answers=cleaned)
+    procedures = service.determine(events=events, event_date=date.fromisoformat(str(event_date)),
+                                   household=facts.fill_from_answers(members, cleaned), answers=cleaned)
     routed: dict[str, list[dict[str, Any]]] = {code: [] for code in SECTIONS}
     for seq, procedure in enumerate(procedures, start=1):
         if procedure["section"] not in routed:

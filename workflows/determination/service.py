@@ -71,6 +71,12 @@ def _missing_name(err: BaseException) -> str | None:
     return None
 
 
+def event_list(event: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """One event or a combined visit's events as a list in order, without duplicates."""
+    given = [event] if isinstance(event, str) else list(event or [])
+    return list(dict.fromkeys(str(e) for e in given))
+
+
 def due_date(event_date: date, days: int) -> date | None:
     """``days`` after the event, moved past closed days; None when the procedure has no deadline."""
     if not days:
