@@ -12,6 +12,7 @@ from typing import Any
 from core.db import db, utcnow
 from forms import taskforms
 from forms.printforms import PrintForm
+from integrations.residents import protection
 from integrations.residents.models import Household, Resident
 from workflows import runtime
 from workflows.determination.models import CaseProcedure, list_for_case
@@ -33,6 +34,7 @@ def person(resident: Resident) -> dict[str, Any]:
         "nationality": resident.nationality or "", "residence_status": resident.residence_status or "",
         "alias": resident.alias or "", "insurance": resident.insurance or "",
         "pension_category": resident.pension_category or "", "support_measure": bool(resident.support_measure),
+        "protected_household": protection.household_protected(resident),
     }
 
 
@@ -80,7 +82,7 @@ def visit_context(case: Case) -> dict[str, Any]:
     members = _members(case, data, resident)
     people = [person(m) for m in members]
     answers = _answers(data)
-    return {
+    visit = {
         "case": {"id": case.id, "ticket_no": str(data.get("ticket_no") or case.id),
                  "event": data.get("event") or "", "event_date": data.get("event_date") or ""},
         "subject": person(resident) if resident else (people[0] if people else {}),
@@ -88,6 +90,19 @@ def visit_context(case: Case) -> dict[str, Any]:
         "household": _household(resident), "members": people, "answers": answers,
         "city": CITY, "today": utcnow().astimezone().date().isoformat(),
     }
+    if not protection.requester_is_self(data):
+        _mask_protected(visit)
+    return visit
+
+
+def _mask_protected(visit: dict[str, Any]) -> None:
+    """支援措置: a protected household's address is never printed unless the resident applies in person."""
+    people = [visit["subject"], visit["applicant"], *visit["members"]]
+    for p in people:
+        if p.get("protected_household"):
+            p.update(postal_code="", address=protection.MASKED, address_extra="")
+    if any(p.get("protected_household") for p in people) and "address" in visit["household"]:
+        visit["household"].update(postal_code="", address=protection.MASKED, address_extra="")
 
 
 def resolve(context: dict[str, Any], path: str) -> Any:

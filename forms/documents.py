@@ -24,6 +24,7 @@ from forms import context as ctx
 from forms import printforms, render, signatures, wareki
 from forms.models import CaseDocument
 from forms.taskforms import LIBRARY
+from integrations.residents import protection
 from workflows import runtime
 
 DOCUMENT_ROLES = ("counter", "section", "manager")
@@ -118,6 +119,7 @@ def generate_visit(*, case_id: int, actor: Actor, status_url: str) -> list[CaseD
     if not actor.has_role(*DOCUMENT_ROLES):
         raise Forbidden("書類を作成する権限がありません")
     case = runtime.get_case(case_id)
+    _check_printable(case)
     visit = ctx.visit_context(case)
     signature = signatures.get(case_id)
     plans: list[Planned] = []
@@ -139,6 +141,13 @@ def generate_visit(*, case_id: int, actor: Actor, status_url: str) -> list[CaseD
     audit.record(actor=actor, action="documents.generate", target_type="case", target_id=case_id,
                  details={"documents": [d.doc_key for d in made], "resident_id": case.resident_id})
     return made
+
+
+def _check_printable(case: Any) -> None:
+    """Nothing is printed while a 支援措置 certificate request waits for (or was refused by) the supervisor.
+
+    The Conflict rolls the request back; the edge logs the refusal (request.failed, with this message)."""
+    protection.assert_printable(runtime.case_data(case))
 
 
 def _guide_plan(case_id: int, visit: dict[str, Any], status_url: str) -> Planned:

@@ -19,9 +19,10 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Forbidden, Invalid, NotFound
-from integrations.residents import normalize
+from integrations.residents import normalize, protection
 from integrations.residents.models import Resident
 from workflows import runtime
+from workflows.determination import residents
 from workflows.models import Case
 
 COUNTER_ROLES = ("counter",)
@@ -59,6 +60,7 @@ def find_residents(*, actor: Actor, q: str = "", birth_date: date | None = None,
     audit.record(actor=actor, action="resident.search", target_type="resident",
                  details={"q": q, "birth_date": birth_date.isoformat() if birth_date else None,
                           "address": address, "hits": len(found)})
+    protection.note_access(actor=actor, residents=found, action="search_hit", screen="counter.search")
     return found
 
 
@@ -93,6 +95,7 @@ def get_household(*, resident_id: int, actor: Actor) -> HouseholdView:
     protected = any(m.support_measure for m in members)
     audit.record(actor=actor, action="resident.view", target_type="resident", target_id=resident.id,
                  details={"household": resident.setai_no, "members": len(members), "support_measure": protected})
+    protection.note_access(actor=actor, residents=members, action="view", screen="counter.household")
     return HouseholdView(resident=resident, members=members, protected=protected)
 
 
@@ -131,14 +134,21 @@ def prefill(*, view: HouseholdView, today: date) -> dict[str, Any]:
 
 
 def start_for_resident(*, process_key: str, resident_id: int, events: list[str], actor: Actor,
-                       today: date) -> Case:
-    """Start ``process_key`` for the resident's household with the reception form pre-filled."""
+                       today: date, subjects: list[int] | None = None) -> Case:
+    """Start ``process_key`` for the resident's household: what the DB knows goes in, nothing is retyped.
+
+    ``subjects``: the members the events are about (e.g. the whole family moving in); default the resident.
+    The journey's determination reads the household's facts from the DB with these subjects marked."""
     unknown = [e for e in events if e not in EVENTS]
     if not events or unknown:
         raise Invalid("ライフイベントを選択してください", details={"events": unknown or "required"})
     view = get_household(resident_id=resident_id, actor=actor)
-    data = {**prefill(view=view, today=today), "events": events,
-            "support_measure": view.protected}
+    chosen = set(subjects or [resident_id])
+    if not chosen <= {m.id for m in view.members}:
+        raise Invalid("対象者は世帯の中から選んでください", details={"subjects": sorted(chosen)})
+    household = [{**facts, "subject": facts["resident_id"] in chosen} for facts in residents.household_for(resident_id)]
+    data = {**prefill(view=view, today=today), "events": events, "support_measure": view.protected,
+            "household": household, "member_ids": [m.id for m in view.members]}
     title = f"{'・'.join(EVENTS[e] for e in events)} {view.resident.name} 様"
     return runtime.start_case(process_key=process_key, actor=actor, resident_id=resident_id, data=data,
                               title=title[:200])

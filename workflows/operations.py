@@ -27,7 +27,7 @@ class Operation:
 
 _OPERATIONS: dict[str, Operation] = {}
 # Modules that register operations of their own when they exist (later packages add themselves here).
-OPERATION_MODULES: list[str] = ["workflows.determination.routing"]
+OPERATION_MODULES: list[str] = ["workflows.determination.routing", "workflows.protection"]
 
 
 Handler = Callable[..., Any]

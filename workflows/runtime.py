@@ -114,7 +114,7 @@ def _save(case: Case, workflow: Any, *, now: datetime, ready_before: set[str] | 
 
 # Functions ("module:function") told about every saved case: its READY human tasks and the task just completed
 # with its cleaned data. The determination package links routed procedures to their section tasks this way.
-CASE_HOOKS = ["workflows.determination.routing:on_case_saved"]
+CASE_HOOKS = ["workflows.determination.routing:on_case_saved", "workflows.protection:on_case_saved"]
 
 
 def _run_hooks(**kwargs: Any) -> None:

@@ -18,7 +18,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Invalid, NotFound
-from integrations.residents import normalize
+from integrations.residents import normalize, protection
 from integrations.residents.models import Household, Resident
 
 MAX_LIMIT = 200
@@ -37,6 +37,7 @@ def search(*, actor: Actor, q: str | None = None, birth_date: date | None = None
     audit.record(actor=actor, action="resident.search", target_type="resident",
                  details={"q": q, "birth_date": birth_date, "address": address, "screen": screen,
                           "count": len(hits), "ids": [h.resident.id for h in hits[:50]]})
+    protection.note_access(actor=actor, residents=[h.resident for h in hits], action="search_hit", screen=screen)
     return hits
 
 
@@ -110,6 +111,7 @@ def get(*, resident_id: int, actor: Actor, screen: str = "api") -> Resident:
     audit.record(actor=actor, action="resident.view", target_type="resident", target_id=resident.id,
                  details={"screen": screen, "jumin_code": resident.jumin_code,
                           "support_measure": resident.support_measure})
+    protection.note_access(actor=actor, residents=[resident], action="view", screen=screen)
     return resident
 
 

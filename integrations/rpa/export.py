@@ -79,7 +79,7 @@ def _row(form: printforms.PrintForm, proc: CaseProcedure, visit: dict[str, Any])
     """The cells of one application and the reasons it needs manual input."""
     values = ctx.raw_values(form, visit)
     subject = visit["subject"] or {}
-    protected = bool(subject.get("support_measure"))
+    protected = bool(subject.get("support_measure") or subject.get("protected_household"))
     cells, reasons = [], []
     for column in form.rpa:
         value = values[column.value] if column.value in values else ctx.resolve(visit, column.value)

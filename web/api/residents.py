@@ -8,13 +8,18 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 
 from core.tx import atomic
-from integrations.residents import search
+from integrations.residents import protection, search
 from integrations.residents.models import Resident
 from web.auth import current_actor, roles_required
 
 URL_PREFIX = "/residents"
 blp = Blueprint("residents_api", __name__, description="The common resident database (共通DB)")
-SUPPORT_ALERT = "支援措置対象者：住所等の開示に注意（上長確認）"
+SUPPORT_ALERT = protection.ALERT
+
+
+def _masked(name: str) -> ma.fields.Function:
+    """An address field as given out: masked for a 支援措置 household (see integrations.residents.protection)."""
+    return ma.fields.Function(lambda r: protection.address_fields(r)[name], allow_none=True)
 
 
 class ResidentQuery(ma.Schema):
@@ -35,13 +40,14 @@ class ResidentSummarySchema(ma.Schema):
     birth_date = ma.fields.String(attribute="birth_date_text")
     sex = ma.fields.String(allow_none=True)
     relation = ma.fields.String(allow_none=True)
-    postal_code = ma.fields.String(allow_none=True)
-    address = ma.fields.String(allow_none=True)
-    address_extra = ma.fields.String(allow_none=True)
+    postal_code = _masked("postal_code")
+    address = _masked("address")
+    address_extra = _masked("address_extra")
     resident_type = ma.fields.String()
     nationality = ma.fields.String(allow_none=True)
     support_measure = ma.fields.Boolean()
-    alert = ma.fields.Function(lambda r: SUPPORT_ALERT if r.support_measure else None)
+    household_protected = ma.fields.Function(lambda r: protection.household_protected(r))
+    alert = ma.fields.Function(lambda r: protection.status(r).alert)
 
 
 class ResidentHitSchema(ResidentSummarySchema):
@@ -55,9 +61,12 @@ class ResidentHouseholdSchema(ma.Schema):
     id = ma.fields.Integer()
     setai_no = ma.fields.String()
     head_name = ma.fields.String(allow_none=True)
-    postal_code = ma.fields.String(allow_none=True)
-    address = ma.fields.String(allow_none=True)
-    address_extra = ma.fields.String(allow_none=True)
+    postal_code = ma.fields.Function(lambda h: protection.address_fields(h.members[0])["postal_code"]
+                                     if h.members else h.postal_code, allow_none=True)
+    address = ma.fields.Function(lambda h: protection.address_fields(h.members[0])["address"]
+                                 if h.members else h.address, allow_none=True)
+    address_extra = ma.fields.Function(lambda h: protection.address_fields(h.members[0])["address_extra"]
+                                       if h.members else h.address_extra, allow_none=True)
     members = ma.fields.Function(lambda h: ResidentSummarySchema(many=True).dump(search.members(h.members[0]))
                                  if h.members else [])
 
@@ -69,6 +78,9 @@ class ResidentDetailSchema(ResidentSummarySchema):
     change_date = ma.fields.Date(allow_none=True)
     residence_status = ma.fields.String(allow_none=True)
     support_measure_kind = ma.fields.String(allow_none=True)
+    support_measure_from = ma.fields.Date(allow_none=True)
+    support_measure_until = ma.fields.Date(allow_none=True)
+    support_measure_relation = ma.fields.String(allow_none=True)
     facts = ma.fields.Method("_facts")
     source = ma.fields.String()
     imported_at = ma.fields.DateTime()

@@ -1,0 +1,183 @@
+"""支援措置 (DV, stalking, abuse victims) and 抑止 flags: the one place every path asks before showing an address.
+
+Contract: a resident is *protected* when the core system flags them (``support_measure``); a resident whose
+household holds a protected person is treated the same for the address (they share it). The flag is honoured
+for as long as it is set — an ``until`` date in the past is shown as 「期間満了（要確認）」 but does not lift the
+protection: only the core system lifts it, on the next import (fail closed). Screens show :func:`shown_address`;
+the real address comes only from :func:`reveal_address` (role + purpose + reason, logged). Every view, search
+hit, reveal and certificate decision on a protected resident is a ``protection.*`` entry of the operation log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from core import audit
+from core.actor import Actor
+from core.db import db
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.models import AuditEntry
+from integrations.residents.models import Resident
+
+MASKED = "（支援措置のため非表示）"
+ALERT = "支援措置対象者：住所・居所を開示しないでください（証明書は上長確認）"
+HOUSEHOLD_ALERT = "支援措置対象者と同一世帯：住所・居所を開示しないでください"
+KINDS = {"dv": "DV", "stalker": "ストーカー", "abuse": "児童虐待", "sexual": "性暴力", "other": "その他",
+         "yokushi": "交付抑止"}
+SUPERVISOR_SECTION = "shien"
+# Why someone may see a protected address, and who may claim that purpose (admin always may).
+PURPOSES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "self": ("本人からの申出（本人確認済）", ("counter", "section", "manager")),
+    "official": ("法令に基づく事務（関係課の内部事務）", ("section", "manager")),
+    "supervisor": ("支援措置確認（上長）", ("manager",)),
+}
+LOG_ACTIONS = ("protection.view", "protection.search_hit", "protection.reveal", "protection.decision",
+               "protection.hold")
+
+
+@dataclass(frozen=True)
+class Status:
+    """What a screen needs to warn about one resident."""
+
+    protected: bool  # the resident is flagged
+    household: bool  # the resident or someone of the household is flagged (the address is shared)
+    kind: str | None
+    kind_label: str
+    since: date | None
+    until: date | None
+    relation: str | None
+    expired: bool
+
+    @property
+    def alert(self) -> str | None:
+        return ALERT if self.protected else HOUSEHOLD_ALERT if self.household else None
+
+
+def is_protected(resident: Resident | None) -> bool:
+    """The resident is flagged by the core system (支援措置 or another 抑止)."""
+    return bool(resident is not None and resident.support_measure)
+
+
+def household_protected(resident: Resident | None) -> bool:
+    """The resident or anyone of their household is flagged (so their shared address is protected)."""
+    if resident is None:
+        return False
+    members = resident.household.members if resident.household else []
+    return resident.support_measure or any(m.support_measure for m in members)
+
+
+def status(resident: Resident, *, today: date | None = None) -> Status:
+    today = today or date.today()
+    kind = resident.support_measure_kind if resident.support_measure else None
+    until = resident.support_measure_until
+    return Status(protected=is_protected(resident), household=household_protected(resident), kind=kind,
+                  kind_label=KINDS.get((kind or "").lower(), kind or "区分未設定") if resident.support_measure else "",
+                  since=resident.support_measure_from, until=until, relation=resident.support_measure_relation,
+                  expired=bool(resident.support_measure and until is not None and until < today))
+
+
+def case_status(case: Any) -> Status | None:
+    """The protection status of a case's resident (None when the case is about no resident)."""
+    resident = db.session.get(Resident, case.resident_id) if getattr(case, "resident_id", None) else None
+    return status(resident) if resident is not None else None
+
+
+def shown_address(resident: Resident) -> str:
+    """The address a screen or a third party's paper may show: masked for a protected household."""
+    if household_protected(resident):
+        return MASKED
+    return " ".join(p for p in (resident.postal_code and f"〒{resident.postal_code}", resident.address,
+                                resident.address_extra) if p) or "—"
+
+
+def address_fields(resident: Resident) -> dict[str, str | None]:
+    """postal_code, address and address_extra as an API may give them out (masked when protected)."""
+    if household_protected(resident):
+        return {"postal_code": None, "address": MASKED, "address_extra": None}
+    return {"postal_code": resident.postal_code, "address": resident.address, "address_extra": resident.address_extra}
+
+
+def may_see_address(actor: Actor, resident: Resident, purpose: str) -> bool:
+    """Whether ``actor`` may see the resident's real address for ``purpose`` (a key of PURPOSES)."""
+    if not household_protected(resident):
+        return True
+    if purpose not in PURPOSES:
+        return False
+    if purpose == "supervisor" and SUPERVISOR_SECTION in actor.sections:
+        return True
+    return actor.has_role(*PURPOSES[purpose][1])
+
+
+def reveal_address(*, actor: Actor, resident_id: int, purpose: str, reason: str) -> dict[str, Any]:
+    """The real address for an entitled role and purpose with a stated reason; logged, refusals too."""
+    resident = db.session.get(Resident, resident_id)
+    if resident is None:
+        raise NotFound(f"住民 {resident_id} は見つかりません", details={"resident_id": resident_id})
+    if purpose not in PURPOSES:
+        raise Invalid("開示の目的を選んでください", details={"purpose": f"one of {', '.join(PURPOSES)}"})
+    if len(reason.strip()) < 4:
+        raise Invalid("開示の理由を4文字以上で入力してください", details={"reason": "required (4+ characters)"})
+    details = {"purpose": purpose, "reason": reason.strip()[:300], "jumin_code": resident.jumin_code}
+    if not may_see_address(actor, resident, purpose):
+        audit.record_independently(actor=actor, action="protection.reveal", target_type="resident",
+                                   target_id=resident.id, outcome="denied", details=details)
+        raise Forbidden("この目的・権限では支援措置対象者の住所を表示できません", details={"purpose": purpose})
+    audit.record(actor=actor, action="protection.reveal", target_type="resident", target_id=resident.id,
+                 details=details)
+    return {"resident_id": resident.id, "postal_code": resident.postal_code, "address": resident.address,
+            "address_extra": resident.address_extra, "purpose": purpose}
+
+
+def note_access(*, actor: Actor, residents: Iterable[Resident], action: str, screen: str,
+                details: dict[str, Any] | None = None) -> int:
+    """A ``protection.<action>`` entry for each protected resident among ``residents``; how many were logged."""
+    logged = 0
+    for resident in residents:
+        if household_protected(resident):
+            audit.record(actor=actor, action=f"protection.{action}", target_type="resident", target_id=resident.id,
+                         details={"screen": screen, "flagged": is_protected(resident), **(details or {})})
+            logged += 1
+    return logged
+
+
+def list_log(*, limit: int = 200, before: Any = None) -> list[AuditEntry]:
+    """The ``protection.*`` entries of the operation log, newest first."""
+    query = select(AuditEntry).where(AuditEntry.action.in_(LOG_ACTIONS))
+    if before is not None:
+        query = query.where(AuditEntry.at < before)
+    return list(db.session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.seq.desc()).limit(limit)))
+
+
+def list_protected(*, limit: int = 500) -> list[Resident]:
+    """Flagged residents (for the manager's page), by period end then kana."""
+    query = select(Resident).where(Resident.support_measure.is_(True))
+    query = query.order_by(Resident.support_measure_until, Resident.kana_key, Resident.id).limit(limit)
+    return list(db.session.scalars(query).unique())
+
+
+def certificate_hold(*, resident_id: Any, requester: Any) -> dict[str, Any]:
+    """Whether a certificate request must stop for the supervisor: the household is protected and the
+    requester is not the resident themselves (anything but ``"self"``, also an unknown one, holds)."""
+    resident = db.session.get(Resident, int(resident_id)) if resident_id not in (None, "") else None
+    protected = household_protected(resident)
+    hold = protected and requester != "self"
+    return {"hold": hold, "protected": protected, "requester": requester or "unknown"}
+
+
+def assert_printable(data: dict[str, Any]) -> None:
+    """Conflict while the case's certificate request waits for the supervisor, or after it was refused."""
+    hold = data.get("protection") if isinstance(data.get("protection"), dict) else {}
+    if hold.get("hold") and data.get("protection_decision") != "approve":
+        raise Conflict("支援措置確認が済んでいないため、書類は印刷できません",
+                       details={"protection": data.get("protection_decision") or "pending"})
+
+
+def requester_is_self(data: dict[str, Any]) -> bool:
+    """The case records that the resident applies in person (only then is a protected address printed)."""
+    answers = data.get("answers") if isinstance(data.get("answers"), dict) else {}
+    return (data.get("requester") or answers.get("requester")) == "self"

@@ -1,0 +1,63 @@
+"""支援措置: reveal a protected address (role + purpose + reason, logged) and the managers' access log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+
+from core.audit import record
+from core.models import AuditEntry
+from core.tx import atomic
+from integrations.residents import protection
+from web.auth import current_actor, roles_required
+
+URL_PREFIX = "/protection"
+blp = Blueprint("protection_api", __name__, description="支援措置: address reveal with a reason, access log")
+
+
+class RevealBody(ma.Schema):
+    purpose = ma.fields.String(required=True, validate=ma.validate.OneOf(list(protection.PURPOSES)))
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=300))
+
+
+class RevealedSchema(ma.Schema):
+    resident_id = ma.fields.Integer()
+    postal_code = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    address_extra = ma.fields.String(allow_none=True)
+    purpose = ma.fields.String()
+
+
+class LogEntrySchema(ma.Schema):
+    at = ma.fields.DateTime()
+    action = ma.fields.String()
+    username = ma.fields.String(allow_none=True)
+    terminal = ma.fields.String(allow_none=True)
+    target_id = ma.fields.String(allow_none=True)
+    outcome = ma.fields.String()
+    details = ma.fields.String(allow_none=True)
+
+
+@blp.route("/residents/<int:resident_id>/reveal", methods=["POST"])
+@roles_required("counter", "section", "manager")
+@blp.arguments(RevealBody)
+@blp.response(200, RevealedSchema)
+def reveal(body: dict[str, Any], resident_id: int) -> dict[str, Any]:
+    actor = current_actor()
+    return atomic(lambda: protection.reveal_address(actor=actor, resident_id=resident_id, **body))
+
+
+@blp.route("/log")
+@roles_required("manager")
+@blp.response(200, LogEntrySchema(many=True))
+def access_log() -> list[AuditEntry]:
+    actor = current_actor()
+
+    def work() -> list[AuditEntry]:
+        entries = protection.list_log(limit=500)
+        record(actor=actor, action="audit.search", target_type="protection", details={"count": len(entries)})
+        return entries
+
+    return atomic(work)

@@ -1,0 +1,40 @@
+"""支援措置 in the journeys: the service operation that stops a third party's certificate request for the
+supervisor (lane 「支援措置確認」), and the case hook that logs the supervisor's decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import audit, users
+from core.actor import Actor
+from integrations.residents import protection
+from workflows.operations import operation
+
+WORKFLOW = Actor(username="workflow", role="admin", terminal="engine")
+REVIEW_FORM = "protection_review"
+
+
+@operation("protection.certificate_check",
+           description="支援措置: 対象者（世帯）への本人以外からの証明書請求なら上長確認へ（hold=true）",
+           params={"resident_id": "any", "requester": "any"})
+def certificate_check(*, resident_id: Any, requester: Any) -> dict[str, Any]:
+    """``{"hold", "protected", "requester"}``; a hold is logged (protection.hold) against the resident."""
+    result = protection.certificate_hold(resident_id=resident_id, requester=requester)
+    if result["protected"]:
+        audit.record(actor=WORKFLOW, action="protection.hold", target_type="resident", target_id=resident_id,
+                     details=result)
+    return result
+
+
+def on_case_saved(*, case: Any, ready: Any, completed: Any, now: Any) -> None:
+    """Log the supervisor's decision (protection.decision) when a 支援措置確認 task is completed."""
+    if completed is None:
+        return
+    task, cleaned = completed
+    if task.form_key != REVIEW_FORM:
+        return
+    user = users.get_by_username(task.completed_by or "")
+    actor = users.actor_for(user) if user else Actor(username=task.completed_by or "?", role="section")
+    audit.record(actor=actor, action="protection.decision", target_type="resident", target_id=case.resident_id,
+                 details={"case_id": case.id, "decision": cleaned.get("protection_decision"),
+                          "reason": cleaned.get("protection_reason")})
