@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from flask.testing import FlaskClient
 from core import audit
 from core.db import db, utcnow
 from core.tx import atomic
-from tests.conftest import actor, csrf_token, deploy_library, login
+from tests.conftest import TENNYU_FIXTURE, actor, csrf_token, deploy_library, login
 from tests.support.families import FAMILY, make_household
 from workflows import intake, runtime
 from workflows.models import CaseTask
@@ -28,8 +29,8 @@ def _post(client: FlaskClient, path: str, data: dict, page: str = "/inbox") -> o
 
 
 def _case_at_sections() -> dict[str, CaseTask]:
-    """A 転入 case whose reception is done: one ready task per section (shimin, hoken, kodomo)."""
-    deploy_library()
+    """A case of the small 転入 fixture whose reception is done: one ready task per section (shimin, hoken, kodomo)."""
+    deploy_library(TENNYU_FIXTURE)
     residents = make_household()
     case = atomic(lambda: intake.start_for_resident(process_key="tennyu", resident_id=residents[0].id,
                                                     events=["tennyu"], actor=actor("counter"),
@@ -150,8 +151,10 @@ def test_support_measure_hides_the_address_everywhere_on_the_counter(app, client
     assert "支援措置対象者を含む世帯です" in household
     deploy_library()
     started = _post(client, f"/counter/residents/{residents[0].id}", {"events": "tennyu"}, page="/counter/")
-    assert started.status_code == 302  # the journey starts, without copying the address into the case
+    assert started.status_code == 302  # journey_tennyu starts, without copying the address into the case
     form = client.get(started.headers["Location"]).get_data(as_text=True)
-    assert "亀山町" not in form and 'value="山田 太郎"' in form
+    assert "亀山町" not in form and "転入した日" in form
     case = runtime.list_cases()[0]
-    assert "new_address" not in runtime.case_data(case) and runtime.case_data(case)["support_measure"] is True
+    data = runtime.case_data(case)
+    assert case.process_key == "journey_tennyu" and data["support_measure"] is True
+    assert "new_address" not in data and "亀山町" not in json.dumps(data, ensure_ascii=False)

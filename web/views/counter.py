@@ -1,29 +1,39 @@
-"""総合窓口 (counter) pages: identify the resident, see the household, choose life events, start, summary, guide.
+"""総合窓口 (counter) pages: the whole visit at the counter, one screen per step.
 
-The interview is the journey's reception task (``cases.task``), pre-filled from the resident DB; procedure review,
-forms and signature plug in through :mod:`web.views.counter_plugins` as the features that provide them land.
+search (name, kana, birth date, address or a barcode scan) → household (choose the life events) → the journey's
+interview (``cases.task``: only what the DB does not know) → the visit page (``summary``: the determined
+procedures with section, due date, what to bring and the rule that fired; add or remove one with a reason) →
+documents (the answers the printed forms still need, asked once; generate and preview) → signature (tablet) →
+hand over to the sections → the procedure guide, printed.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import date
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from core import users
 from core.db import utcnow
-from core.errors import Invalid
+from core.errors import DomainError, Invalid
 from core.tx import atomic
+from forms import documents, signatures, visit
+from web.api.documents import status_url
 from web.auth import current_actor, roles_required
 from web.filters import JST
 from web.views import counter_plugins
 from workflows import intake, registry, runtime
 from workflows.dashboard import may_see_case
+from workflows.determination import procedures, service
+from workflows.determination.models import list_for_case
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
-# Which deployed journey handles which life event (the journey's process key is the event code).
-EVENT_PROCESS = {code: code for code in intake.EVENTS}
+# Which deployed journey handles which life event: bpmn/journeys/journey_<event>.bpmn.
+EVENT_PROCESS = {code: f"journey_{code}" for code in intake.EVENTS}
+PNG_DATA_URL = "data:image/png;base64,"
 
 
 def _today() -> date:
@@ -65,9 +75,11 @@ def household(resident_id: int) -> ResponseReturnValue:
     events = {code: label for code, label in intake.EVENTS.items() if EVENT_PROCESS[code] in deployed}
     if request.method == "POST":
         chosen = request.form.getlist("events")
+        subjects = [int(v) for v in request.form.getlist("subjects") if v.isdigit()]
         process_key = EVENT_PROCESS.get(chosen[0], "") if chosen else ""
         case = atomic(lambda: intake.start_for_resident(process_key=process_key, resident_id=resident_id,
-                                                        events=chosen, actor=actor, today=_today()))
+                                                        events=chosen, actor=actor, today=_today(),
+                                                        subjects=subjects or None))
         first = next((t for t in case.tasks if t.state == "ready" and t.section_code in actor.sections), None)
         return redirect(url_for("cases.task", task_id=first.id) if first else url_for("counter.summary",
                                                                                        case_id=case.id))
@@ -81,8 +93,91 @@ def household(resident_id: int) -> ResponseReturnValue:
 def summary(case_id: int) -> ResponseReturnValue:
     case = runtime.get_case(case_id)
     sections = {s.code: s.name for s in users.list_sections()}
+    catalogue = service.catalogue()
     return render_template("counter/summary.html", case=case, data=runtime.case_data(case), sections=sections,
-                           plugins=counter_plugins.for_case(case))
+                           procedures=list_for_case(case.id), catalogue=catalogue,
+                           docs=documents.list_for_case(case_id=case.id), signature=signatures.get(case.id),
+                           handed_over=visit.handed_over(case))
+
+
+def _to_summary(case_id: int, work, done: str) -> ResponseReturnValue:  # noqa: ANN001 - a unit of work
+    """Run ``work`` in one transaction; flash ``done`` or the refusal (nothing changed) and show the visit."""
+    try:
+        atomic(work)
+        flash(done, "info")
+    except DomainError as err:
+        where = err.details.get("field") or ", ".join(err.details.get("fields", {}))
+        flash(f"{err.message}{f'（{where}）' if where else ''}", "error")
+    return redirect(url_for("counter.summary", case_id=case_id))
+
+
+@bp.route("/cases/<int:case_id>/procedures", methods=["POST"])
+@roles_required("counter")
+def add_procedure(case_id: int) -> ResponseReturnValue:
+    actor, code, reason = current_actor(), request.form.get("code", ""), request.form.get("reason", "")
+    return _to_summary(case_id, lambda: procedures.add(case_id=case_id, code=code, reason=reason, actor=actor),
+                       "手続を追加しました（担当課へ回付済み・記録済み）。")
+
+
+@bp.route("/cases/<int:case_id>/procedures/<int:procedure_id>/remove", methods=["POST"])
+@roles_required("counter")
+def remove_procedure(case_id: int, procedure_id: int) -> ResponseReturnValue:
+    actor, reason = current_actor(), request.form.get("reason", "")
+    return _to_summary(case_id, lambda: procedures.remove(case_id=case_id, procedure_id=procedure_id, reason=reason,
+                                                          actor=actor), "手続を取りやめました（理由は記録済み）。")
+
+
+@bp.route("/cases/<int:case_id>/documents", methods=["GET", "POST"])
+@roles_required("counter")
+def visit_documents(case_id: int) -> ResponseReturnValue:
+    case, values, errors, status = runtime.get_case(case_id), {}, {}, 200
+    if request.method == "POST":
+        actor = current_actor()
+        values = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        try:
+            made = atomic(lambda: visit.prepare_documents(case_id=case_id, values=values, actor=actor,
+                                                          status_url=status_url(case_id)))
+            flash(f"{len(made)} 件の書類を作成しました。内容を確認してから署名に進んでください。", "info")
+            return redirect(url_for("counter.visit_documents", case_id=case_id))
+        except Invalid as err:
+            errors, status = err.details.get("fields", {}), 422
+            flash(err.message, "error")
+    return render_template("counter/documents.html", case=case, questions=visit.questions(case_id=case_id,
+                                                                                          everything=True),
+                           values=values, errors=errors, docs=documents.list_for_case(case_id=case_id),
+                           signature=signatures.get(case_id)), status
+
+
+def _png(data_url: str) -> bytes:
+    if not data_url.startswith(PNG_DATA_URL):
+        raise Invalid("署名がありません。枠の中に署名してください。", details={"field": "signature"})
+    try:
+        return base64.b64decode(data_url.removeprefix(PNG_DATA_URL), validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise Invalid("署名データが壊れています", details={"field": "signature"}) from err
+
+
+@bp.route("/cases/<int:case_id>/signature", methods=["GET", "POST"])
+@roles_required("counter")
+def signature(case_id: int) -> ResponseReturnValue:
+    if request.method == "GET":
+        return render_template("signature.html", case_id=case_id, signature=signatures.get(case_id))
+    actor, data_url = current_actor(), request.form.get("signature", "")
+    return _to_summary(case_id, lambda: signatures.save(case_id=case_id, png=_png(data_url), actor=actor),
+                       "署名を保存しました。")
+
+
+@bp.route("/cases/<int:case_id>/hand-over", methods=["POST"])
+@roles_required("counter")
+def hand_over(case_id: int) -> ResponseReturnValue:
+    actor = current_actor()
+    try:
+        atomic(lambda: visit.hand_over(case_id=case_id, actor=actor, status_url=status_url(case_id)))
+    except DomainError as err:
+        flash(err.message, "error")
+        return redirect(url_for("counter.summary", case_id=case_id))
+    flash("各課へ送付しました。手続案内書を印刷してお渡しください。", "info")
+    return redirect(url_for("counter.guide", case_id=case_id))
 
 
 @bp.route("/cases/<int:case_id>/guide")

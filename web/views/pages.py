@@ -49,5 +49,5 @@ def logout() -> ResponseReturnValue:
 def home() -> ResponseReturnValue:
     actor = current_actor()
     if actor.role == "counter":
-        return redirect(url_for("cases.start"))
+        return redirect(url_for("counter.search"))
     return redirect(url_for("cases.inbox"))

@@ -35,7 +35,9 @@ def route(*, event: str | list[str], event_date: str, household: list[dict[str, 
     ``event`` is one event or the list of a combined visit (e.g. 転入 with a newborn: ``["tennyu", "shussei"]``);
     the procedures of every event are unioned without duplicates."""
     events = service.event_list(event)
-    members = residents.household_for(resident_id) if resident_id else list(household or [])
+    # The counter passes the household with who the event is about (e.g. the whole family moving in); without it,
+    # the resident DB's household with the case's resident as the only subject.
+    members = list(household) if household else residents.household_for(resident_id) if resident_id else []
     cleaned = {k: bool(v) for k, v in (answers or {}).items()}  # an unticked box is a "no"
     procedures = service.determine(events=events, event_date=date.fromisoformat(str(event_date)),
                                    household=facts.fill_from_answers(members, cleaned), answers=cleaned)
