@@ -42,6 +42,9 @@ class FormField:
     max: int | None = None
     help: str | None = None
     format: str | None = None
+    # When to ask (an expression for the script sandbox, e.g. ``needed and not known``); None: always. The
+    # interview service (workflows.determination.interview) evaluates it; validation ignores it.
+    ask_if: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ def _field_from_yaml(key: str, raw: dict[str, Any]) -> FormField:
     choices = tuple((str(c["value"]), str(c.get("label", c["value"]))) for c in raw.get("choices", []))
     return FormField(name=raw["name"], label=raw.get("label", raw["name"]), type=kind,
                      required=bool(raw.get("required", False)), choices=choices, max_length=raw.get("max_length"),
-                     min=raw.get("min"), max=raw.get("max"), help=raw.get("help"), format=raw.get("format"))
+                     min=raw.get("min"), max=raw.get("max"), help=raw.get("help"), format=raw.get("format"),
+                     ask_if=str(raw["ask_if"]) if raw.get("ask_if") is not None else None)
 
 
 @cache

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from core.tx import atomic
 from web.auth import current_actor, roles_required
-from workflows.determination import procedures
+from workflows.determination import interview, procedures
 from workflows.determination.models import CaseProcedure
 
 URL_PREFIX = ""
@@ -107,3 +107,23 @@ def add_procedure(body: dict[str, Any], case_id: int) -> CaseProcedure:
 def remove_procedure(body: dict[str, Any], case_id: int, procedure_id: int) -> CaseProcedure:
     actor = current_actor()
     return atomic(lambda: procedures.remove(case_id=case_id, procedure_id=procedure_id, actor=actor, **body))
+
+
+class QuestionSchema(ma.Schema):
+    name = ma.fields.String()
+    label = ma.fields.String()
+    type = ma.fields.String()
+    required = ma.fields.Boolean()
+
+
+class QuestionsSchema(ma.Schema):
+    form = ma.fields.String(allow_none=True)
+    fields = ma.fields.List(ma.fields.Nested(QuestionSchema))
+    skipped = ma.fields.List(ma.fields.String())
+
+
+@blp.route("/tasks/<int:task_id>/questions")
+@roles_required("counter", "section", "manager")
+@blp.response(200, QuestionsSchema)
+def task_questions(task_id: int) -> dict[str, Any]:
+    return interview.questions(task_id=task_id, actor=current_actor())

@@ -9,9 +9,9 @@ from core import audit, users
 from core.db import utcnow
 from core.errors import Conflict, DomainError, Invalid
 from core.tx import atomic
-from forms import taskforms
 from web.auth import current_actor, roles_required
 from workflows import dashboard, registry, runtime
+from workflows.determination import interview
 
 bp = Blueprint("cases", __name__)
 
@@ -85,7 +85,7 @@ def task(task_id: int) -> ResponseReturnValue:
     item = runtime.get_task(task_id)
     if not dashboard.may_see_task(actor=actor, task=item):
         abort(403, "他の課の作業は表示できません")
-    form = taskforms.get(item.form_key) if item.form_key else None
+    form = interview.form_for(task=item)  # an interview shows only the questions this visit needs
     if request.method == "GET":
         return _task_page(item, form, {}, {})
     values = request.form.to_dict()
