@@ -168,3 +168,14 @@ def stats_csv(stats: dict[str, SectionStats], *, names: dict[str, str], start: d
                          "" if row.avg_handle is None else row.avg_handle,
                          start.astimezone(JST).isoformat(), end.astimezone(JST).isoformat()])
     return out.getvalue()
+
+
+def diagram_markers(case: Case) -> dict[str, list[str]]:
+    """The BPMN element ids of the case's completed and waiting tasks, for drawing on its diagram.
+
+    SpiffWorkflow names the instances of a multi-instance activity ``<element> [child]``: they mark the element."""
+    def element(spec_name: str) -> str:
+        return spec_name.split(" [", 1)[0]
+
+    return {"done": sorted({element(t.spec_name) for t in case.tasks if t.state == "completed"}),
+            "active": sorted({element(t.spec_name) for t in case.tasks if t.state == "ready"})}

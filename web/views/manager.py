@@ -69,8 +69,7 @@ def stats_csv() -> ResponseReturnValue:
 def case_diagram(case_id: int) -> ResponseReturnValue:
     case = runtime.get_case(case_id)
     names = {s.code: s.name for s in users.list_sections()}
-    markers = {"done": sorted({t.spec_name for t in case.tasks if t.state == "completed"}),
-               "active": sorted({t.spec_name for t in case.tasks if t.state == "ready"})}
+    markers = dashboard.diagram_markers(case)
     return render_template("manager/case.html", case=case, markers=markers, names=names, now=utcnow())
 
 
