@@ -102,9 +102,8 @@ def _stored(case_id: int) -> dict[str, CaseDocument]:
     return {d.doc_key: d for d in rows}
 
 
-def _save(case_id: int, plan: Planned, pdf_context: dict[str, Any], *, data_hash: str, actor: Actor,
+def _save(case_id: int, plan: Planned, pdf: bytes, *, data_hash: str, actor: Actor,
           existing: CaseDocument | None) -> CaseDocument:
-    pdf = render.html_to_pdf(render.render_html(plan.template, **pdf_context))
     doc = existing or CaseDocument(case_id=case_id, doc_key=plan.doc_key, generation=0)
     doc.kind, doc.form_key, doc.title, doc.data_hash = plan.kind, plan.form_key, plan.title, data_hash
     doc.pdf, doc.size, doc.content_hash = pdf, len(pdf), hashlib.sha256(pdf).hexdigest()
@@ -127,16 +126,13 @@ def generate_visit(*, case_id: int, actor: Actor, status_url: str) -> list[CaseD
         for key in proc.forms:
             plans.extend(form_plans(printforms.get(key), visit, subject_ids(proc.subject_data)))
     plans.append(_guide_plan(case_id, visit, status_url))
-    stored, made = _stored(case_id), []
-    sig_uri = render.data_uri(signature.png) if signature else None
-    for plan in plans:
-        data_hash = _data_hash(plan, signature.sha256 if signature and plan.kind == "form" else None)
-        existing = stored.get(plan.doc_key)
-        if existing is not None and existing.data_hash == data_hash:
-            made.append(existing)
-            continue
-        made.append(_save(case_id, plan, {**plan.render_context, "signature": sig_uri}, data_hash=data_hash,
-                          actor=actor, existing=existing))
+    stored, sig_uri = _stored(case_id), render.data_uri(signature.png) if signature else None
+    hashes = {p.doc_key: _data_hash(p, signature.sha256 if signature and p.kind == "form" else None) for p in plans}
+    stale = [p for p in plans if p.doc_key not in stored or stored[p.doc_key].data_hash != hashes[p.doc_key]]
+    pdfs = render.html_to_pdfs([render.render_html(p.template, **p.render_context, signature=sig_uri) for p in stale])
+    fresh = {p.doc_key: _save(case_id, p, pdf, data_hash=hashes[p.doc_key], actor=actor,
+                              existing=stored.get(p.doc_key)) for p, pdf in zip(stale, pdfs, strict=True)}
+    made = [fresh.get(p.doc_key) or stored[p.doc_key] for p in plans]
     db.session.flush()
     audit.record(actor=actor, action="documents.generate", target_type="case", target_id=case_id,
                  details={"documents": [d.doc_key for d in made], "resident_id": case.resident_id})

@@ -1,12 +1,20 @@
 """HTML print templates to PDF with WeasyPrint: one Jinja environment, one stylesheet, one font configuration.
 
 The stylesheet and the font configuration are built once per process and reused, so a warm render only lays
-out the page (fonts are subset by libharfbuzz-subset when it is installed — see DESIGN.md).
+out the page (fonts are subset by libharfbuzz-subset when it is installed — see DESIGN.md). Several documents
+(a visit's forms) are laid out in parallel by a pool of worker processes (``MADOGUCHI_RENDER_WORKERS``, default
+the number of CPUs up to 4; ``1`` renders in the calling process). One layout pass for the whole visit was
+measured slower than separate passes, so each document keeps its own pass.
 """
 
 from __future__ import annotations
 
 import base64
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -74,6 +82,50 @@ def html_to_pdf(html: str) -> bytes:
     """A PDF of ``html`` with the shared A4 stylesheet and fonts."""
     css, fonts = _stylesheet()
     return HTML(string=html, base_url=str(PRINT_DIR)).write_pdf(stylesheets=[css], font_config=fonts)
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def workers() -> int:
+    """How many processes lay out a batch of documents (``MADOGUCHI_RENDER_WORKERS``; 1 = no pool)."""
+    raw = os.environ.get("MADOGUCHI_RENDER_WORKERS", "")
+    return max(1, int(raw)) if raw.isdigit() else min(os.cpu_count() or 1, 4)
+
+
+def _warm() -> None:
+    html_to_pdf("<p>あ𠮷</p>")  # load the fonts once per worker
+
+
+def _executor() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            context = multiprocessing.get_context("forkserver")  # workers fork from a clean, preloaded server
+            context.set_forkserver_preload(["forms.render"])
+            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=context, initializer=_warm)
+        return _pool
+
+
+def shutdown() -> None:
+    """Stop the worker processes (they are started again on the next batch)."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def html_to_pdfs(htmls: list[str]) -> list[bytes]:
+    """PDFs of several documents, in order; laid out in parallel when there are several and workers > 1."""
+    if len(htmls) < 2 or workers() < 2:
+        return [html_to_pdf(html) for html in htmls]
+    try:
+        return list(_executor().map(html_to_pdf, htmls))
+    except BrokenProcessPool:  # a worker died: start afresh next time, render here now
+        shutdown()
+        return [html_to_pdf(html) for html in htmls]
 
 
 def data_uri(png: bytes | None) -> str | None:
