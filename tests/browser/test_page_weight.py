@@ -13,7 +13,7 @@ import pytest
 from tests.browser.conftest import ARTIFACTS, browser_login
 from tests.conftest import actor, deploy_library
 from tests.support.families import make_household
-from workflows import intake
+from workflows import intake, runtime
 
 pytestmark = pytest.mark.browser
 BUDGET_BYTES = 600_000
@@ -33,9 +33,14 @@ def test_staff_pages_are_light(app, browser, live_server) -> None:
     from core.db import utcnow
     from core.tx import atomic
 
-    case = atomic(lambda: intake.start_for_resident(process_key="tennyu", resident_id=residents[0].id,
-                                                    events=["tennyu"], actor=actor("counter"), today=utcnow().date()))
-    pages = {"counter": ["/counter/?q=ヤマダ", f"/counter/residents/{residents[0].id}", f"/counter/cases/{case.id}"],
+    case = atomic(lambda: intake.start_for_resident(process_key="journey_tennyu", resident_id=residents[0].id,
+                                                    events=["tennyu"], actor=actor("counter"), today=utcnow().date(),
+                                                    subjects=[r.id for r in residents]))
+    interview = runtime.list_tasks(case_id=case.id)[0]
+    atomic(lambda: runtime.complete_task(task_id=interview.id, data={"event_date": "2026-11-20"},
+                                         actor=actor("counter")))
+    pages = {"counter": ["/counter/?q=ヤマダ", f"/counter/residents/{residents[0].id}", f"/counter/cases/{case.id}",
+                         f"/counter/cases/{case.id}/documents"],
              "shimin": ["/inbox"],
              "manager": ["/manager/", f"/manager/cases/{case.id}"]}
     figures = {}
