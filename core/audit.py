@@ -114,7 +114,7 @@ def _create_head(s: Session) -> None:
 
 def list_(*, username: str | None = None, target_type: str | None = None, target_id: str | None = None,
           action: str | None = None, since: datetime | None = None, until: datetime | None = None,
-          limit: int = 200) -> list[AuditEntry]:
+          limit: int = 200, session: Session | None = None) -> list[AuditEntry]:
     """Newest first, filtered (``since`` inclusive, ``until`` exclusive); page back by passing the oldest ``at``."""
     # Ordered by ``at`` alone so that the (username, at) and (target_type, target_id, at) indexes deliver rows
     # in order and LIMIT stops early, however many million rows match.
@@ -130,7 +130,7 @@ def list_(*, username: str | None = None, target_type: str | None = None, target
     for value, condition in conditions:
         if value is not None and value != "":
             query = query.where(condition())
-    return list(db.session.scalars(query))
+    return list((session or db.session).scalars(query))
 
 
 def count() -> int:
