@@ -20,11 +20,11 @@ from core import users
 from core.db import utcnow
 from core.errors import DomainError, Invalid
 from core.tx import atomic
+from forms import context as visit_context
 from forms import documents, signatures, visit
 from web.api.documents import status_url
 from web.auth import current_actor, roles_required
 from web.filters import JST
-from web.views import counter_plugins
 from workflows import intake, registry, runtime
 from workflows.dashboard import may_see_case
 from workflows.determination import procedures, service
@@ -189,4 +189,4 @@ def guide(case_id: int) -> ResponseReturnValue:
         return redirect(url_for("pages.home"))
     sections = {s.code: s for s in users.list_sections()}
     return render_template("counter/guide.html", case=case, data=runtime.case_data(case), sections=sections,
-                           procedures=counter_plugins.procedures(case))
+                           procedures=visit_context.procedures(case.id), catalogue=service.catalogue())
