@@ -179,6 +179,9 @@ def test_documents_api_and_signature_page(app, client: FlaskClient) -> None:
     ok = client.post(f"/cases/{case_id}/signature", data={
         "csrf_token": token, "signature": "data:image/png;base64," + base64.b64encode(_png()).decode()})
     assert ok.status_code == 302
+    case_page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert f'href="/cases/{case_id}/documents"' in case_page
+    assert "書類" in client.get(f"/cases/{case_id}/documents").get_data(as_text=True)
     made = client.post(f"/api/v1/cases/{case_id}/documents", headers={"X-CSRFToken": token})
     assert made.status_code == 201, made.json
     form_doc = next(d for d in made.json if d["doc_key"] == "juki_tennyu")
@@ -190,3 +193,14 @@ def test_documents_api_and_signature_page(app, client: FlaskClient) -> None:
     client.post("/logout", data={"csrf_token": token})
     assert client.get(f"/api/v1/documents/{form_doc['id']}").status_code == 401
     assert Resident  # the generated residents are real rows
+
+
+def test_a_batch_is_laid_out_by_worker_processes_with_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    htmls = [f"<p>書類{i}　𠮷田</p>" for i in range(3)]
+    monkeypatch.setenv("MADOGUCHI_RENDER_WORKERS", "2")
+    pooled = render.html_to_pdfs(htmls)
+    assert render._pool is not None and render._pool._processes  # worker processes laid them out
+    monkeypatch.setenv("MADOGUCHI_RENDER_WORKERS", "1")
+    alone = render.html_to_pdfs(htmls)
+    expected = [f"書類{i}𠮷田" for i in range(3)]
+    assert [squeeze(pdf_text(p)) for p in pooled] == [squeeze(pdf_text(p)) for p in alone] == expected
