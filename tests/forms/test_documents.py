@@ -204,3 +204,13 @@ def test_a_batch_is_laid_out_by_worker_processes_with_the_same_result(monkeypatc
     alone = render.html_to_pdfs(htmls)
     expected = [f"書類{i}𠮷田" for i in range(3)]
     assert [squeeze(pdf_text(p)) for p in pooled] == [squeeze(pdf_text(p)) for p in alone] == expected
+
+
+def test_fonts_are_subset_by_harfbuzz_not_fonttools(caplog: pytest.LogCaptureFixture) -> None:
+    from weasyprint.text import ffi
+
+    assert ffi.harfbuzz_subset and ffi.harfbuzz.hb_version_atleast(4, 1, 0)  # libharfbuzz-subset0 is installed
+    with caplog.at_level("WARNING", logger="weasyprint"):
+        pdf = render.html_to_pdf("<p>髙﨑　𠮷田</p>")
+    assert not [r for r in caplog.records if "fontTools" in r.getMessage()]
+    assert "IPAmjMincho" in pdf_fonts(pdf)
