@@ -6,14 +6,19 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """Base of the errors a service raises on purpose; ``code`` is stable for API clients."""
+    """Base of the errors a service raises on purpose; ``code`` is stable for API clients.
+
+    ``audit``: an operation-log entry (the keyword arguments of ``core.audit.record``) that must outlive the
+    rollback — :func:`core.tx.atomic` writes it in a transaction of its own after rolling back."""
 
     code = "error"
 
-    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None,
+                 audit: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        self.audit = audit
 
 
 class NotFound(DomainError):

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm.exc import StaleDataError
 
+from core import audit
 from core.db import db
-from core.errors import Conflict
+from core.errors import Conflict, DomainError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def atomic(work: Callable[[], T], *, retries: int = 2) -> T:
     """Run ``work`` and commit. A concurrent change to the same rows (a stale version) rolls back and
     runs ``work`` again on fresh data, whose own checks then decide (e.g. "already completed");
-    after ``retries`` it becomes a Conflict. Any other error rolls back and propagates."""
+    after ``retries`` it becomes a Conflict. Any other error rolls back and propagates; a refusal that carries
+    an ``audit`` entry (see :class:`core.errors.DomainError`) is logged after the rollback, in its own
+    transaction (so it is kept although the work is not, and no write lock is held while it is written)."""
     for attempt in range(retries + 1):
         try:
             result = work()
@@ -26,7 +31,16 @@ def atomic(work: Callable[[], T], *, retries: int = 2) -> T:
             db.session.rollback()
             if attempt == retries:
                 raise Conflict("他の職員が同時に更新しました。画面を更新してください (concurrent update)") from err
-        except BaseException:
+        except BaseException as err:
             db.session.rollback()
+            if isinstance(err, DomainError) and err.audit:
+                _log_refusal(err.audit)
             raise
     raise AssertionError("unreachable")
+
+
+def _log_refusal(entry: dict[str, Any]) -> None:
+    try:
+        audit.record_independently(**entry)
+    except Exception:  # noqa: BLE001 - failing to log must not hide the refusal itself
+        log.exception("could not log a refusal after rollback")

@@ -118,7 +118,7 @@ def generate_visit(*, case_id: int, actor: Actor, status_url: str) -> list[CaseD
     if not actor.has_role(*DOCUMENT_ROLES):
         raise Forbidden("書類を作成する権限がありません")
     case = runtime.get_case(case_id)
-    _check_printable(case)
+    _check_printable(case, actor)
     visit = ctx.visit_context(case)
     signature = signatures.get(case_id)
     plans: list[Planned] = []
@@ -139,11 +139,11 @@ def generate_visit(*, case_id: int, actor: Actor, status_url: str) -> list[CaseD
     return made
 
 
-def _check_printable(case: Any) -> None:
+def _check_printable(case: Any, actor: Actor) -> None:
     """Nothing is printed while a 支援措置 certificate request waits for (or was refused by) the supervisor.
 
-    The Conflict rolls the request back; the edge logs the refusal (request.failed, with this message)."""
-    protection.assert_printable(runtime.case_data(case))
+    The Conflict rolls the request back; ``core.tx.atomic`` then logs it as ``protection.print_refused``."""
+    protection.assert_printable(runtime.case_data(case), actor=actor, case=case)
 
 
 def _guide_plan(case_id: int, visit: dict[str, Any], status_url: str) -> Planned:

@@ -22,7 +22,7 @@ from core.models import User
 from web.extensions import csrf, login_manager
 
 PUBLIC_ENDPOINTS = {"static", "pages.login", "health_api.health", "auth_api.issue_token", "api-docs.openapi_json",
-                    "frontend.asset", "documents.public_status"}
+                    "frontend.asset", "documents.public_status", "board.page", "board.rows"}
 ROLES_ATTR = "_madoguchi_roles"
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -37,7 +37,8 @@ PURPOSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "supervisor": ("支援措置確認（上長）", ("manager",)),
 }
 LOG_ACTIONS = ("protection.view", "protection.search_hit", "protection.reveal", "protection.decision",
-               "protection.hold")
+               "protection.hold", "protection.print_refused")
+CASE_MARKS = {"flagged": "支援措置", "household": "支援措置世帯"}
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,33 @@ def case_status(case: Any) -> Status | None:
     """The protection status of a case's resident (None when the case is about no resident)."""
     resident = db.session.get(Resident, case.resident_id) if getattr(case, "resident_id", None) else None
     return status(resident) if resident is not None else None
+
+
+def case_marks(cases: Iterable[Any]) -> dict[int, str]:
+    """``{case id: "flagged" | "household"}`` for the listed cases about a protected household (two queries
+    for any number of cases: lists mark their rows without a lookup per row)."""
+    about = {c.id: c.resident_id for c in cases if getattr(c, "resident_id", None)}
+    if not about:
+        return {}
+    rows = db.session.execute(select(Resident.id, Resident.household_id, Resident.support_measure)
+                              .where(Resident.id.in_(set(about.values())))).all()
+    households = {r.household_id for r in rows if r.household_id is not None}
+    flagged_households = set(db.session.scalars(
+        select(Resident.household_id).where(Resident.household_id.in_(households),
+                                            Resident.support_measure.is_(True)).distinct())) if households else set()
+    mark = {r.id: "flagged" if r.support_measure else "household" for r in rows
+            if r.support_measure or r.household_id in flagged_households}
+    return {case_id: mark[rid] for case_id, rid in about.items() if rid in mark}
+
+
+def view_case(*, actor: Actor, case: Any, screen: str) -> Status | None:
+    """The protection status of the case's resident; opening a protected household's case is logged
+    (``protection.view`` against the resident, with the screen and the case)."""
+    st = case_status(case)
+    if st is not None and st.household:
+        audit.record(actor=actor, action="protection.view", target_type="resident", target_id=case.resident_id,
+                     details={"screen": screen, "case_id": case.id, "flagged": st.protected})
+    return st
 
 
 def shown_address(resident: Resident) -> str:
@@ -169,12 +197,17 @@ def certificate_hold(*, resident_id: Any, requester: Any) -> dict[str, Any]:
     return {"hold": hold, "protected": protected, "requester": requester or "unknown"}
 
 
-def assert_printable(data: dict[str, Any]) -> None:
-    """Conflict while the case's certificate request waits for the supervisor, or after it was refused."""
+def assert_printable(data: dict[str, Any], *, actor: Actor | None = None, case: Any = None) -> None:
+    """Conflict while the case's certificate request waits for the supervisor, or after it was refused; the
+    refusal carries a ``protection.print_refused`` entry that the edge writes after its rollback."""
     hold = data.get("protection") if isinstance(data.get("protection"), dict) else {}
     if hold.get("hold") and data.get("protection_decision") != "approve":
-        raise Conflict("支援措置確認が済んでいないため、書類は印刷できません",
-                       details={"protection": data.get("protection_decision") or "pending"})
+        state = data.get("protection_decision") or "pending"
+        entry = {"actor": actor, "action": "protection.print_refused", "target_type": "resident",
+                 "target_id": getattr(case, "resident_id", None) or data.get("resident_id"), "outcome": "denied",
+                 "details": {"case_id": getattr(case, "id", None), "protection": state}}
+        raise Conflict("支援措置確認が済んでいないため、書類は印刷できません", details={"protection": state},
+                       audit=entry)
 
 
 def requester_is_self(data: dict[str, Any]) -> bool:

@@ -9,6 +9,7 @@ from core import audit, users
 from core.db import utcnow
 from core.errors import Conflict, DomainError, Invalid
 from core.tx import atomic
+from integrations.residents import protection
 from web.auth import current_actor, roles_required
 from workflows import dashboard, registry, runtime
 from workflows.determination import interview
@@ -64,9 +65,10 @@ def cases() -> ResponseReturnValue:
 @bp.route("/cases/<int:case_id>")
 @roles_required("counter", "section", "manager")
 def case(case_id: int) -> ResponseReturnValue:
-    item = runtime.get_case(case_id)
-    if not dashboard.may_see_case(actor=current_actor(), case=item):
+    actor, item = current_actor(), runtime.get_case(case_id)
+    if not dashboard.may_see_case(actor=actor, case=item):
         abort(403, "この案件を閲覧する権限がありません")
+    atomic(lambda: protection.view_case(actor=actor, case=item, screen="case"))
     history = audit.list_(target_type="case", target_id=str(case_id))
     sections = {s.code: s.name for s in users.list_sections()}
     return render_template("case.html", case=item, data=runtime.case_data(item), history=history,
@@ -87,6 +89,7 @@ def task(task_id: int) -> ResponseReturnValue:
         abort(403, "他の課の作業は表示できません")
     form = interview.form_for(task=item)  # an interview shows only the questions this visit needs
     if request.method == "GET":
+        atomic(lambda: protection.view_case(actor=actor, case=item.case, screen="task"))
         return _task_page(item, form, {}, {})
     values = request.form.to_dict()
     version = int(values.pop("version", "0") or 0) or None

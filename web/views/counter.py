@@ -22,6 +22,7 @@ from core.errors import DomainError, Invalid
 from core.tx import atomic
 from forms import context as visit_context
 from forms import documents, signatures, visit
+from integrations.residents import protection
 from web.api.documents import status_url
 from web.auth import current_actor, roles_required
 from web.filters import JST
@@ -91,7 +92,8 @@ def household(resident_id: int) -> ResponseReturnValue:
 @bp.route("/cases/<int:case_id>")
 @roles_required("counter")
 def summary(case_id: int) -> ResponseReturnValue:
-    case = runtime.get_case(case_id)
+    actor, case = current_actor(), runtime.get_case(case_id)
+    atomic(lambda: protection.view_case(actor=actor, case=case, screen="counter.summary"))
     sections = {s.code: s.name for s in users.list_sections()}
     catalogue = service.catalogue()
     return render_template("counter/summary.html", case=case, data=runtime.case_data(case), sections=sections,

@@ -12,6 +12,7 @@ from core import audit, users
 from core.db import utcnow
 from core.errors import Invalid
 from core.tx import atomic
+from integrations.residents import protection
 from web.auth import current_actor, roles_required
 from workflows import dashboard, runtime
 from workflows.dashboard import JST
@@ -67,7 +68,8 @@ def stats_csv() -> ResponseReturnValue:
 @bp.route("/cases/<int:case_id>")
 @roles_required("manager")
 def case_diagram(case_id: int) -> ResponseReturnValue:
-    case = runtime.get_case(case_id)
+    actor, case = current_actor(), runtime.get_case(case_id)
+    atomic(lambda: protection.view_case(actor=actor, case=case, screen="manager.case"))
     names = {s.code: s.name for s in users.list_sections()}
     markers = dashboard.diagram_markers(case)
     return render_template("manager/case.html", case=case, markers=markers, names=names, now=utcnow())

@@ -18,7 +18,7 @@ bp = Blueprint("protection", __name__)
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
     return {"protection_status": protection.status, "protected_address": protection.shown_address,
-            "case_protection": protection.case_status,
+            "case_protection": protection.case_status, "case_marks": protection.case_marks,
             "household_protected": protection.household_protected, "protection_purposes": protection.PURPOSES}
 
 

@@ -1,0 +1,74 @@
+"""The waiting-area display board (呼出表示): ticket numbers being called and waiting, by section.
+
+Contract: the board is public (a screen in the waiting area, no staff login), so it gives out nothing that
+identifies a resident — no name, kana, address, birth date, case title, procedure or task name — only the ticket
+number and the section (窓口) the ticket waits at. A case about a 支援措置 household (the resident or anyone of
+their household flagged) is left off the board altogether, ticket number included: staff call that resident in
+person (city rule, fail closed — a number next to a section would tell a watcher where the victim stands).
+Tasks of the supervisor's lane (支援措置確認) never appear either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from core import users
+from core.db import db, utcnow
+from core.errors import Invalid
+from integrations.residents import protection
+from workflows import runtime
+from workflows.dashboard import JST, day_bounds
+from workflows.models import Case, CaseTask
+
+LIMIT = 200  # ready tasks read per refresh: a busy morning at one city hall stays far below
+_tickets: dict[tuple[int, int], str] = {}  # (case id, version) → ticket number; a workflow is loaded once per change
+
+
+@dataclass
+class Board:
+    """What the screen shows: tickets called (a clerk took the task) and waiting, per section."""
+
+    called: list[tuple[str, str]] = field(default_factory=list)  # (ticket, section name)
+    waiting: dict[str, list[str]] = field(default_factory=dict)  # section name → tickets, longest wait first
+    updated_at: datetime | None = None
+
+
+def ticket_no(case: Case) -> str:
+    """The ticket number the resident holds: the one given at reception (``ticket_no``) or the case number."""
+    key = (case.id, case.version)
+    if key not in _tickets:
+        if len(_tickets) > 5000:
+            _tickets.clear()
+        _tickets[key] = str(runtime.case_data(case).get("ticket_no") or case.id)
+    return _tickets[key]
+
+
+def board(*, section: str = "", now: datetime | None = None) -> Board:
+    """Today's ready tasks as ticket numbers per section, without protected households (see the module)."""
+    now = now or utcnow()
+    names = {s.code: s.name for s in users.list_sections()}
+    if section and section not in names:
+        raise Invalid("窓口の指定が正しくありません", details={"section": section})
+    stmt = (select(CaseTask).join(Case).options(contains_eager(CaseTask.case))
+            .where(CaseTask.state == "ready", Case.state == "running",
+                   CaseTask.created_at >= day_bounds(now.astimezone(JST).date())[0],
+                   CaseTask.section_code != protection.SUPERVISOR_SECTION))
+    if section:
+        stmt = stmt.where(CaseTask.section_code == section)
+    tasks = list(db.session.scalars(stmt.order_by(CaseTask.created_at, CaseTask.id).limit(LIMIT)))
+    hidden = protection.case_marks({t.case for t in tasks})
+    result, seen = Board(updated_at=now), set()
+    for task in tasks:
+        where = names.get(task.section_code or "", "")
+        if task.case_id in hidden or not where or (task.case_id, where) in seen:
+            continue
+        seen.add((task.case_id, where))
+        if task.assignee:
+            result.called.append((ticket_no(task.case), where))
+        else:
+            result.waiting.setdefault(where, []).append(ticket_no(task.case))
+    return result
