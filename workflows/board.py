@@ -25,7 +25,8 @@ from workflows.dashboard import JST, day_bounds
 from workflows.models import Case, CaseTask
 
 LIMIT = 200  # ready tasks read per refresh: a busy morning at one city hall stays far below
-_tickets: dict[tuple[int, int], str] = {}  # (case id, version) → ticket number; a workflow is loaded once per change
+# (case id, version, created) → ticket number: a workflow is loaded once per change, not on every refresh
+_tickets: dict[tuple[int, int, datetime], str] = {}
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Board:
 
 def ticket_no(case: Case) -> str:
     """The ticket number the resident holds: the one given at reception (``ticket_no``) or the case number."""
-    key = (case.id, case.version)
+    key = (case.id, case.version, case.created_at)
     if key not in _tickets:
         if len(_tickets) > 5000:
             _tickets.clear()
