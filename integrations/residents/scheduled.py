@@ -25,8 +25,9 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
 
 from core import maintenance
 from core.actor import SYSTEM, Actor
@@ -207,7 +208,11 @@ def build_scheduler(*, context: Callable[[], AbstractContextManager[Any]], setti
     """A scheduler (not started) whose jobs run inside ``context()`` (the app context factory)."""
     _runtime.update(context=context, settings=settings)
     return BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine), "internal": MemoryJobStore()},
+        # The job store gets its own engine on the same database (it disposes it at shutdown); NullPool
+        # because APScheduler's threads otherwise leave a pooled connection open at shutdown.
+        jobstores={"default": SQLAlchemyJobStore(engine=create_engine(
+            engine.url.render_as_string(hide_password=False), poolclass=NullPool)),
+                   "internal": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(4)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
         timezone=JST,
