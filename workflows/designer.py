@@ -162,7 +162,7 @@ def migrate_case(*, case_id: int, actor: Actor, now: datetime | None = None) -> 
                              to_version=json.loads(target.library).get(case.process_key))
     if target.id == case.snapshot_id:
         raise Conflict(f"case {case.id} already runs on the newest version", details={"version": old_version})
-    workflow = runtime._load(case)  # noqa: SLF001 - the runtime's loader is the one place that pairs spec and case
+    workflow = runtime.load_workflow(case)
     try:
         result.changed_tasks = eng.migrate(workflow, registry.specs_for(target, engine=eng))
     except EngineError as err:
@@ -172,7 +172,7 @@ def migrate_case(*, case_id: int, actor: Actor, now: datetime | None = None) -> 
         db.session.flush()
         return result
     case.snapshot_id, case.snapshot, case.spec_hash = target.id, target, target.spec_hash
-    runtime._save(case, workflow, now=now or utcnow())  # noqa: SLF001 - same save as every other case change
+    runtime.save_workflow(case, workflow, now=now or utcnow())
     _refresh_ready_tasks(case, eng.human_tasks(workflow))
     db.session.flush()
     result.migrated = True

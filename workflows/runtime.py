@@ -80,7 +80,8 @@ def start_case(*, process_key: str, actor: Actor, resident_id: int | None = None
     return case
 
 
-def _load(case: Case) -> Any:
+def load_workflow(case: Case) -> Any:
+    """The case's workflow, paired with its snapshot's cached spec (the one place that pairs them)."""
     return engine().loads(case.workflow_json, registry.specs_by_hash(case.spec_hash, engine=engine()))
 
 
@@ -95,7 +96,7 @@ def _store(case: Case, workflow: Any, *, now: datetime) -> None:
         case.state, case.completed_at = "completed", now
 
 
-def _save(case: Case, workflow: Any, *, now: datetime, ready_before: set[str] | None = None,
+def save_workflow(case: Case, workflow: Any, *, now: datetime, ready_before: set[str] | None = None,
           completed: tuple[CaseTask, dict[str, Any]] | None = None) -> None:
     """Store the workflow and bring the task table in line with its READY human tasks, in one flush.
 
@@ -221,7 +222,7 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
         raise Conflict(f"task {task.id} is claimed by {task.assignee}", details={"assignee": task.assignee})
     cleaned = taskforms.validate_data(task.form_key, data) if task.form_key else {}
     case = task.case
-    workflow = _load(case)
+    workflow = load_workflow(case)
     ready_before = {h.uuid for h in engine().human_tasks(workflow)} - {task.task_uuid}  # its row is closed here
     try:
         engine().complete(workflow, task.task_uuid, cleaned)
@@ -231,7 +232,7 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
         raise Invalid(f"the journey could not continue: {err}", details={"task": task.spec_name}) from err
     task.state, task.completed_at, task.completed_by = "completed", now, actor.username
     task.assignee = task.assignee or actor.username
-    _save(case, workflow, now=now, completed=(task, cleaned), ready_before=ready_before)
+    save_workflow(case, workflow, now=now, completed=(task, cleaned), ready_before=ready_before)
     audit.record(actor=actor, action="task.complete", target_type="task", target_id=task.id,
                  details={"case_id": case.id, "task": task.spec_name, "case_state": case.state})
     return task
@@ -244,13 +245,13 @@ def send_message(*, case_id: int, name: str, payload: dict[str, Any], actor: Act
     case = get_case(case_id)
     if case.state != "running":
         raise Conflict(f"case {case.id} is already {case.state}", details={"state": case.state})
-    workflow = _load(case)
+    workflow = load_workflow(case)
     ready_before = {h.uuid for h in engine().human_tasks(workflow)}
     try:
         engine().deliver_message(workflow, name, payload)
     except EngineError as err:
         raise Invalid(f"the journey cannot take this: {err}", details={"message": name}) from err
-    _save(case, workflow, now=now, ready_before=ready_before)
+    save_workflow(case, workflow, now=now, ready_before=ready_before)
     audit.record(actor=actor, action="case.message", target_type="case", target_id=case.id, details={"message": name})
     return case
 
@@ -290,10 +291,10 @@ def cancel_case(*, case_id: int, actor: Actor, reason: str, now: datetime | None
     case = get_case(case_id)
     if case.state != "running":
         raise Conflict(f"case {case.id} is already {case.state}", details={"state": case.state})
-    workflow = _load(case)
+    workflow = load_workflow(case)
     engine().cancel(workflow)
     case.state, case.completed_at = "cancelled", now
-    _save(case, workflow, now=now)
+    save_workflow(case, workflow, now=now)
     audit.record(actor=actor, action="case.cancel", target_type="case", target_id=case.id, details={"reason": reason})
     return case
 
@@ -304,14 +305,14 @@ def fire_due_timers(*, actor: Actor, now: datetime | None = None, limit: int = 1
     due = list(db.session.scalars(db.select(Case).where(Case.state == "running", Case.next_timer_at <= now)
                                   .order_by(Case.next_timer_at).limit(limit)))
     for case in due:
-        workflow = _load(case)
+        workflow = load_workflow(case)
         try:
             engine().run(workflow)
         except EngineError as err:
             audit.record(actor=actor, action="case.timer", target_type="case", target_id=case.id,
                          outcome="error", details={"error": str(err)})
             continue
-        _save(case, workflow, now=now)
+        save_workflow(case, workflow, now=now)
         audit.record(actor=actor, action="case.timer", target_type="case", target_id=case.id)
     db.session.flush()
     return [c.id for c in due]
@@ -319,7 +320,7 @@ def fire_due_timers(*, actor: Actor, now: datetime | None = None, limit: int = 1
 
 def case_data(case: Case) -> dict[str, Any]:
     """The case's data as its workflow holds it now."""
-    return engine().data(_load(case))
+    return engine().data(load_workflow(case))
 
 
 def list_tasks(*, section: str | None = None, state: str | None = "ready", assignee: str | None = None,
@@ -348,3 +349,10 @@ def list_cases(*, state: str | None = None, process_key: str | None = None, sect
         query = query.where(Case.id.in_(db.select(CaseTask.case_id).where(CaseTask.section_code == section,
                                                                            CaseTask.state == "ready")))
     return list(db.session.scalars(query))
+
+
+def fire_timers_job(*, actor: Actor, now: datetime, settings: Any) -> tuple[str, str]:
+    """The scheduled job ``cases.timers`` (every minute): run the cases whose timer is due, then commit."""
+    fired = fire_due_timers(actor=actor, now=now)
+    db.session.commit()
+    return "succeeded", f"{len(fired)} 件の案件でタイマーを処理しました" if fired else "期限到来のタイマーはありません"

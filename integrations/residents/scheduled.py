@@ -36,6 +36,7 @@ from core.errors import Conflict, DomainError, NotFound
 from integrations.residents import importer, mapping
 from integrations.residents.models import JobRun, SchedulerLock
 from integrations.rpa import delivery as rpa_delivery
+from workflows import runtime
 
 JST = ZoneInfo("Asia/Tokyo")
 LOCK_NAME = "scheduler"
@@ -126,6 +127,9 @@ JOBS: list[JobSpec] = [
             description="未出力の受理済み申請をRPA用ドロップフォルダへ出力します。", func=rpa_delivery.scheduled_export,
             trigger=lambda: BusinessDayCronTrigger(hour="9-19", minute=0, timezone=JST),
             schedule="開庁日 9〜19時 毎正時"),
+    JobSpec(id="cases.timers", name="案件タイマーの処理",
+            description="期限が来たタイマー（督促・期限切れなど）の案件を進めます。", func=runtime.fire_timers_job,
+            trigger=lambda: CronTrigger(minute="*", timezone=JST), schedule="毎分"),
     JobSpec(id="ops.backup", name="バックアップ（データベース全体）",
             description="データベースをバックアップし、古いものを削除します（保持数は設定）。",
             func=maintenance.backup_job,
