@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from core.db import db
 from core.settings import REPO_ROOT
 from forms import context as ctx
 from forms import documents, printforms, render, wareki
@@ -119,6 +120,7 @@ def printed(app: Flask) -> Iterator[dict[str, Any]]:
             plan = next(documents.form_plans(form, {**visit, "answers": answers}, [subject.id]))
             pdf = render.html_to_pdf(render.render_html(plan.template, **plan.render_context, signature=None))
             result[key] = (answers, pdf_pages(pdf), squeeze(pdf_text(pdf)))
+        db.session.remove()  # end the read transaction before emptying the tables (PostgreSQL locks)
         _empty_tables()
     yield {"who": who, "forms": result}
 
