@@ -9,7 +9,7 @@ removed. The routing hook records it as a :class:`CaseProcedure` linked to that 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from core import audit
@@ -56,7 +56,7 @@ def _procedure_for(code: str, *, name: str | None, section: str | None) -> dict[
 
 
 def add(*, case_id: int, code: str, reason: str, actor: Actor, name: str | None = None,
-        section: str | None = None, now: Any = None) -> CaseProcedure:
+        section: str | None = None, now: datetime | None = None) -> CaseProcedure:
     """Add a procedure to a running case with a reason: a new task in its section's lane; logged."""
     if not actor.has_role(*STAFF_ROLES):
         raise Forbidden("only counter, section staff or managers add procedures")
@@ -88,7 +88,8 @@ def add(*, case_id: int, code: str, reason: str, actor: Actor, name: str | None 
     return row
 
 
-def remove(*, case_id: int, procedure_id: int, reason: str, actor: Actor, now: Any = None) -> CaseProcedure:
+def remove(*, case_id: int, procedure_id: int, reason: str, actor: Actor,
+           now: datetime | None = None) -> CaseProcedure:
     """Remove an open procedure with a reason by completing its task as cancelled (logged as procedure.remove)."""
     procedure = db.session.get(CaseProcedure, procedure_id)
     if procedure is None or procedure.case_id != case_id:
