@@ -18,9 +18,9 @@ from tests.protection.test_protection_gaps import cases, start  # noqa: F401 - t
 pytestmark = pytest.mark.browser
 
 
-def test_board_and_inbox_in_the_browser(page: Any, live_server: Any, client: FlaskClient, shot: Any,
-                                        cases: dict[str, int], family: dict[str, Resident]) -> None:  # noqa: F811
-    page.goto(live_server("/board"))
+def test_board_and_inbox_in_the_browser(  # the page's base URL is the live server
+        page: Any, client: FlaskClient, shot: Any, cases: dict[str, int], family: dict[str, Resident]) -> None:  # noqa: F811
+    page.goto("/board")
     board = page.locator("#board")
     expect(board.locator("[data-ticket]")).to_have_count(1)
     expect(board).to_contain_text("A-803")
@@ -32,7 +32,7 @@ def test_board_and_inbox_in_the_browser(page: Any, live_server: Any, client: Fla
         assert text not in html, text
     shot(page, "board")
     browser_login(page, "counter")
-    page.goto(live_server("/inbox"))
+    page.goto("/inbox")
     head_row = page.locator("#inbox-rows tr", has=page.locator(f'a[href="/cases/{cases["head"]}"]'))
     expect(head_row.locator(".case-protection")).to_have_text("⚠ 支援措置")
     member_row = page.locator("#inbox-rows tr", has=page.locator(f'a[href="/cases/{cases["member"]}"]'))
