@@ -6,8 +6,9 @@
 *warm* is the median of the following renders (and *min*, the least loaded one; *cpu* the median CPU time of
 this process, which a loaded machine disturbs less). The visit is a 転入 of a family of four with the
 procedures the determination gives such a family — 転入届, 国保 資格取得 (each member), 国民年金 and マイナンバー
-カード (the two adults), 児童手当, 子ども医療 and 転入学 (the two children) — plus the procedure guide: 15
-documents, generated and stored through :func:`forms.documents.generate_visit` on a fresh SQLite database,
+カード (up to two adults), 児童手当, 子ども医療 and 転入学 (up to two children) — plus the procedure guide (13
+documents for the generated family of seed 3), generated and stored through
+:func:`forms.documents.generate_visit` on a fresh SQLite database,
 once in this process only (``MADOGUCHI_RENDER_WORKERS=1``) and once with the worker pool (warm: the pool is
 started and used once before).
 Goals (issue 5): warm ≤ 100 ms for a 1-page form, a family's whole visit ≤ 1 s. ``--check`` exits 1 when missed.
@@ -56,7 +57,8 @@ def _answer(f: FormField) -> object:
     return (f.choices[0][0] if f.type == "choice" else "2026-11-18" if f.type == "date"
             else (f.min or 0) + 1 if f.type == "integer" else True if f.type == "boolean"
             else "7538650" if f.format == "postal" else "コタエ" if f.format == "kana"
-            else "0839224111" if f.format in {"phone", "digits"} else "回答")
+            else "0839224111" if f.format in {"phone", "digits"} else "1990-00-00" if f.format == "partial_date"
+            else "回答")
 
 
 def _answers_for(keys: list[str]) -> dict[str, object]:
@@ -108,17 +110,17 @@ VISIT = {"juki_tennyu": "", "kokuho_join": "all", "nenkin_change": "adults", "my
          "jidou_nintei": "", "fukushi_kodomo": "children", "gakko_tennyu": "children"}
 
 
-def measure_visit(head: Resident, workers: int) -> tuple[float, int]:
-    """(ms, documents) of one family-of-four 転入 visit's documents, generated and stored."""
+def measure_visit(head: Resident, workers: int) -> tuple[float, int, float]:
+    """(ms, documents, CPU ms of this process) of one family-of-four 転入 visit's documents, generated and stored."""
     members = head.household.members
     who = {"all": [m.id for m in members], "adults": [m.id for m in members if m.relation != "子"][:2],
            "children": [m.id for m in members if m.relation == "子"][:2], "": []}
     case_id = _case(head, list(VISIT), {k: who[v] for k, v in VISIT.items()})
     os.environ["MADOGUCHI_RENDER_WORKERS"] = str(workers)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     made = documents.generate_visit(case_id=case_id, actor=ADMIN, status_url="https://example.invalid/status/x")
     db.session.commit()
-    return _ms(time.perf_counter() - start), len(made)
+    return _ms(time.perf_counter() - start), len(made), _ms(time.process_time() - start_cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,9 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     for key, (cold, warm, least, cpu) in per_form.items():
         print(f"{key:<28}{cold:>10}{warm:>10}{least:>10}{cpu:>10}")
     worst = max(w for _, w, _, _ in per_form.values())
-    for workers, (visit_ms, count) in runs.items():
-        print(f"family of four, 転入 visit, {workers} process(es): {count} documents in {visit_ms} ms (best run)")
-    visit_ms = min(ms for ms, _ in runs.values())
+    for workers, (visit_ms, count, cpu) in runs.items():
+        print(f"family of four, 転入 visit, {workers} process(es): {count} documents in {visit_ms} ms (best run; "
+              f"CPU of this process {cpu} ms)")
+    visit_ms = min(ms for ms, _, _ in runs.values())
     ok = [worst <= WARM_GOAL_MS, visit_ms <= VISIT_GOAL_MS]
     print(f"goal warm ≤ {WARM_GOAL_MS} ms (worst median {worst}): {'ok' if ok[0] else 'MISSED'}")
     print(f"goal visit ≤ {VISIT_GOAL_MS} ms (best {visit_ms}): {'ok' if ok[1] else 'MISSED'}")
