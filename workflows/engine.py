@@ -67,17 +67,63 @@ class HumanTask:
     item: dict[str, Any] | None = None  # the work item of a multi-instance task (property "item" names it)
 
 
+Specs = tuple[Any, dict[str, Any]]
+TRIGGERED_KEY = "madoguchi_triggered"
+
+
+def _process_specs(specs: Specs) -> list[Any]:
+    return [specs[0], *specs[1].values()]
+
+
+def is_mutable(specs: Specs) -> bool:
+    """True when running a case may rewire its spec: SpiffWorkflow connects a message- or signal-started event
+    subprocess into its process spec the first time it fires (``BpmnStartTask.trigger_wf``). Such specs must
+    never be shared between cases; each load gets its own copy and the wiring is replayed from the case."""
+    return any(getattr(getattr(s, "start", None), "trigger_specs", None) for s in _process_specs(specs))
+
+
+def _triggered(specs: Specs) -> list[list[str]]:
+    """The (process, event subprocess) pairs that have been wired in by a trigger so far."""
+    pairs = []
+    for process in _process_specs(specs):
+        start = getattr(process, "start", None)
+        for name in getattr(start, "trigger_specs", None) or []:
+            if start in process.task_specs[name].inputs:
+                pairs.append([process.name, name])
+    return pairs
+
+
+def _replay_triggers(specs: Specs, pairs: list[list[str]]) -> None:
+    """Re-wire what earlier triggers wired, exactly as ``BpmnStartTask.trigger_wf`` does."""
+    by_name = {s.name: s for s in _process_specs(specs)}
+    for process_name, name in pairs:
+        process = by_name[process_name]
+        event_spec = process.task_specs[name]
+        if process.start not in event_spec.inputs:
+            process.start.connect(event_spec)
+            event_spec.connect(process.end)
+
+
 class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
-    """Writes workflows without their spec and reads them back with a spec supplied by the caller."""
+    """Writes workflows without their spec and reads them back with a spec supplied by the caller.
+
+    The only per-case change SpiffWorkflow makes to a spec (wiring in a triggered event subprocess) is kept
+    with the case as a short list and replayed on load; see :func:`is_mutable`."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        triggered = _triggered((workflow.spec, workflow.subprocess_specs))
+        if triggered:
+            dct[TRIGGERED_KEY] = triggered
         return dct
 
     def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
         spec, subprocess_specs = dct.pop("__specs__")
+        triggered = dct.pop(TRIGGERED_KEY, [])
+        if triggered:
+            _replay_triggers((spec, subprocess_specs), triggered)
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
@@ -103,8 +149,6 @@ class _ScriptEngine(PythonScriptEngine):
             name = kwargs.get("operation_name")
             raise WorkflowTaskException(f"service operation {name!r} failed: {err}", task=task, exception=err) from err
 
-
-Specs = tuple[Any, dict[str, Any]]
 
 
 class CaseEngine:

@@ -206,3 +206,22 @@ def test_staff_remove_a_procedure_with_a_reason(client: FlaskClient) -> None:
     states = {p.code: p.state for p in list_for_case(case_id)}
     assert states == {"juki.tenkyo": "done", "mynumber.card_address": "done", "kokuho.change": "removed",
                       "kourei.visit": "removed"}
+
+
+def test_an_added_procedure_rewires_only_its_own_case(client: FlaskClient) -> None:
+    """SpiffWorkflow wires a message-started event subprocess into the spec when it fires; that must stay
+    with the case (replayed on load) and never leak into the next case started on the same journey."""
+    deploy_library()
+    _label, _event, household, answers, expected = BY_LABEL["household split shaho"]
+    first = _start(client, "setai_henko", household, answers)
+    added = _post(client, f"/api/v1/cases/{first}/procedures", {"code": "chiken.change", "reason": "犬の登録"})
+    assert added.status_code == 201, added.get_json()
+    second = _start(client, "setai_henko", household, answers)
+    for task in _ready(client, second):
+        assert _post(client, f"/api/v1/tasks/{task['id']}/complete", {"data": {"outcome": "done"}},
+                     task["section"]).status_code == 200
+    assert _state(client, second) == "completed"
+    for task in [t for t in _ready(client, first) if t["section"] != "kankyo"]:
+        assert _post(client, f"/api/v1/tasks/{task['id']}/complete", {"data": {"outcome": "done"}},
+                     task["section"]).status_code == 200
+    assert _state(client, first) == "running"  # still waits for the added procedure after reloads
