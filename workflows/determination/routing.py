@@ -49,13 +49,17 @@ def route(*, event: str | list[str], event_date: str, household: list[dict[str, 
     return {**routed, "all": [p for code in SECTIONS for p in routed[code]]}
 
 
+# The form of every task that carries a procedure (routed or added); see bpmn/journeys/.
+PROCEDURE_FORM = "procedure_task"
+
+
 def on_case_saved(*, case: Case, ready: list[Any], completed: tuple[CaseTask, dict[str, Any]] | None,
                   now: datetime) -> None:
     """Record newly routed procedures against their tasks; close the procedure of a completed task."""
     items = [h for h in ready if getattr(h, "item", None) and "seq" in h.item and "code" in h.item]
     if items:
         _record(case, items)
-    if completed is not None:
+    if completed is not None and completed[0].form_key == PROCEDURE_FORM:  # only procedure tasks close one
         _close(case, *completed, now=now)
 
 
