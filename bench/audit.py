@@ -14,10 +14,7 @@ machine's time budget; the report extrapolates verify time linearly and explains
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
-import os
 import random
 import statistics
 import sys
@@ -29,39 +26,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask import Flask  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import create_engine, event, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.harness import _database  # noqa: E402
+from bench.harness import database, migrated_app  # noqa: E402
 from core import audit, audit_chain  # noqa: E402
 from core.actor import Actor  # noqa: E402
 from core.db import db  # noqa: E402
 from core.models import AuditChainHead, AuditEntry  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from web.app import create_app  # noqa: E402
 
 USERS = [f"user{i:02d}" for i in range(60)]
 ACTIONS = ["resident.view", "resident.search", "task.complete", "task.claim", "case.start", "auth.login"]
 COLUMNS = ["seq", "at", "username", "role", "terminal", "ip", "action", "target_type", "target_id", "outcome",
            "details", "prev_hash", "hash"]
 GOAL_RATIO = 1.2
-
-
-@contextlib.contextmanager
-def bench_app(backend: str) -> Iterator[Flask]:
-    with tempfile.TemporaryDirectory(prefix="madoguchi-bench-audit-") as tmp, _database(backend, tmp) as url:
-        settings = Settings(database_url=url, secret_key="bench", demo=True, var_dir=tmp)
-        app = create_app({"TESTING": True, "MADOGUCHI": settings, **settings.to_flask_config()})
-        with app.app_context():
-            try:
-                with contextlib.redirect_stderr(io.StringIO()):
-                    upgrade(directory=app.config["MIGRATIONS_DIR"])
-                yield app
-            finally:
-                db.session.remove()
-                db.engine.dispose()
 
 
 def _rows(count: int, start: datetime) -> Iterator[dict[str, object]]:
@@ -187,21 +165,6 @@ def plans(session: Session) -> dict[str, str]:
     return out
 
 
-@contextlib.contextmanager
-def _empty_database(backend: str, tmp: str) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp}/empty.sqlite3"
-        return
-    from tests.support import postgres
-
-    base, name = postgres.server_url(), f"madoguchi_bench_empty_{os.getpid()}"
-    url = postgres.create_database(base, name)
-    try:
-        yield url
-    finally:
-        postgres.drop_database(base, name)
-
-
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000"):
@@ -210,7 +173,7 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 
 def run_backend(backend: str, rows: int, samples: int) -> dict[str, object]:
-    with bench_app(backend), tempfile.TemporaryDirectory() as tmp, _empty_database(backend, tmp) as empty_url:
+    with migrated_app(backend), tempfile.TemporaryDirectory() as tmp, database(backend, tmp, "empty") as empty_url:
         empty_engine = create_engine(empty_url)
         if backend == "sqlite":  # the same pragmas as the app's engine (web.app._prepare_sqlite)
             event.listen(empty_engine, "connect", _sqlite_pragmas)

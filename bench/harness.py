@@ -39,9 +39,9 @@ PASSWORD = "bench-pass-1"
 
 
 @contextlib.contextmanager
-def backend_app(backend: str) -> Iterator[Flask]:
-    """An app (its context pushed) on a new, migrated, seeded database of ``backend``; dropped afterwards."""
-    with tempfile.TemporaryDirectory(prefix="madoguchi-bench-") as tmp, _database(backend, tmp) as url:
+def migrated_app(backend: str) -> Iterator[Flask]:
+    """An app (its context pushed) on a new, migrated, empty database of ``backend``; dropped afterwards."""
+    with tempfile.TemporaryDirectory(prefix="madoguchi-bench-") as tmp, database(backend, tmp) as url:
         settings = Settings(database_url=url, secret_key="bench-secret", demo=True, demo_password=PASSWORD,
                             bpmn_dir=str(REPO_ROOT / "bpmn"), var_dir=tmp)
         app = create_app({"TESTING": True, "MADOGUCHI": settings, **settings.to_flask_config()})
@@ -49,10 +49,6 @@ def backend_app(backend: str) -> Iterator[Flask]:
             try:
                 with contextlib.redirect_stderr(io.StringIO()):  # Alembic's INFO lines
                     upgrade(directory=app.config["MIGRATIONS_DIR"])
-                demo.load_sections()
-                demo.create_demo_users(password=PASSWORD)
-                db.session.commit()
-                _deploy(REPO_ROOT / "bpmn", BENCH_DATA / "loop.bpmn", TENNYU_FIXTURE)
                 yield app
             finally:
                 db.session.remove()
@@ -60,16 +56,28 @@ def backend_app(backend: str) -> Iterator[Flask]:
 
 
 @contextlib.contextmanager
-def _database(backend: str, tmp: str) -> Iterator[str]:
+def backend_app(backend: str) -> Iterator[Flask]:
+    """:func:`migrated_app` seeded with sections and users, with bpmn/ and the bench fixtures deployed."""
+    with migrated_app(backend) as app:
+        demo.load_sections()
+        demo.create_demo_users(password=PASSWORD)
+        db.session.commit()
+        _deploy(REPO_ROOT / "bpmn", BENCH_DATA / "loop.bpmn", TENNYU_FIXTURE)
+        yield app
+
+
+@contextlib.contextmanager
+def database(backend: str, tmp: str, name: str = "bench") -> Iterator[str]:
+    """The URL of a new database ``name`` (a file in ``tmp``, or a throwaway PostgreSQL database), dropped after."""
     if backend == "sqlite":
-        yield f"sqlite:///{tmp}/bench.sqlite3"
+        yield f"sqlite:///{tmp}/{name}.sqlite3"
         return
     if backend != "postgres":
         raise ValueError(f"unknown backend {backend!r}")
     from tests.support import postgres
 
     base = postgres.server_url()
-    name = f"madoguchi_bench_{os.getpid()}"
+    name = f"madoguchi_{name}_{os.getpid()}"
     url = postgres.create_database(base, name)
     try:
         yield url

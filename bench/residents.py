@@ -11,29 +11,22 @@ first version is usually written) is timed on a sample and extrapolated linearly
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask import Flask
-from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
+from bench.harness import migrated_app as backend_app
 from core.actor import Actor
 from core.db import db
-from core.settings import REPO_ROOT, Settings
 from integrations.residents import generator, importer, normalize, parsing, search
 from integrations.residents.models import Household, Resident
-from web.app import create_app
 
 ACTOR = Actor(username="bench", role="admin", terminal="bench")
 GOAL_FULL_S = 20.0
@@ -53,38 +46,6 @@ class Report:
         print(line, flush=True)
         if ok is False:
             self.missed.append(f"{backend}: {what}")
-
-
-@contextlib.contextmanager
-def backend_app(backend: str) -> Iterator[Flask]:
-    """An app with its context pushed, on a new migrated database of ``backend``, dropped afterwards."""
-    with tempfile.TemporaryDirectory(prefix="madoguchi-bench-") as tmp, _database(backend, tmp) as url:
-        settings = Settings(database_url=url, secret_key="bench", demo=True, var_dir=tmp,
-                            bpmn_dir=str(REPO_ROOT / "bpmn"))
-        app = create_app({"TESTING": True, "MADOGUCHI": settings, **settings.to_flask_config()})
-        with app.app_context():
-            try:
-                with contextlib.redirect_stderr(io.StringIO()):
-                    upgrade(directory=app.config["MIGRATIONS_DIR"])
-                yield app
-            finally:
-                db.session.remove()
-                db.engine.dispose()
-
-
-@contextlib.contextmanager
-def _database(backend: str, tmp: str) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp}/bench.sqlite3"
-        return
-    from tests.support import postgres
-
-    base = postgres.server_url()
-    name = f"madoguchi_bench_residents_{os.getpid()}"
-    try:
-        yield postgres.create_database(base, name)
-    finally:
-        postgres.drop_database(base, name)
 
 
 def timed(work: Callable[[], Any]) -> tuple[float, Any]:
