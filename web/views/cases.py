@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -119,25 +121,24 @@ def _back(task_id: int) -> ResponseReturnValue:
     return redirect(target if ok else url_for("cases.task", task_id=task_id))
 
 
-@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
-@roles_required("counter", "section")
-def claim(task_id: int) -> ResponseReturnValue:
+def _task_action(task_id: int, action: Callable[..., object], done: str) -> ResponseReturnValue:
+    """Run a claim/unclaim for the current user, flash the outcome, go back where the user came from."""
     actor = current_actor()
     try:
-        atomic(lambda: runtime.claim(task_id=task_id, actor=actor))
-        flash("担当しました。", "info")
+        atomic(lambda: action(task_id=task_id, actor=actor))
+        flash(done, "info")
     except DomainError as err:
         flash(err.message, "error")
     return _back(task_id)
+
+
+@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@roles_required("counter", "section")
+def claim(task_id: int) -> ResponseReturnValue:
+    return _task_action(task_id, runtime.claim, "担当しました。")
 
 
 @bp.route("/tasks/<int:task_id>/unclaim", methods=["POST"])
 @roles_required("counter", "section", "manager")
 def unclaim(task_id: int) -> ResponseReturnValue:
-    actor = current_actor()
-    try:
-        atomic(lambda: runtime.unclaim(task_id=task_id, actor=actor))
-        flash("担当を外しました。", "info")
-    except DomainError as err:
-        flash(err.message, "error")
-    return _back(task_id)
+    return _task_action(task_id, runtime.unclaim, "担当を外しました。")
