@@ -9,22 +9,19 @@ which :func:`core.tx.atomic` turns into a retry or a Conflict.
 from __future__ import annotations
 
 import importlib
-import time
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from sqlalchemy import or_
 from sqlalchemy.orm import joinedload
 
-from core import audit, users
+from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from forms import taskforms
-from workflows import operations, registry
-from workflows.engine import CaseEngine, EngineError, HumanTask, TaskStateError, serializer_version
+from workflows import caserows, operations, registry
+from workflows.engine import CaseEngine, EngineError, TaskStateError
 from workflows.models import Case, CaseTask
 
 WORKER_ROLES = ("counter", "section")
@@ -68,11 +65,11 @@ def start_case(*, process_key: str, actor: Actor, resident_id: int | None = None
     case = Case(process_key=process_key, snapshot_id=snapshot.id, spec_hash=snapshot.spec_hash,
                 resident_id=resident_id, title=title or snapshot.model_version.name or process_key,
                 created_by=actor.username, created_at=now)
-    _store(case, workflow, now=now)
+    caserows.store_new(case, workflow, engine(), now=now)
     db.session.add(case)
     db.session.flush()
     ready = engine().human_tasks(workflow)
-    _sync_tasks(case, ready, now=now)
+    caserows.sync_all(case, ready, now=now)
     db.session.flush()
     _run_hooks(case=case, ready=ready, completed=None, now=now)
     audit.record(actor=actor, action="case.start", target_type="case", target_id=case.id,
@@ -85,32 +82,25 @@ def load_workflow(case: Case) -> Any:
     return engine().loads(case.workflow_json, registry.specs_by_hash(case.spec_hash, engine=engine()))
 
 
-def _store(case: Case, workflow: Any, *, now: datetime) -> None:
-    """Write the workflow and what is derived from it (state, next timer) onto the case row."""
-    eng = engine()
-    case.workflow_json = eng.dumps(workflow)
-    case.serializer_version = serializer_version()
-    case.updated_at = now
-    case.next_timer_at = eng.next_timer_at(workflow)
-    if eng.is_completed(workflow) and case.state == "running":
-        case.state, case.completed_at = "completed", now
-
-
 def save_workflow(case: Case, workflow: Any, *, now: datetime, ready_before: set[str] | None = None,
-          completed: tuple[CaseTask, dict[str, Any]] | None = None) -> None:
-    """Store the workflow and bring the task table in line with its READY human tasks, in one flush.
+                  completed: tuple[CaseTask, dict[str, Any]] | None = None, completed_by: str | None = None) -> None:
+    """Store the workflow and bring the task table in line with its READY human tasks.
 
     ``ready_before`` (the READY task ids before this step, which the open rows mirror) lets the common
-    path skip reading the open rows: only tasks that appeared are inserted, only those that vanished are read."""
+    path skip reading the open rows: only tasks that appeared are inserted, only those that vanished are read.
+    ``completed``/``completed_by``: the task just completed, marked so after the case row (rows are always
+    written case first, then tasks, so two transactions never wait on each other in opposite order)."""
     with db.session.no_autoflush:
-        _store(case, workflow, now=now)
+        caserows.write_case(case, workflow, engine(), now=now)
+        if completed is not None and completed_by is not None:
+            caserows.write_completed_task(completed[0], by=completed_by, now=now)
         ready = engine().human_tasks(workflow)
         if ready_before is None:
-            _sync_tasks(case, ready, now=now)
+            caserows.sync_all(case, ready, now=now)
         else:
-            _sync_changes(case, ready, ready_before, now=now)
+            caserows.sync_changes(case, ready, ready_before, now=now)
     db.session.flush()
-    _run_hooks(case=case, ready=engine().human_tasks(workflow), completed=completed, now=now)
+    _run_hooks(case=case, ready=ready, completed=completed, now=now)
 
 
 # Functions ("module:function") told about every saved case: its READY human tasks and the task just completed
@@ -122,72 +112,6 @@ def _run_hooks(**kwargs: Any) -> None:
     for ref in CASE_HOOKS:
         module, _, name = ref.partition(":")
         getattr(importlib.import_module(module), name)(**kwargs)
-
-
-def _open_row(case: Case, human: HumanTask, now: datetime) -> CaseTask:
-    row = CaseTask(case_id=case.id, task_uuid=human.uuid, spec_name=human.spec_name, title=human.title,
-                   lane=human.lane, section_code=_section_codes_by_lane().get(human.lane or ""),
-                   form_key=human.form_key, created_at=now, due_at=_due_at(human.due, now))
-    db.session.add(row)
-    return row
-
-
-def _close_rows(rows: list[CaseTask], keep: set[str], now: datetime) -> None:
-    for row in rows:
-        if row.state == "ready" and row.task_uuid not in keep:
-            row.state = "cancelled"  # left READY by a boundary event, a cancel or a completed branch
-            row.completed_at = now
-
-
-def _sync_tasks(case: Case, ready: list[HumanTask], *, now: datetime) -> None:
-    """Open a row for each new READY task, close rows whose task is no longer READY; reads only open rows."""
-    ready_uuids = {h.uuid for h in ready}
-    rows = db.session.scalars(db.select(CaseTask).where(
-        CaseTask.case_id == case.id, or_(CaseTask.state == "ready", CaseTask.task_uuid.in_(ready_uuids)))).all()
-    by_uuid = {t.task_uuid: t for t in rows}
-    for human in ready:
-        row = by_uuid.get(human.uuid)
-        if row is None:
-            _open_row(case, human, now)
-        elif row.state not in {"ready", "completed"}:
-            row.state, row.completed_at = "ready", None  # the engine made it READY again (a reset)
-    _close_rows(list(rows), ready_uuids, now)
-
-
-def _sync_changes(case: Case, ready: list[HumanTask], ready_before: set[str], *, now: datetime) -> None:
-    ready_uuids = {h.uuid for h in ready}
-    for human in ready:
-        if human.uuid not in ready_before:
-            _open_row(case, human, now)
-    vanished = ready_before - ready_uuids
-    if vanished:
-        rows = db.session.scalars(db.select(CaseTask).where(CaseTask.case_id == case.id,
-                                                            CaseTask.task_uuid.in_(vanished))).all()
-        _close_rows(list(rows), ready_uuids, now)
-
-
-_LANE_CACHE_SECONDS = 30.0
-_lane_cache: dict[str, tuple[float, dict[str, str]]] = {}
-
-
-def _section_codes_by_lane() -> dict[str, str]:
-    """Lane name → section code. Sections are configuration, so a 30-second memo per database is enough."""
-    key = str(db.engine.url)
-    cached = _lane_cache.get(key)
-    if cached is None or time.monotonic() - cached[0] > _LANE_CACHE_SECONDS:
-        cached = (time.monotonic(), {lane: s.code for lane, s in users.section_by_lane().items()})
-        _lane_cache[key] = cached
-    return cached[1]
-
-
-def _due_at(duration: str | None, now: datetime) -> datetime | None:
-    if not duration:
-        return None
-    try:
-        return now + TimerEventDefinition.get_timedelta_from_start(
-            TimerEventDefinition.parse_iso_duration(duration), now)
-    except Exception:  # noqa: BLE001 - a malformed due date must not stop the case; validation reports it
-        return None
 
 
 def _check_worker(task: CaseTask, actor: Actor) -> None:
@@ -230,9 +154,8 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
         raise Conflict(str(err)) from err
     except EngineError as err:
         raise Invalid(f"the journey could not continue: {err}", details={"task": task.spec_name}) from err
-    task.state, task.completed_at, task.completed_by = "completed", now, actor.username
-    task.assignee = task.assignee or actor.username
-    save_workflow(case, workflow, now=now, completed=(task, cleaned), ready_before=ready_before)
+    save_workflow(case, workflow, now=now, completed=(task, cleaned), completed_by=actor.username,
+                  ready_before=ready_before)
     audit.record(actor=actor, action="task.complete", target_type="task", target_id=task.id,
                  details={"case_id": case.id, "task": task.spec_name, "case_state": case.state})
     return task
