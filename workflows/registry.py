@@ -22,7 +22,7 @@ from core.actor import Actor
 from core.db import db
 from core.errors import Invalid, NotFound
 from workflows import safe_xml, validation
-from workflows.engine import CaseEngine, Specs, is_mutable
+from workflows.engine import CaseEngine, Specs, is_mutable, private_copy
 from workflows.models import ModelVersion, SpecSnapshot
 
 _CACHE_SIZE = 128
@@ -184,32 +184,16 @@ def specs_by_hash(spec_hash: str, *, engine: CaseEngine) -> Specs:
     """The parsed spec of a snapshot; only a cache miss reads its JSON from the database.
 
     A spec that running cases may rewire (:func:`workflows.engine.is_mutable`) is never shared: the caller
-    gets its own copy, parsed from the cached JSON."""
-    text_holder: list[str] = []
+    gets a private copy of the cached one, which itself is never run."""
 
     def load() -> Specs:
         text = db.session.scalar(db.select(SpecSnapshot.spec_json).where(SpecSnapshot.spec_hash == spec_hash))
         if text is None:
             raise NotFound(f"spec snapshot {spec_hash[:12]} is missing", details={"spec_hash": spec_hash})
-        text_holder.append(text)
         return engine.load_spec(text)
 
     specs = spec_cache.get(spec_hash, load)
-    if not is_mutable(specs):
-        return specs
-    if text_holder:  # just parsed for the cache: hand out a second, private copy
-        return engine.load_spec(text_holder[0])
-    return engine.load_spec(_mutable_spec_text(spec_hash))
-
-
-_mutable_texts: dict[str, str] = {}
-
-
-def _mutable_spec_text(spec_hash: str) -> str:
-    if spec_hash not in _mutable_texts:
-        _mutable_texts[spec_hash] = db.session.scalar(
-            db.select(SpecSnapshot.spec_json).where(SpecSnapshot.spec_hash == spec_hash))
-    return _mutable_texts[spec_hash]
+    return private_copy(specs) if is_mutable(specs) else specs
 
 
 def export_latest() -> dict[str, Any]:
