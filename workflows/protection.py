@@ -26,7 +26,7 @@ def certificate_check(*, resident_id: Any, requester: Any) -> dict[str, Any]:
     return result
 
 
-def on_case_saved(*, case: Any, ready: Any, completed: Any, now: Any) -> None:
+def on_case_saved(*, case: Any, ready: Any, opened: Any, completed: Any, now: Any) -> None:
     """Log the supervisor's decision (protection.decision) when a 支援措置確認 task is completed."""
     if completed is None:
         return

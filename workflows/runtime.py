@@ -71,7 +71,7 @@ def start_case(*, process_key: str, actor: Actor, resident_id: int | None = None
     ready = engine().human_tasks(workflow)
     caserows.sync_all(case, ready, now=now)
     db.session.flush()
-    _run_hooks(case=case, ready=ready, completed=None, now=now)
+    _run_hooks(case=case, ready=ready, opened=ready, completed=None, now=now)
     audit.record(actor=actor, action="case.start", target_type="case", target_id=case.id,
                  details={"process_key": process_key, "resident_id": resident_id, "snapshot": snapshot.spec_hash[:12]})
     return case
@@ -100,11 +100,13 @@ def save_workflow(case: Case, workflow: Any, *, now: datetime, ready_before: set
         else:
             caserows.sync_changes(case, ready, ready_before, now=now)
     db.session.flush()
-    _run_hooks(case=case, ready=ready, completed=completed, now=now)
+    opened = ready if ready_before is None else [h for h in ready if h.uuid not in ready_before]
+    _run_hooks(case=case, ready=ready, opened=opened, completed=completed, now=now)
 
 
-# Functions ("module:function") told about every saved case: its READY human tasks and the task just completed
-# with its cleaned data. The determination package links routed procedures to their section tasks this way.
+# Functions ("module:function") told about every saved case: its READY human tasks, those of them that this step
+# opened, and the task just completed with its cleaned data. The determination package links routed procedures
+# to their section tasks this way.
 CASE_HOOKS = ["workflows.determination.routing:on_case_saved", "workflows.protection:on_case_saved"]
 
 

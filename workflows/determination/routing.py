@@ -13,6 +13,8 @@ import json
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from sqlalchemy import bindparam, update
+
 from core import audit
 from core.actor import Actor
 from core.db import db
@@ -53,10 +55,13 @@ def route(*, event: str | list[str], event_date: str, household: list[dict[str, 
 PROCEDURE_FORM = "procedure_task"
 
 
-def on_case_saved(*, case: Case, ready: list[Any], completed: tuple[CaseTask, dict[str, Any]] | None,
-                  now: datetime) -> None:
-    """Record newly routed procedures against their tasks; close the procedure of a completed task."""
-    items = [h for h in ready if getattr(h, "item", None) and "seq" in h.item and "code" in h.item]
+def on_case_saved(*, case: Case, ready: list[Any], opened: list[Any],
+                  completed: tuple[CaseTask, dict[str, Any]] | None, now: datetime) -> None:
+    """Record newly routed procedures against their tasks; close the procedure of a completed task.
+
+    Only the tasks this step ``opened`` can carry a procedure not yet recorded (every task's procedure is
+    recorded in the step that opens it), so the others are not looked at again on every save."""
+    items = [h for h in opened if getattr(h, "item", None) and "seq" in h.item and "code" in h.item]
     if items:
         _record(case, items)
     if completed is not None and completed[0].form_key == PROCEDURE_FORM:  # only procedure tasks close one
@@ -82,19 +87,24 @@ def _record(case: Case, items: list[Any]) -> None:
     db.session.flush()
 
 
+_PROCEDURES = CaseProcedure.__table__
+# One statement closes the open procedure of a completed task and says which it was (every procedure task pays it).
+_CLOSE = (update(_PROCEDURES)
+          .where(_PROCEDURES.c.task_id == bindparam("for_task"), _PROCEDURES.c.state == "open")
+          .values(state=bindparam("state"), reason=bindparam("reason"), completed_at=bindparam("completed_at"))
+          .returning(_PROCEDURES.c.id, _PROCEDURES.c.code))
+
+
 def _close(case: Case, task: CaseTask, data: dict[str, Any], *, now: datetime) -> None:
-    procedure = db.session.scalar(db.select(CaseProcedure).where(CaseProcedure.task_id == task.id))
-    if procedure is None or procedure.state != "open":
-        return
     cancelled = data.get("outcome") == "cancelled"
-    if cancelled and not (data.get("reason") or "").strip():
+    reason = data.get("reason") if cancelled else None
+    closed = db.session.execute(_CLOSE, {"for_task": task.id, "state": "removed" if cancelled else "done",
+                                         "reason": reason, "completed_at": now}).one_or_none()
+    if closed is None:
+        return
+    if cancelled and not (reason or "").strip():  # raised after the UPDATE: the caller's rollback undoes it
         raise Invalid("取りやめには理由が必要です",
                       details={"fields": {"reason": ["取りやめの理由を記入してください"]}})
-    procedure.state = "removed" if cancelled else "done"
-    procedure.reason = data.get("reason") if cancelled else None
-    procedure.completed_at = now
-    db.session.flush()
     audit.record(actor=Actor(username=task.completed_by or "system", role="section"),
                  action="procedure.remove" if cancelled else "procedure.done", target_type="case_procedure",
-                 target_id=procedure.id, details={"case_id": case.id, "code": procedure.code,
-                                                  "reason": procedure.reason})
+                 target_id=closed.id, details={"case_id": case.id, "code": closed.code, "reason": reason})
