@@ -1,0 +1,43 @@
+"""What the warm render's speed relies on (docs/forms.md, "Rendering speed"): each pin can fail on its own."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from forms import render
+
+# A form-sized page: enough boxes for the collector's young generations to fill up several times.
+HTML = "<table class='box'>" + "".join(
+    f"<tr><th>項目{i}</th><td class='fit' style='font-size:10pt'>山口県山口市亀山町{i}-1</td></tr>" for i in range(30)
+) + "</table>"
+
+
+@pytest.fixture
+def collector_on():
+    """The collector enabled with the interpreter's default thresholds, as in the web process."""
+    was, thresholds = gc.isenabled(), gc.get_threshold()
+    gc.enable()
+    gc.set_threshold(700, 10, 10)
+    render.html_to_pdf(HTML)  # warm: stylesheet, fonts, caches
+    gc.collect()
+    yield
+    gc.set_threshold(*thresholds)
+    if not was:
+        gc.disable()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_a_render_promotes_nothing_to_the_older_generations() -> None:
+    older = [s["collections"] for s in gc.get_stats()[1:]]
+    render.html_to_pdf(HTML)
+    assert [s["collections"] for s in gc.get_stats()[1:]] == older  # no generation 1/2 collection ran inside
+    assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_a_caller_that_disabled_the_collector_keeps_it_disabled() -> None:
+    gc.disable()
+    render.html_to_pdf(HTML)
+    assert not gc.isenabled()
