@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, audit_partitions
 from core.actor import Actor
 from core.db import db, utcnow
 from core.models import AuditChainHead, AuditEntry
@@ -105,7 +105,8 @@ def _archive_row(entry: AuditEntry) -> dict[str, Any]:
 
 
 def archive_and_purge(*, actor: Actor, before: datetime, out_dir: Path) -> dict[str, Any]:
-    """Write entries older than ``before`` (a prefix of the chain) to an archive file, then delete them.
+    """Write entries older than ``before`` (a prefix of the chain) to an archive file, then delete them
+    (on PostgreSQL, months entirely before ``before`` are dropped as partitions).
 
     Returns the archive's path, count, seq range and SHA-256; nothing is deleted when nothing is old enough.
     """
@@ -129,13 +130,15 @@ def archive_and_purge(*, actor: Actor, before: datetime, out_dir: Path) -> dict[
     if count == 0:
         path.unlink()
         return {"count": 0, "path": None}
+    # Whole archived months go as partitions (PostgreSQL); what is left of the prefix is deleted row by row.
+    dropped = audit_partitions.drop_archived_months(db.session, before=before, last_archived_seq=limit)
     db.session.execute(delete(AuditEntry).where(AuditEntry.seq <= limit))
     db.session.execute(update(AuditChainHead).where(AuditChainHead.id == 1)
                        .values(base_seq=limit, base_hash=last_hash))
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     Path(f"{path}.sha256").write_text(f"{sha}  {path.name}\n")
     result = {"path": str(path), "count": count, "first_seq": head.base_seq + 1 if count else None,
-              "last_seq": limit, "sha256": sha}
+              "last_seq": limit, "sha256": sha, "dropped_partitions": dropped}
     audit.record(actor=actor, action="audit.archive", target_type="audit_archive", target_id=path.name,
                  details=result)
     return result

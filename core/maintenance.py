@@ -1,7 +1,9 @@
-"""Scheduled upkeep: the daily backup with rotation and the operation-log retention (archive, then purge).
+"""Scheduled upkeep: the daily backup with rotation, the operation-log retention (archive, then purge) and
+the log's monthly partitions on PostgreSQL.
 
-Both have the scheduler's job signature ``(actor=, now=, settings=) -> (status, message)``; the job list in
-``integrations/residents/scheduled.py`` registers them (ids ``ops.backup`` and ``ops.audit_retention``).
+All have the scheduler's job signature ``(actor=, now=, settings=) -> (status, message)``; the job list in
+``integrations/residents/scheduled.py`` registers them (ids ``ops.backup``, ``ops.audit_retention`` and
+``ops.audit_partitions``).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core import audit, audit_chain, backup
+from core import audit, audit_chain, audit_partitions, backup
 from core.actor import Actor
 from core.db import db
 from core.settings import Settings
@@ -41,4 +43,18 @@ def audit_retention_job(*, actor: Actor, now: datetime, settings: Settings) -> t
     db.session.commit()
     if result["count"] and not audit_chain.verify_archive(Path(result["path"])).ok:
         return "failed", f"archive {result['path']} does not verify"
-    return "succeeded", f"archived and purged {result['count']} entries older than {before:%Y-%m-%d}"
+    names = result.get("dropped_partitions")
+    dropped = f"; dropped partitions {', '.join(names)}" if names else ""
+    return "succeeded", f"archived and purged {result['count']} entries older than {before:%Y-%m-%d}{dropped}"
+
+
+def audit_partitions_job(*, actor: Actor, now: datetime, settings: Settings) -> tuple[str, str]:
+    """Create the operation log's partitions for the coming months, and one for every month with rows that
+    landed in the DEFAULT partition (they are moved into it); logged when anything was created."""
+    if not audit_partitions.is_partitioned(db.session):
+        return "succeeded", "the operation log is not partitioned here (SQLite): nothing to do"
+    created = audit_partitions.ensure(db.session, now=now)
+    if created:
+        audit.record(actor=actor, action="audit.partitions", target_type="audit_log", details={"created": created})
+    db.session.commit()
+    return "succeeded", f"created {', '.join(created)}" if created else "every partition already exists"

@@ -138,6 +138,10 @@ JOBS: list[JobSpec] = [
             description="保存期間（既定5年）を過ぎた操作ログを検証可能なアーカイブに移し、削除します。",
             func=maintenance.audit_retention_job,
             trigger=lambda: CronTrigger(hour=3, minute=0, timezone=JST), schedule="毎日 03:00"),
+    JobSpec(id="ops.audit_partitions", name="操作ログの月別パーティション作成",
+            description="PostgreSQLで操作ログの今後3か月分のパーティションを作成し、既定パーティションに入った行を移します。",
+            func=maintenance.audit_partitions_job,
+            trigger=lambda: CronTrigger(hour=2, minute=30, timezone=JST), schedule="毎日 02:30"),
 ]
 
 
