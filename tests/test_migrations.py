@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select, text
 
-from core import demo
-from core.db import db
-from tests.conftest import PASSWORD
+from core import audit, audit_chain, audit_partitions, demo
+from core.db import db, utcnow
+from core.models import AuditEntry
+from tests.conftest import BACKEND, PASSWORD
+from tests.security.audit_helpers import append_dated, drop_past_partitions
 
 
 def test_there_is_exactly_one_head(app: Flask) -> None:
@@ -34,3 +38,37 @@ def test_downgrade_to_base_and_upgrade_again(app: Flask) -> None:
     tables = set(inspect(db.engine).get_table_names())
     assert {"cases", "case_tasks", "model_versions", "spec_snapshots", "users", "audit_log"} <= tables
     assert {m.name for m in db.metadata.sorted_tables} <= tables
+
+
+def test_the_operation_log_survives_downgrade_and_upgrade(app: Flask) -> None:
+    """0009 rebuilds the log as monthly partitions on PostgreSQL (a no-op on SQLite) and back, rows kept."""
+    directory = app.config["MIGRATIONS_DIR"]
+    now = utcnow()
+    append_dated([now - timedelta(days=d) for d in (700, 400, 40, 1, 0)])
+    before = _log()
+    try:
+        db.session.remove()
+        downgrade(directory=directory, revision="0008")
+        db.session.remove()
+        assert not audit_partitions.is_partitioned(db.session)
+        assert _log() == before and audit_chain.verify().ok
+    finally:
+        db.session.remove()
+        upgrade(directory=directory)
+        db.session.remove()
+    assert audit_partitions.is_partitioned(db.session) == (BACKEND == "postgres")
+    assert _log() == before
+    report = audit_chain.verify()
+    assert report.ok, report.problems
+    if BACKEND == "postgres":
+        months = audit_partitions.months(db.session)
+        assert months[0] == audit_partitions.month_of(now - timedelta(days=700))
+        assert db.session.scalar(text(f"SELECT count(*) FROM {audit_partitions.DEFAULT}")) == 0
+    audit.record(actor=None, action="test.after_upgrade")  # the id sequence still serves the new table
+    db.session.commit()
+    assert audit_chain.verify().ok
+    drop_past_partitions()
+
+
+def _log() -> list[tuple[object, ...]]:
+    return [(e.id, e.seq, e.at, e.hash) for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
