@@ -33,71 +33,39 @@ import ast
 import functools
 import logging
 import math
-import operator
 import re
-import time
-from collections.abc import Callable, Iterable, Iterator, Sized
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
-from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence
 from RestrictedPython.PrintCollector import PrintCollector
-from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer, copy_locations
+from RestrictedPython.transformer import RestrictingNodeTransformer, copy_locations
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-logger = logging.getLogger(__name__)
+from workflows.script_guards import (  # noqa: F401 - the errors are part of this module's API
+    GUARD_KEYS,
+    Budget,
+    ScriptError,
+    ScriptForbidden,
+    ScriptLimitExceeded,
+    ScriptTimeout,
+    guarded_getattr,
+    limited_range,
+    numeric_sum,
+)
 
-MAX_SEQUENCE_LENGTH = 1_000_000
-"""Longest str/bytes/list/tuple/range a guarded operation may produce."""
-MAX_INT_BITS = 100_000
-"""Largest int (in bits) ``*``, ``**`` and ``<<`` may produce; about 30,000 decimal digits."""
-MAX_FORMAT_WIDTH = 10_000
-"""Largest width or precision in ``%`` formats, f-string specs and ``strftime`` formats."""
+logger = logging.getLogger(__name__)
 
 _FORBIDDEN_CALLS = frozenset({
     "open", "eval", "exec", "compile", "type", "vars", "globals", "locals", "input", "dir", "help",
     "breakpoint", "exit", "quit", "setattr", "delattr", "memoryview", "object", "super", "classmethod",
     "staticmethod", "property", "iter", "next", "id", "hash",
 })
-_FORBIDDEN_ATTRIBUTES = INSPECT_ATTRIBUTES | {"mro", "format", "format_map"}
 _GUARDED_BINOPS: dict[type[ast.operator], str] = {
     ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%",
 }
-_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add, "*": operator.mul, "**": operator.pow, "<<": operator.lshift, "%": operator.mod,
-}
-_INPLACE_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift,
-    ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
-}
-_SEQUENCES = (str, bytes, list, tuple)
-_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
-_NUMBER = re.compile(r"\d+")
-_HELPER_KEYS = ("_print", "_getiter_", "_budget_")
-
-
-class ScriptError(Exception):
-    """A script or expression was refused or stopped by the restricted environment."""
-
-
-class ScriptForbidden(ScriptError):
-    """The source uses something scripts may not use; ``line_number`` is 0 when it was refused at run time."""
-
-    def __init__(self, message: str, *, line_number: int = 0) -> None:
-        super().__init__(message)
-        self.line_number = line_number
-
-
-class ScriptTimeout(ScriptError):
-    """The script ran past its wall-clock budget."""
-
-
-class ScriptLimitExceeded(ScriptError):
-    """An operation would have produced a value larger than the configured limits."""
-
 
 # --- compile time -----------------------------------------------------------------------------------------
 
@@ -224,136 +192,6 @@ def check_expression(source: str, *, mode: str) -> str | None:
     return None
 
 
-# --- run-time guards --------------------------------------------------------------------------------------
-
-
-def _check_length(length: object, what: str = "value") -> None:
-    if isinstance(length, int) and length > MAX_SEQUENCE_LENGTH:
-        raise ScriptLimitExceeded(f"{what} of length {length} exceeds the limit of {MAX_SEQUENCE_LENGTH}")
-
-
-def _check_int_bits(bits: int) -> None:
-    if bits > MAX_INT_BITS:
-        raise ScriptLimitExceeded(f"integer of about {bits} bits exceeds the limit of {MAX_INT_BITS} bits")
-
-
-def _check_widths(numbers: Iterable[str | None], where: str) -> None:
-    for number in numbers:
-        if number == "*":
-            raise ScriptLimitExceeded(f"'*' widths are not allowed in {where}")
-        if number and int(number) > MAX_FORMAT_WIDTH:
-            raise ScriptLimitExceeded(f"width {number} in {where} exceeds the limit of {MAX_FORMAT_WIDTH}")
-
-
-def _check_binop(symbol: str, left: Any, right: Any) -> None:
-    both_ints = isinstance(left, int) and isinstance(right, int)
-    if symbol == "+" and isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
-        _check_length(len(left) + len(right))
-    elif symbol == "*" and both_ints:
-        _check_int_bits(left.bit_length() + right.bit_length())
-    elif symbol == "*" and isinstance(left, _SEQUENCES) and isinstance(right, int):
-        _check_length(len(left) * right)
-    elif symbol == "*" and isinstance(right, _SEQUENCES) and isinstance(left, int):
-        _check_length(len(right) * left)
-    elif symbol == "**" and both_ints and right > 0:
-        _check_int_bits(max(abs(left).bit_length() - 1, 0) * right)
-    elif symbol == "<<" and both_ints:
-        _check_int_bits(left.bit_length() + right)
-    elif symbol == "%" and isinstance(left, str):
-        _check_widths((n for m in _PERCENT_SPEC.finditer(left) for n in m.groups()), "% formatting")
-
-
-def _binop(symbol: str, left: Any, right: Any) -> Any:
-    _check_binop(symbol, left, right)
-    return _OPERATORS[symbol](left, right)
-
-
-def _starred(value: Any, count: int) -> Any:
-    if isinstance(value, Sized):
-        _check_length(len(value) * count, "unpacked value")
-    return value
-
-
-def _inplacevar(op: str, target: Any, value: Any) -> Any:
-    _check_binop(op[:-1], target, value)
-    return _INPLACE_OPERATORS[op](target, value)
-
-
-def _format(value: Any, conversion: int, spec: str) -> str:
-    _check_widths(_NUMBER.findall(spec), "format specs")
-    converters: dict[int, Callable[[Any], str]] = {ord("s"): str, ord("r"): repr, ord("a"): ascii}
-    return format(converters[conversion](value) if conversion in converters else value, spec)
-
-
-def _guarded_join(separator: str | bytes, items: Iterable[Any]) -> Any:
-    items = list(items)
-    sizes = sum(len(item) for item in items if isinstance(item, (str, bytes)))
-    _check_length(sizes + len(separator) * len(items), "joined string")
-    return separator.join(items)
-
-
-_STRING_SIZES: dict[str, Callable[..., int]] = {
-    "ljust": lambda s, width, *_: width,
-    "rjust": lambda s, width, *_: width,
-    "center": lambda s, width, *_: width,
-    "zfill": lambda s, width: width,
-    "expandtabs": lambda s, tabsize=8: len(s) + s.count("\t" if isinstance(s, str) else b"\t") * tabsize,
-    "replace": lambda s, old, new, *_: len(s) + s.count(old) * max(len(new) - len(old), 0),
-}
-
-
-def _size_guarded(obj: Any, name: str, method: Any) -> Any:
-    """Wrap the few methods that can build a huge value from small arguments."""
-    estimate: Callable[..., int] | None = None
-    if isinstance(obj, (str, bytes)) and name == "join":
-        return functools.partial(_guarded_join, obj)
-    if isinstance(obj, (str, bytes)):
-        estimate = _STRING_SIZES.get(name)
-    elif isinstance(obj, list) and name == "extend":
-        estimate = lambda lst, items: len(lst) + len(items) if isinstance(items, Sized) else 0  # noqa: E731
-    elif isinstance(obj, date) and name == "strftime":
-        return lambda fmt: (_check_widths(_NUMBER.findall(fmt), "strftime"), method(fmt))[1]
-    if estimate is None:
-        return method
-
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        _check_length(estimate(obj, *args, **kwargs), f"result of {name}()")
-        return method(*args, **kwargs)
-
-    return guarded
-
-
-_MISSING = object()
-
-
-def _guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
-    """``getattr`` for scripts: no ``_`` names, no introspection, no ``str.format``, size-checked methods."""
-    if not isinstance(name, str):
-        raise TypeError("attribute name must be a string")
-    if name.startswith("_") or name in _FORBIDDEN_ATTRIBUTES:
-        raise ScriptForbidden(f'attribute "{name}" is not available in scripts (underscore names, '
-                              "introspection and str.format are refused; use f-strings to format)")
-    value = getattr(obj, name) if default is _MISSING else getattr(obj, name, default)
-    return _size_guarded(obj, name, value)
-
-
-def _limited_range(*args: int) -> range:
-    result = range(*args)
-    try:
-        length = len(result)
-    except OverflowError:
-        length = MAX_SEQUENCE_LENGTH + 1
-    _check_length(length, "range")
-    return result
-
-
-def _numeric_sum(items: Iterable[Any], start: int | float | Decimal = 0) -> Any:
-    # sum() with a list or str start concatenates in C, unguarded and quadratic.
-    if not isinstance(start, (int, float, Decimal)):
-        raise ScriptLimitExceeded("sum() only adds numbers in scripts; use a comprehension to concatenate")
-    return sum(items, start)
-
-
 def round_half_up(value: float | Decimal | str, digits: int = 0) -> Decimal:
     """Round like fee tables do (四捨五入), not like ``round()`` (banker's rounding)."""
     return Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
@@ -371,49 +209,11 @@ SAFE_BUILTINS: dict[str, Any] = {
     **{e.__name__: e for e in (Exception, ValueError, TypeError, KeyError, IndexError, LookupError,
                                ArithmeticError, ZeroDivisionError)},
     "None": None, "True": True, "False": False,
-    "range": _limited_range, "sum": _numeric_sum, "getattr": _guarded_getattr,
+    "range": limited_range, "sum": numeric_sum, "getattr": guarded_getattr,
     "date": date, "datetime": datetime, "timedelta": timedelta, "Decimal": Decimal,
     "ceil": math.ceil, "floor": math.floor, "round_half_up": round_half_up, "age_on": age_on,
 }
 """Everything a script can name besides task data, the environment's globals and the external context."""
-
-_STATIC_GUARDS: dict[str, Any] = {
-    "_getattr_": _guarded_getattr,
-    "_getitem_": operator.getitem,
-    "_write_": full_write_guard,
-    "_inplacevar_": _inplacevar,
-    "_binop_": _binop,
-    "_starred_": _starred,
-    "_format_": _format,
-    "_apply_": lambda func, *args, **kwargs: func(*args, **kwargs),
-    "_print_": PrintCollector,  # collected, then logged at DEBUG by _clean
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-}
-_GUARD_KEYS = frozenset(_STATIC_GUARDS) | {*_HELPER_KEYS, "__builtins__"}
-
-
-class _Budget:
-    """One run's deadline; the check is sticky, so once late every later check raises again."""
-
-    __slots__ = ("deadline", "timeout")
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self.deadline = time.monotonic() + timeout
-
-    def check(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise ScriptTimeout(f"script ran longer than {self.timeout:g} s")
-
-    def iterate(self, iterable: Iterable[Any]) -> Iterator[Any]:
-        for item in iterable:
-            self.check()
-            yield item
-
-    def guards(self) -> dict[str, Any]:
-        return {**_STATIC_GUARDS, "_budget_": self.check, "_getiter_": self.iterate}
-
 
 # --- the environment --------------------------------------------------------------------------------------
 
@@ -433,7 +233,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
                  external_context: dict[str, Any] | None = None) -> Any:
         """Value of ``expression`` over the task data ``context``; ``context`` is not modified."""
         code = _compile(expression, "eval")
-        scope = {**(external_context or {}), **context, **_Budget(self.timeout_seconds).guards(),
+        scope = {**(external_context or {}), **context, **Budget(self.timeout_seconds).guards(),
                  "__builtins__": self._builtins}
         return eval(code, scope)  # restricted code, guarded builtins
 
@@ -445,9 +245,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         clashes = set(external_context) & set(context)
         if clashes:
             raise ScriptError(f"task data overwrites predefined names; rename: {sorted(clashes)}")
-        shadowed = {key: context[key] for key in _GUARD_KEYS if key in context}
+        shadowed = {key: context[key] for key in GUARD_KEYS if key in context}
         context.update(external_context)
-        context.update(_Budget(self.timeout_seconds).guards())
+        context.update(Budget(self.timeout_seconds).guards())
         context["__builtins__"] = self._builtins
         try:
             exec(code, context)  # restricted code, guarded builtins
@@ -461,7 +261,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         if isinstance(printed, PrintCollector) and printed.txt:
             logger.debug("script printed: %s", printed())
         for key in list(context):
-            if key in _GUARD_KEYS or key in external_context or callable(context[key]):
+            if key in GUARD_KEYS or key in external_context or callable(context[key]):
                 del context[key]
 
     def call_service(self, context: dict[str, Any], **kwargs: Any) -> str:
