@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
@@ -46,13 +47,29 @@ def text_units(text: str) -> float:
     return sum(0.5 if ord(ch) < 0x2000 or 0xFF61 <= ord(ch) <= 0xFF9F else 1.0 for ch in text)
 
 
-def fit(text: object, width_mm: float, lines: int = 1, size_pt: float = 10.5) -> str:
-    """An inline font-size that makes ``text`` fit ``lines`` lines of a ``width_mm`` box (never below 5.5pt)."""
+def fit_pt(text: object, width_mm: float, lines: int = 1, size_pt: float = 10.5) -> float:
+    """The font size that makes ``text`` fit ``lines`` lines of a ``width_mm`` box: ``size_pt`` or less, ≥ 5.5."""
     units = text_units("" if text is None else str(text))
     if units == 0:
-        return f"font-size:{size_pt}pt"
+        return size_pt
     fitting = width_mm * lines / (units * PT_MM) * 0.96  # a little room for line breaks inside words
-    return f"font-size:{max(MIN_PT, min(size_pt, round(fitting, 2)))}pt"
+    return max(MIN_PT, min(size_pt, round(fitting, 2)))
+
+
+def fit(text: object, width_mm: float, lines: int = 1, size_pt: float = 10.5) -> str:
+    """An inline font-size that makes ``text`` fit ``lines`` lines of a ``width_mm`` box (never below 5.5pt)."""
+    return f"font-size:{fit_pt(text, width_mm, lines, size_pt)}pt"
+
+
+def shrink(text: object, width_mm: float, lines: int = 1, size_pt: float = 10.5,
+           class_pt: float | None = None) -> Markup:
+    """`` style="font-size:…"`` with :func:`fit`'s size, or nothing when that is the size the element's class sets.
+
+    ``class_pt`` is the font size base.css gives the element (default ``size_pt``). Most values fit at full
+    size, and an element without a style attribute is cheaper to lay out: no declarations to parse and cascade.
+    """
+    size = fit_pt(text, width_mm, lines, size_pt)
+    return Markup("" if size == (size_pt if class_pt is None else class_pt) else f' style="font-size:{size}pt"')
 
 
 def postal(code: object) -> str:
@@ -73,7 +90,8 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader([str(PRINT_DIR), str(LIBRARY)]), autoescape=select_autoescape(
         enabled_extensions=("html",), default_for_string=True), undefined=StrictUndefined, trim_blocks=True,
         lstrip_blocks=True)
-    env.filters.update(wareki=_wareki_filter, fw=wareki.fullwidth, fit=fit, postal=postal)
+    env.filters.update(wareki=_wareki_filter, fw=wareki.fullwidth, fit=fit, shrink=shrink,
+                       postal=postal)
     return env
 
 

@@ -41,3 +41,11 @@ def test_a_caller_that_disabled_the_collector_keeps_it_disabled() -> None:
     gc.disable()
     render.html_to_pdf(HTML)
     assert not gc.isenabled()
+
+
+def test_shrink_writes_a_size_only_when_the_value_would_not_fit_at_the_class_size() -> None:
+    assert render.shrink("徳永　明美", 150, 1, 13) == ""  # base.css gives td.kanji its 13pt
+    long_name = "長" * 60
+    assert render.shrink(long_name, 150, 1, 13) == f' style="{render.fit(long_name, 150, 1, 13)}"'
+    assert render.fit_pt(long_name, 150, 1, 13) < 13
+    assert render.shrink("回答", 150, 2, 9, 10.5) == ' style="font-size:9pt"'  # a size other than the class's
