@@ -59,7 +59,9 @@ class Case(db.Model):
     resident_id: Mapped[int | None] = mapped_column(index=True)
     title: Mapped[str] = mapped_column(String(200), default="")
     state: Mapped[str] = mapped_column(String(16), default="running")  # running, completed, cancelled
-    workflow_json: Mapped[str] = mapped_column(Text)
+    # Deferred: inboxes, lists and dashboards load cases by the hundred and never need their 10–240 KB workflow;
+    # the runtime asks for it (runtime.get_case, get_task, the timer query).
+    workflow_json: Mapped[str] = mapped_column(Text, deferred=True)
     serializer_version: Mapped[str] = mapped_column(String(16))
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
     created_by: Mapped[str] = mapped_column(String(64))

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, undefer
 
 from core import audit
 from core.actor import Actor
@@ -35,7 +35,7 @@ def engine() -> CaseEngine:
 
 
 def get_case(case_id: int) -> Case:
-    case = db.session.get(Case, case_id)
+    case = db.session.get(Case, case_id, options=[undefer(Case.workflow_json)])
     if case is None:
         raise NotFound(f"case {case_id} does not exist", details={"case_id": case_id})
     return case
@@ -43,7 +43,8 @@ def get_case(case_id: int) -> Case:
 
 # A task with its case in one row: every completion, claim and task page starts here.
 _TASK_WITH_CASE = (db.select(CaseTask).join(Case, CaseTask.case_id == Case.id)
-                   .options(contains_eager(CaseTask.case)).where(CaseTask.id == bindparam("task_id")))
+                   .options(contains_eager(CaseTask.case).undefer(Case.workflow_json))
+                   .where(CaseTask.id == bindparam("task_id")))
 
 
 def get_task(task_id: int) -> CaseTask:
@@ -233,7 +234,8 @@ def cancel_case(*, case_id: int, actor: Actor, reason: str, now: datetime | None
 def fire_due_timers(*, actor: Actor, now: datetime | None = None, limit: int = 100) -> list[int]:
     """Run every running case whose earliest timer is due; returns their ids."""
     now = now or utcnow()
-    due = list(db.session.scalars(db.select(Case).where(Case.state == "running", Case.next_timer_at <= now)
+    due = list(db.session.scalars(db.select(Case).options(undefer(Case.workflow_json))
+                                  .where(Case.state == "running", Case.next_timer_at <= now)
                                   .order_by(Case.next_timer_at).limit(limit)))
     for case in due:
         workflow = load_workflow(case)
