@@ -3,11 +3,16 @@ supervisor (lane 「支援措置確認」), and the case hook that logs the supe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from sqlalchemy import select
 
 from core import audit, users
 from core.actor import Actor
+from core.db import db
 from integrations.residents import protection
+from workflows.models import Case
 from workflows.operations import operation
 
 WORKFLOW = Actor(username="workflow", role="admin", terminal="engine")
@@ -38,3 +43,12 @@ def on_case_saved(*, case: Any, ready: Any, opened: Any, completed: Any, now: An
     audit.record(actor=actor, action="protection.decision", target_type="resident", target_id=case.resident_id,
                  details={"case_id": case.id, "decision": cleaned.get("protection_decision"),
                           "reason": cleaned.get("protection_reason")})
+
+
+def marks_by_case(case_ids: Iterable[int]) -> dict[int, str]:
+    """``{case id: "flagged" | "household"}`` for the cases about a protected household, in three queries
+    however many ids (API lists mark every row as the pages do)."""
+    ids = {i for i in case_ids if i is not None}
+    if not ids:
+        return {}
+    return protection.case_marks(db.session.execute(select(Case.id, Case.resident_id).where(Case.id.in_(ids))))

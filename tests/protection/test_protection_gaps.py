@@ -107,6 +107,23 @@ def test_the_busy_lists_look_protection_up_once_not_per_row(client: FlaskClient,
         assert len(MARK.findall(html)) == 2 + len(flagged) and flagged
 
 
+def test_the_api_marks_every_case_and_task_row_and_logs_opening_one(client: FlaskClient, cases: dict[str, int],
+                                                                    family: dict[str, Resident]) -> None:  # noqa: F811
+    expected = {cases["head"]: "flagged", cases["member"]: "household", cases["other"]: None}
+    listed = client.get("/api/v1/cases", headers=api_headers("manager")).get_json()
+    assert {c["id"]: c["protection"] for c in listed} == expected
+    tasks = client.get("/api/v1/tasks", headers=api_headers("counter")).get_json()
+    assert {t["case_id"]: t["protection"] for t in tasks} == expected
+    detail = client.get(f"/api/v1/cases/{cases['member']}", headers=api_headers("counter")).get_json()
+    assert detail["protection"] == "household" and {t["protection"] for t in detail["tasks"]} == {"household"}
+    task_id = next(t["id"] for t in tasks if t["case_id"] == cases["head"])
+    assert client.get(f"/api/v1/tasks/{task_id}", headers=api_headers("counter")).get_json()["protection"] == "flagged"
+    assert client.get(f"/api/v1/cases/{cases['other']}", headers=api_headers("counter")).status_code == 200
+    assert {(v["screen"], v["case_id"]) for v in _views(family["head"].id)} == {("api.task", cases["head"])}
+    assert [(v["screen"], v["flagged"]) for v in _views(family["member"].id)] == [("api.case", False)]
+    assert _views(family["other"].id) == []
+
+
 def _views(target: int) -> list[dict[str, Any]]:
     db.session.expire_all()
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "protection.view",
@@ -129,8 +146,8 @@ def test_opening_a_protected_case_or_its_task_is_logged(client: FlaskClient, cas
     assert client.get(f"/manager/cases/{cases['head']}").status_code == 200
     assert client.get(f"/cases/{cases['other']}").status_code == 200
     screens = {(v["screen"], v["case_id"], v["user"]) for v in _views(head.id)}
-    assert screens == {("case", cases["head"], "counter"), ("task", cases["head"], "counter"),
-                       ("manager.case", cases["head"], "manager")}
+    assert screens == {("case", cases["head"], "counter"), ("api.case", cases["head"], "counter"),
+                       ("task", cases["head"], "counter"), ("manager.case", cases["head"], "manager")}
     assert [(v["screen"], v["flagged"]) for v in _views(member.id)] == [("counter.summary", False)]
     assert _views(other.id) == []
 

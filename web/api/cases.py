@@ -8,6 +8,8 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 
 from core.tx import atomic
+from integrations.residents import protection
+from web.api.marks import ProtectionMarked
 from web.api.tasks import TaskSchema
 from web.auth import current_actor, roles_required
 from workflows import runtime
@@ -34,7 +36,9 @@ class CaseCancel(ma.Schema):
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
 
 
-class CaseSummarySchema(ma.Schema):
+class CaseSummarySchema(ProtectionMarked):
+    case_key = "id"
+
     id = ma.fields.Integer()
     process_key = ma.fields.String()
     title = ma.fields.String()
@@ -77,7 +81,10 @@ def list_cases(query: dict[str, Any]) -> list[Case]:
 @roles_required("counter", "section", "manager")
 @blp.response(200, CaseDetailSchema)
 def get_case(case_id: int) -> Case:
-    return runtime.get_case(case_id)
+    actor = current_actor()
+    case = runtime.get_case(case_id)
+    atomic(lambda: protection.view_case(actor=actor, case=case, screen="api.case"))
+    return case
 
 
 @blp.route("/<int:case_id>/cancel", methods=["POST"])

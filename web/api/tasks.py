@@ -8,6 +8,8 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 
 from core.tx import atomic
+from integrations.residents import protection
+from web.api.marks import ProtectionMarked
 from web.auth import current_actor, roles_required
 from workflows import runtime
 from workflows.models import CaseTask
@@ -16,7 +18,7 @@ URL_PREFIX = "/tasks"
 blp = Blueprint("tasks_api", __name__, description="Human tasks, routed to sections by lane")
 
 
-class TaskSchema(ma.Schema):
+class TaskSchema(ProtectionMarked):
     id = ma.fields.Integer()
     case_id = ma.fields.Integer()
     spec_name = ma.fields.String()
@@ -57,7 +59,10 @@ def list_tasks(query: dict[str, Any]) -> list[CaseTask]:
 @roles_required("counter", "section", "manager")
 @blp.response(200, TaskSchema)
 def get_task(task_id: int) -> CaseTask:
-    return runtime.get_task(task_id)
+    actor = current_actor()
+    task = runtime.get_task(task_id)
+    atomic(lambda: protection.view_case(actor=actor, case=task.case, screen="api.task"))
+    return task
 
 
 @blp.route("/<int:task_id>/claim", methods=["POST"])
