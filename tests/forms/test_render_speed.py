@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 
 import pytest
 
@@ -49,3 +50,11 @@ def test_shrink_writes_a_size_only_when_the_value_would_not_fit_at_the_class_siz
     assert render.shrink(long_name, 150, 1, 13) == f' style="{render.fit(long_name, 150, 1, 13)}"'
     assert render.fit_pt(long_name, 150, 1, 13) < 13
     assert render.shrink("回答", 150, 2, 9, 10.5) == ' style="font-size:9pt"'  # a size other than the class's
+
+
+def test_every_stream_is_deflated_although_weasyprint_writes_them_uncompressed() -> None:
+    pdf = render.html_to_pdf(HTML + "<p>髙﨑　𠮷田</p>")
+    streams = len(re.findall(rb"[^d]stream\r?\n", pdf))
+    assert streams >= 3  # page content, font files, CMaps
+    assert pdf.count(b"/FlateDecode") == streams
+    assert b"IPAexMincho" in pdf and b"IPAmjMincho" in pdf
