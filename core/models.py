@@ -70,9 +70,9 @@ class AuditEntry(db.Model):
 
     ``seq`` is the position in the hash chain; ``hash`` covers every column and ``prev_hash`` (see core.audit).
     On PostgreSQL the table is partitioned by month on ``at`` (migration 0009, :mod:`core.audit_partitions`):
-    there the primary key is ``(id, at)`` and ``seq`` has a plain index, since a partitioned table cannot
-    enforce uniqueness without the partition key; the chain head hands out each ``seq`` once and
-    :func:`core.audit_chain.verify` reports a duplicate. This mapping describes the SQLite table.
+    there ``(id, at)`` has a unique index in place of the primary key and ``seq`` a plain index, since a
+    partitioned table cannot enforce uniqueness without the partition key; the chain head hands out each
+    ``seq`` once and :func:`core.audit_chain.verify` reports a duplicate. This mapping describes the SQLite table.
     """
 
     __tablename__ = "audit_log"

@@ -3,9 +3,11 @@
 PostgreSQL only (SQLite keeps the plain table): ``audit_log`` is rebuilt as ``PARTITION BY RANGE (at)``
 with one partition per UTC month from the oldest entry to three months ahead, plus a DEFAULT partition.
 Existing rows are copied (the new table is filled before its indexes are built, then the names are swapped).
-A partitioned table's unique constraints must include the partition key: the primary key becomes
-``(id, at)`` and ``UNIQUE (seq)`` becomes a plain index — the chain head still hands out each ``seq`` once,
-and ``madoguchi audit verify`` reports a duplicated one. Downgrade copies back into the plain table.
+A partitioned table's unique keys must include the partition key: the primary key ``(id)`` becomes a unique
+index on ``(id, at)`` and ``UNIQUE (seq)`` a plain index — the chain head still hands out each ``seq`` once,
+and ``madoguchi audit verify`` reports a duplicated one. A unique index, not a PRIMARY KEY constraint: with a
+primary key on a partitioned table, PostgreSQL 15's ``pg_restore --clean`` (``madoguchi restore``) fails
+("cannot drop inherited constraint … of relation audit_log_default"). Downgrade copies back into the plain table.
 
 On a large log run it in a maintenance window: the copy and index builds take minutes per ten million rows.
 
@@ -75,8 +77,8 @@ def upgrade():
                    f"FOR VALUES FROM ('{month.isoformat()} 00:00+00') TO ('{end.isoformat()} 00:00+00')")
     op.execute("CREATE TABLE audit_log_default PARTITION OF audit_log_partitioned DEFAULT")
     _swap_in("audit_log_partitioned", sequence)
-    op.execute("ALTER TABLE audit_log ADD CONSTRAINT pk_audit_log PRIMARY KEY (id, at)")
-    for statement in (*INDEXES, "CREATE INDEX ix_audit_log_seq ON audit_log (seq)"):
+    for statement in (*INDEXES, "CREATE UNIQUE INDEX uq_audit_log_id_at ON audit_log (id, at)",
+                      "CREATE INDEX ix_audit_log_seq ON audit_log (seq)"):
         op.execute(statement)
     op.execute("ANALYZE audit_log")
 

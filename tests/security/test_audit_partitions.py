@@ -66,8 +66,8 @@ def test_the_migration_makes_the_log_partitioned_with_months_ahead(app: Flask) -
     this_month = audit_partitions.month_of(utcnow())
     months = audit_partitions.months(db.session)
     assert [audit_partitions.add_months(this_month, i) for i in range(4)] == months[-4:]
-    pk = db.session.scalar(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'pk_audit_log'"))
-    assert pk == "PRIMARY KEY (id, at)"
+    unique = db.session.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'uq_audit_log_id_at'"))
+    assert unique == "CREATE UNIQUE INDEX uq_audit_log_id_at ON ONLY public.audit_log USING btree (id, at)"
 
 
 @postgres_only
