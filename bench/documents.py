@@ -1,6 +1,6 @@
 """Printed forms: cold and warm render time per form, and a whole visit's documents for a family of four.
 
-    .venv/bin/python bench/documents.py [--quick] [--check] [--forms KEY,KEY]
+    .venv/bin/python bench/documents.py [--quick] [--check] [--forms KEY,KEY] [--profile KEY]
 
 *cold* is the first render of a form in the process (templates compiled, fonts loaded for the first form);
 *warm* is the median of the following renders (and *min*, the least loaded one; *cpu* the median CPU time of
@@ -12,13 +12,16 @@ documents for the generated family of seed 3), generated and stored through
 once in this process only (``MADOGUCHI_RENDER_WORKERS=1``) and once with the worker pool (warm: the pool is
 started and used once before).
 Goals (issue 5): warm ≤ 100 ms for a 1-page form, a family's whole visit ≤ 1 s. ``--check`` exits 1 when missed.
+``--profile KEY`` instead prints where 20 warm renders of form KEY spend their time (cProfile, cumulative).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import statistics
 import sys
 import time
@@ -106,6 +109,19 @@ def measure_forms(case_id: int, keys: list[str], repeat: int) -> dict[str, tuple
     return result
 
 
+def profile_form(case_id: int, key: str, repeat: int = 20) -> None:
+    """Print the 40 costliest calls (cumulative) of ``repeat`` warm renders of form ``key``."""
+    visit = ctx.visit_context(runtime.get_case(case_id))
+    plan = next(documents.form_plans(printforms.get(key), {**visit, "answers": _answers_for([key])}, []))
+    render.html_to_pdf(render.render_html(plan.template, **plan.render_context, signature=None))  # cold
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeat):
+        render.html_to_pdf(render.render_html(plan.template, **plan.render_context, signature=None))
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
 VISIT = {"juki_tennyu": "", "kokuho_join": "all", "nenkin_change": "adults", "mynumber_card_address": "adults",
          "jidou_nintei": "", "fukushi_kodomo": "children", "gakko_tennyu": "children"}
 
@@ -128,7 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="3 warm renders per form instead of 10")
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     parser.add_argument("--forms", default="", help="comma-separated form keys (default: all)")
+    parser.add_argument("--profile", default="", metavar="KEY", help="profile warm renders of one form instead")
     args = parser.parse_args(argv)
+    if args.profile:
+        with backend_app("sqlite"):
+            profile_form(_case(_family(), [args.profile]), args.profile)
+        return 0
     keys = [k for k in args.forms.split(",") if k] or printforms.all_keys()
     with backend_app("sqlite"):
         head = _family()
