@@ -2,7 +2,7 @@
 the log's monthly partitions on PostgreSQL.
 
 All have the scheduler's job signature ``(actor=, now=, settings=) -> (status, message)``; the job list in
-``integrations/residents/scheduled.py`` registers them (ids ``ops.backup``, ``ops.audit_retention`` and
+``integrations/scheduler.py`` registers them (ids ``ops.backup``, ``ops.audit_retention`` and
 ``ops.audit_partitions``).
 """
 

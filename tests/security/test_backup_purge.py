@@ -176,9 +176,9 @@ def test_scheduled_upkeep_jobs_run_and_record(app: Flask, tmp_path: Path) -> Non
     from dataclasses import replace
 
     from core.actor import SYSTEM
-    from integrations.residents import scheduled
+    from integrations import scheduler
 
     settings = replace(app.config["MADOGUCHI"], var_dir=str(tmp_path), backup_dir=str(tmp_path / "b"))
     for job_id in ("ops.backup", "ops.audit_retention", "ops.audit_partitions"):
-        run = scheduled.execute(job_id, trigger="manual", actor=SYSTEM, settings=settings)
+        run = scheduler.execute(job_id, trigger="manual", actor=SYSTEM, settings=settings)
         assert run.status == "succeeded", run.message

@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask import current_app
 from flask_smorest import Blueprint
 
-from integrations.residents import scheduled
+from integrations import scheduler
 from integrations.residents.models import JobRun
 from web.auth import current_actor, roles_required
 
@@ -40,14 +40,14 @@ class ScheduledJobSchema(ma.Schema):
 @roles_required("admin")
 @blp.response(200, ScheduledJobSchema(many=True))
 def list_jobs() -> list[dict[str, Any]]:
-    return scheduled.list_jobs()
+    return scheduler.list_jobs()
 
 
 @blp.route("/<job_id>/run", methods=["POST"])
 @roles_required("admin")
 @blp.response(201, ScheduledJobRunSchema)
 def run_job(job_id: str) -> JobRun:
-    return scheduled.execute(job_id, trigger="manual", actor=current_actor(),
+    return scheduler.execute(job_id, trigger="manual", actor=current_actor(),
                              settings=current_app.config["MADOGUCHI"])
 
 
@@ -55,4 +55,4 @@ def run_job(job_id: str) -> JobRun:
 @roles_required("admin")
 @blp.response(200, ScheduledJobRunSchema(many=True))
 def job_runs(job_id: str) -> list[JobRun]:
-    return scheduled.runs(job_id)
+    return scheduler.runs(job_id)

@@ -13,7 +13,7 @@ from core import admin, users
 from core.errors import DomainError
 from core.models import ROLES
 from core.tx import atomic
-from integrations.residents import scheduled
+from integrations import scheduler
 from web.auth import current_actor, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -130,6 +130,6 @@ def settings() -> ResponseReturnValue:
 @bp.route("/jobs")
 @roles_required("admin")
 def jobs() -> ResponseReturnValue:
-    listed = scheduled.list_jobs()
-    history = {job["id"]: scheduled.runs(job["id"], limit=20) for job in listed}
-    return render_template("admin/jobs.html", jobs=listed, history=history, lock=scheduled.lock_holder())
+    listed = scheduler.list_jobs()
+    history = {job["id"]: scheduler.runs(job["id"], limit=20) for job in listed}
+    return render_template("admin/jobs.html", jobs=listed, history=history, lock=scheduler.lock_holder())

@@ -1,5 +1,9 @@
 """Scheduled jobs: the declarative list, the business-day trigger, the recorded run, the scheduler.
 
+The jobs span the resident imports, the RPA drop folder, case timers and operations (backups, log retention),
+so the scheduler sits beside the integrations rather than inside one of them. (Its run history and lock tables,
+``JobRun`` and ``SchedulerLock``, are still defined with the resident import's models.)
+
 Jobs live in :data:`JOBS` with stable ids. :func:`execute` is the one wrapper that gives each run a
 recorded :class:`JobRun`, a clean session and error capture — used by the scheduler and by "run now".
 The scheduler (APScheduler 3, SQLAlchemy job store in ``apscheduler_jobs``) is its own process

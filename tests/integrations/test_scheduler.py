@@ -10,7 +10,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from core.db import db
-from integrations.residents import generator, scheduled
+from integrations import scheduler
+from integrations.residents import generator
 from integrations.residents.models import ImportRun, JobRun, Resident, apscheduler_jobs
 from tests.conftest import actor
 
@@ -24,52 +25,52 @@ JOB = "residents.import_drop"
     ("2027-04-30T07:00:00+09:00", "2027-05-06T06:30:00+09:00"),  # Golden Week (3–5 May holidays)
 ])
 def test_trigger_fires_at_0630_on_business_days_only(after: str, expected: str) -> None:
-    trigger = scheduled.JOBS[0].trigger()
+    trigger = scheduler.JOBS[0].trigger()
     fire = trigger.get_next_fire_time(None, datetime.fromisoformat(after))
     assert fire == datetime.fromisoformat(expected)
 
 
 def test_drop_file_names_choose_source_and_mode() -> None:
-    assert scheduled.source_and_mode("kikan.diff.20261126.csv") == ("kikan", "diff")
-    assert scheduled.source_and_mode("example_fixed.full.x.dat") == ("example_fixed", "full")
-    assert scheduled.source_and_mode("jumin_diff_1126.csv") == ("kikan", "diff")
-    assert scheduled.source_and_mode("all.csv") == ("kikan", "full")
+    assert scheduler.source_and_mode("kikan.diff.20261126.csv") == ("kikan", "diff")
+    assert scheduler.source_and_mode("example_fixed.full.x.dat") == ("example_fixed", "full")
+    assert scheduler.source_and_mode("jumin_diff_1126.csv") == ("kikan", "diff")
+    assert scheduler.source_and_mode("all.csv") == ("kikan", "full")
 
 
 def test_one_scheduler_per_deployment(app: Flask) -> None:
     now = datetime(2026, 11, 26, tzinfo=UTC)
-    assert scheduled.acquire_lock(holder="a", now=now)
-    assert not scheduled.acquire_lock(holder="b", now=now + timedelta(seconds=30))
-    assert scheduled.acquire_lock(holder="a", now=now + timedelta(seconds=30))  # heartbeat
-    assert scheduled.acquire_lock(holder="b", now=now + timedelta(seconds=200))  # a went silent
-    assert scheduled.lock_holder().holder == "b"
-    scheduled.release_lock(holder="b")
-    assert scheduled.lock_holder() is None
+    assert scheduler.acquire_lock(holder="a", now=now)
+    assert not scheduler.acquire_lock(holder="b", now=now + timedelta(seconds=30))
+    assert scheduler.acquire_lock(holder="a", now=now + timedelta(seconds=30))  # heartbeat
+    assert scheduler.acquire_lock(holder="b", now=now + timedelta(seconds=200))  # a went silent
+    assert scheduler.lock_holder().holder == "b"
+    scheduler.release_lock(holder="b")
+    assert scheduler.lock_holder() is None
 
 
 def test_manual_run_with_an_empty_folder_is_recorded(app: Flask) -> None:
-    run = scheduled.execute(JOB, trigger="manual", actor=actor("admin"), settings=app.config["MADOGUCHI"])
+    run = scheduler.execute(JOB, trigger="manual", actor=actor("admin"), settings=app.config["MADOGUCHI"])
     assert run.status == "succeeded" and "no files" in run.message
-    assert [r.id for r in scheduled.runs(JOB)] == [run.id]
+    assert [r.id for r in scheduler.runs(JOB)] == [run.id]
 
 
 def test_the_job_runs_through_apscheduler_and_imports_the_drop_folder(app: Flask) -> None:
     settings = app.config["MADOGUCHI"]
-    folder = scheduled.drop_folder(settings)
+    folder = scheduler.drop_folder(settings)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "kikan.full.001.csv").write_bytes(generator.csv_bytes(list(generator.generate(25, seed=4))))
     (folder / "kikan.full.002.csv").write_bytes(b"jumin_code,setai_no,name,birth_date\r\n1,2,3,4\r\n")
     db.session.commit()
-    sched = scheduled.build_scheduler(context=app.app_context, settings=settings, engine=db.engine)
+    sched = scheduler.build_scheduler(context=app.app_context, settings=settings, engine=db.engine)
     sched.start(paused=True)
     try:
-        scheduled.sync_jobs(sched)
+        scheduler.sync_jobs(sched)
         stored = db.session.execute(select(apscheduler_jobs.c.id, apscheduler_jobs.c.next_run_time)).all()
         db.session.rollback()
-        assert {row.id for row in stored} == {spec.id for spec in scheduled.JOBS}
-        planned = datetime.fromtimestamp(dict(stored)[JOB], scheduled.JST)
-        assert (planned.hour, planned.minute) == (6, 30) and scheduled.is_business_day(planned.date())
-        sched.add_job(scheduled.run_scheduled, "date", run_date=datetime.now(UTC) + timedelta(seconds=0.2),
+        assert {row.id for row in stored} == {spec.id for spec in scheduler.JOBS}
+        planned = datetime.fromtimestamp(dict(stored)[JOB], scheduler.JST)
+        assert (planned.hour, planned.minute) == (6, 30) and scheduler.is_business_day(planned.date())
+        sched.add_job(scheduler.run_scheduled, "date", run_date=datetime.now(UTC) + timedelta(seconds=0.2),
                       args=[JOB], id="test-now")
         sched.resume()
         run = _wait_for_run()
