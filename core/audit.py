@@ -35,6 +35,10 @@ _ADVANCE = (update(_HEAD).where(_HEAD.c.id == 1).values(last_seq=_HEAD.c.last_se
             .returning(_HEAD.c.last_seq, _HEAD.c.last_hash))
 _APPEND = insert(_LOG)
 _SET_LAST_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("last_hash"))
+# PostgreSQL takes the entry and the head's new hash in one statement (a data-modifying CTE; the head row is
+# already locked by _ADVANCE, so nothing new is waited for): one round trip fewer per entry.
+_APPEND_SETTING_HEAD = insert(_LOG).add_cte(
+    update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("new_last_hash")).cte("set_head"))
 
 
 def _canonical(value: Any) -> Any:
@@ -81,8 +85,11 @@ def record(
         "details": json.dumps(details, ensure_ascii=False, default=str) if details else None,
     }
     entry["hash"] = digest(entry)
-    s.execute(_APPEND, entry)
-    s.execute(_SET_LAST_HASH, {"last_hash": entry["hash"]})
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(_APPEND_SETTING_HEAD, {**entry, "new_last_hash": entry["hash"]})
+    else:
+        s.execute(_APPEND, entry)
+        s.execute(_SET_LAST_HASH, {"last_hash": entry["hash"]})
     return entry
 
 
