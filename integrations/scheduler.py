@@ -18,12 +18,10 @@ import socket
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import jpholiday
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -37,38 +35,18 @@ from core import maintenance
 from core.actor import SYSTEM, Actor
 from core.db import db, utcnow
 from core.errors import Conflict, DomainError, NotFound
+from integrations import schedules
 from integrations.residents import importer, mapping
-from integrations.residents.models import JobRun, SchedulerLock
+from integrations.residents.models import JobRun, JobSchedule, SchedulerLock
 from integrations.rpa import delivery as rpa_delivery
+from integrations.schedules import JST, BusinessDayCronTrigger, is_business_day  # noqa: F401 - re-exported
 from workflows import runtime
 
-JST = ZoneInfo("Asia/Tokyo")
 LOCK_NAME = "scheduler"
 LOCK_STALE = timedelta(seconds=90)
 HEARTBEAT_SECONDS = 30
 log = logging.getLogger(__name__)
 Outcome = tuple[str, str]  # (status, message)
-
-
-def is_business_day(day: date) -> bool:
-    """Weekdays that are neither a national holiday nor 年末年始 (29 Dec – 3 Jan, when city halls close)."""
-    year_end = (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
-    return day.weekday() < 5 and not jpholiday.is_holiday(day) and not year_end
-
-
-class BusinessDayCronTrigger(CronTrigger):
-    """A cron trigger that skips the days :func:`is_business_day` rejects (pickled into the job store)."""
-
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
-        fire = super().get_next_fire_time(previous_fire_time, now)
-        for _ in range(60):  # the longest run of closed days is far shorter (Golden Week, 年末年始)
-            if fire is None or is_business_day(fire.astimezone(JST).date()):
-                return fire
-            fire = super().get_next_fire_time(fire, fire + timedelta(microseconds=1))
-        return fire
-
-    def __str__(self) -> str:
-        return f"business days {super().__str__()}"
 
 
 @dataclass(frozen=True)
@@ -188,15 +166,37 @@ def runs(job_id: str, *, limit: int = 20) -> list[JobRun]:
 
 
 def list_jobs(*, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Each job with its schedule, next planned time and last run."""
+    """Each job with its schedule (an administrator's, else the default), next planned time and last run."""
     now = now or utcnow()
+    found = schedules.overrides()
     result = []
     for spec in JOBS:
-        last = runs(spec.id, limit=1)
-        result.append({"id": spec.id, "name": spec.name, "description": spec.description,
-                       "schedule": spec.schedule, "next_run_at": spec.trigger().get_next_fire_time(None, now),
+        last, override = runs(spec.id, limit=1), found.get(spec.id)
+        trigger, text = job_trigger(spec, override)
+        result.append({"id": spec.id, "name": spec.name, "description": spec.description, "schedule": text,
+                       "default_schedule": spec.schedule, "custom": override is not None,
+                       "enabled": trigger is not None, "cron": override.cron if override else None,
+                       "business_days_only": bool(override and override.business_days_only),
+                       "next_run_at": trigger.get_next_fire_time(None, now) if trigger else None,
                        "last_run": last[0] if last else None})
     return result
+
+
+def job_trigger(spec: JobSpec, override: JobSchedule | None) -> tuple[CronTrigger | None, str]:
+    """The trigger a job runs on now (None: switched off) and how it reads."""
+    return schedules.effective(spec.id, spec.trigger, spec.schedule, override)
+
+
+def set_schedule(*, actor: Actor, job_id: str, cron: str, business_days_only: bool, enabled: bool) -> JobSchedule:
+    """An administrator's schedule for ``job_id`` (NotFound for an unknown job, Invalid for a wrong crontab)."""
+    get_spec(job_id)
+    return schedules.set_schedule(actor=actor, job_id=job_id, cron=cron, business_days_only=business_days_only,
+                                  enabled=enabled)
+
+
+def reset_schedule(*, actor: Actor, job_id: str) -> None:
+    get_spec(job_id)
+    schedules.reset_schedule(actor=actor, job_id=job_id)
 
 
 # --- the scheduler process ---------------------------------------------------------------------
@@ -232,11 +232,17 @@ def build_scheduler(*, context: Callable[[], AbstractContextManager[Any]], setti
 
 
 def sync_jobs(scheduler: BackgroundScheduler) -> None:
-    """Store each job of :data:`JOBS`; an unchanged job keeps its next run time, so a missed run still
-    fires (once: coalesced) when the scheduler comes back."""
+    """Store each job of :data:`JOBS` on its current schedule and drop the switched-off ones. An unchanged job
+    keeps its next run time, so a missed run still fires (once: coalesced) when the scheduler comes back.
+    Called at start and at every heartbeat, so an administrator's change applies within 30 s."""
+    found = schedules.overrides()
     for spec in JOBS:
-        trigger = spec.trigger()
+        trigger, _ = job_trigger(spec, found.get(spec.id))
         job = scheduler.get_job(spec.id)
+        if trigger is None:
+            if job is not None:
+                scheduler.remove_job(spec.id)
+            continue
         if job is not None and str(job.trigger) == str(trigger):
             continue
         scheduler.add_job(run_scheduled, trigger=trigger, args=[spec.id], id=spec.id, name=spec.name,
@@ -282,13 +288,15 @@ def lock_holder() -> SchedulerLock | None:
 
 
 def add_heartbeat(scheduler: BackgroundScheduler, *, holder: str) -> None:
-    """Refresh the lock every 30 s; a scheduler that lost it stops."""
+    """Refresh the lock and apply schedule changes every 30 s; a scheduler that lost the lock stops."""
     def beat() -> None:
         with _runtime["context"]():
             try:
                 if not acquire_lock(holder=holder):
                     log.error("scheduler lock lost to another process; stopping")
                     scheduler.shutdown(wait=False)
+                    return
+                sync_jobs(scheduler)
             finally:
                 db.session.remove()
 

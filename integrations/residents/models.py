@@ -192,3 +192,19 @@ apscheduler_jobs = Table(
     Column("next_run_time", Float(25), index=True),
     Column("job_state", LargeBinary, nullable=False),
 )
+
+
+class JobSchedule(db.Model):
+    """An administrator's schedule for a job, replacing the default of ``integrations.scheduler.JOBS``.
+
+    ``cron`` is a five-field crontab in Japan time (minute hour day month weekday); ``business_days_only`` skips
+    weekends, holidays and 年末年始; a disabled job is not scheduled at all (it can still be run by hand)."""
+
+    __tablename__ = "job_schedules"
+
+    job_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    cron: Mapped[str] = mapped_column(String(100))
+    business_days_only: Mapped[bool] = mapped_column(default=False)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True), default=utcnow)

@@ -1,6 +1,7 @@
 """scheduler jobs: drop the stored APScheduler jobs pickled under the old module path
 
-The scheduler moved from ``integrations/residents/scheduled.py`` to ``integrations/scheduler.py``. APScheduler's
+The scheduler moved from ``integrations/residents/scheduled.py`` to ``integrations/scheduler.py`` (its business-day
+trigger to ``integrations/schedules.py``). APScheduler's
 job store pickles each job with its function and trigger class by module path, so rows written before the move
 cannot be loaded after it (``lookup_job`` would raise at ``madoguchi scheduler`` start). The rows are only a cache
 of :data:`integrations.scheduler.JOBS`: the scheduler writes them again when it starts (``sync_jobs``). What is

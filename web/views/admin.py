@@ -133,3 +133,16 @@ def jobs() -> ResponseReturnValue:
     listed = scheduler.list_jobs()
     history = {job["id"]: scheduler.runs(job["id"], limit=20) for job in listed}
     return render_template("admin/jobs.html", jobs=listed, history=history, lock=scheduler.lock_holder())
+
+
+@bp.route("/jobs/<job_id>/schedule", methods=["POST"])
+@roles_required("admin")
+def job_schedule(job_id: str) -> ResponseReturnValue:
+    f, actor = request.form, current_actor()
+    if f.get("action") == "reset":
+        return _apply(lambda: scheduler.reset_schedule(actor=actor, job_id=job_id),
+                      f"ジョブ {job_id} の予定を既定に戻しました。", "admin.jobs")
+    return _apply(lambda: scheduler.set_schedule(actor=actor, job_id=job_id, cron=f.get("cron", ""),
+                                                 business_days_only=f.get("business_days_only") == "on",
+                                                 enabled=f.get("enabled") == "on"),
+                  f"ジョブ {job_id} の予定を保存しました（スケジューラは30秒以内に反映します）。", "admin.jobs")
