@@ -12,6 +12,8 @@ collection of the whole process heap — about 100 ms each in a process that als
 with bench/documents.py), a third of a warm render on average. So the automatic collector is paused during a
 render and the render's own reference cycles are collected from the youngest generation right after (a few ms):
 nothing of the render reaches the old generations, and nothing is left behind (:func:`_collector_paused`).
+The PDF's streams are deflated at zlib level 6 by a finisher (:func:`_deflate`) rather than by pydyf at level 9,
+and the templates keep boxes few (docs/forms.md, "Rendering speed").
 """
 
 from __future__ import annotations
