@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,7 +70,8 @@ def record(
     Returns the entry's column values. The three statements are Core, not ORM: every request appends at
     least one entry, and a unit-of-work flush for a row nobody reads back cost more than the row itself."""
     s = session or db.session
-    seq, prev_hash = _advance_head(s)
+    conn = s.connection()  # the session's transaction; Core statements skip the session's ORM execute path
+    seq, prev_hash = _advance_head(s, conn)
     entry: dict[str, Any] = {
         "seq": seq,
         "prev_hash": prev_hash,
@@ -85,11 +87,11 @@ def record(
         "details": json.dumps(details, ensure_ascii=False, default=str) if details else None,
     }
     entry["hash"] = digest(entry)
-    if s.get_bind().dialect.name == "postgresql":
-        s.execute(_APPEND_SETTING_HEAD, {**entry, "new_last_hash": entry["hash"]})
+    if conn.dialect.name == "postgresql":
+        conn.execute(_APPEND_SETTING_HEAD, {**entry, "new_last_hash": entry["hash"]})
     else:
-        s.execute(_APPEND, entry)
-        s.execute(_SET_LAST_HASH, {"last_hash": entry["hash"]})
+        conn.execute(_APPEND, entry)
+        conn.execute(_SET_LAST_HASH, {"last_hash": entry["hash"]})
     return entry
 
 
@@ -107,12 +109,12 @@ def record_independently(**kwargs: Any) -> None:
         s.commit()
 
 
-def _advance_head(s: Session) -> tuple[int, str]:
+def _advance_head(s: Session, conn: Connection) -> tuple[int, str]:
     """Lock the head, take the next position; returns (seq, hash of the previous entry)."""
-    row = s.execute(_ADVANCE).one_or_none()
+    row = conn.execute(_ADVANCE).one_or_none()
     if row is None:
         _create_head(s)
-        row = s.execute(_ADVANCE).one()
+        row = conn.execute(_ADVANCE).one()
     return int(row.last_seq), str(row.last_hash)
 
 

@@ -2,7 +2,8 @@
 
 The hot path (a task completed, a message delivered) writes with prebuilt Core statements instead of an ORM
 flush: every completion pays for these rows, and the unit of work plus per-call statement compilation cost
-about as much as SpiffWorkflow's own step. Optimistic locking is kept by hand — each UPDATE carries
+about as much as SpiffWorkflow's own step. They run on the session's connection (its transaction), which also
+skips the session's ORM execute path. Optimistic locking is kept by hand — each UPDATE carries
 ``WHERE version = :expected`` and a missed row raises SQLAlchemy's ``StaleDataError``, exactly what a versioned
 ORM flush raises, so :func:`core.tx.atomic` retries or reports the conflict the same way. The in-memory objects
 are then given the written values as *committed* state, so the ORM neither re-writes nor reloads them.
@@ -64,7 +65,7 @@ def write_completed_task(task: CaseTask, *, by: str, now: datetime) -> None:
 
 def _versioned_update(statement: Any, row: Case | CaseTask, values: dict[str, Any]) -> None:
     expected = row.version
-    result = db.session.execute(statement, {**values, "row_id": row.id, "expected": expected})
+    result = db.session.connection().execute(statement, {**values, "row_id": row.id, "expected": expected})
     if result.rowcount != 1:
         raise StaleDataError(f"{type(row).__tablename__} {row.id}: version {expected} was changed by someone else")
     for name, value in {**values, "version": expected + 1}.items():
@@ -104,7 +105,7 @@ def _open(case: Case, humans: list[HumanTask], now: datetime) -> None:
     if not humans:
         return
     lanes = _section_codes_by_lane()
-    db.session.execute(_INSERT_TASK, [
+    db.session.connection().execute(_INSERT_TASK, [
         {"case_id": case.id, "task_uuid": h.uuid, "spec_name": h.spec_name, "title": h.title, "lane": h.lane,
          "section_code": lanes.get(h.lane or ""), "form_key": h.form_key, "state": "ready", "assignee": None,
          "created_at": now, "claimed_at": None, "completed_at": None, "completed_by": None,
