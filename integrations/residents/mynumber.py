@@ -20,6 +20,7 @@ from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, NotFound
 from core.settings import Settings
+from integrations.residents.models import Resident
 
 # Roles that may see the digits (the counter verifies identity documents; admins administer).
 REVEAL_ROLES = ("counter", "manager")
@@ -62,6 +63,8 @@ def store(*, actor: Actor, settings: Settings, resident_id: int, number: str) ->
     number = number.strip().replace("-", "").replace(" ", "")
     if not check_digit_ok(number):
         raise Invalid("個人番号は12桁で、検査用数字が正しくなければなりません", details={"mynumber": "invalid"})
+    if db.session.get(Resident, resident_id) is None:
+        raise NotFound(f"住民 {resident_id} はいません", details={"resident_id": resident_id})
     row = db.session.get(ResidentMyNumber, resident_id) or ResidentMyNumber(resident_id=resident_id)
     row.ciphertext = _fernet(settings).encrypt(number.encode()).decode()
     row.updated_at, row.updated_by = utcnow(), actor.username

@@ -67,6 +67,15 @@ def test_an_invalid_number_is_refused_saying_which_field(client: FlaskClient) ->
     assert db.session.execute(text("SELECT count(*) FROM res_mynumbers")).scalar_one() == 0
 
 
+def test_a_number_for_a_resident_who_does_not_exist_is_404_and_stores_nothing(client: FlaskClient) -> None:
+    """Found by fuzzing with 50 examples per operation: a valid number for an unknown id was a 500 (foreign key)."""
+    missing = _resident() + 100_000
+    response = client.put(f"/api/v1/residents/{missing}/mynumber", json={"number": NUMBER},
+                          headers=api_headers("counter"))
+    assert response.status_code == 404 and response.json["error"]["details"] == {"resident_id": missing}
+    assert db.session.execute(text("SELECT count(*) FROM res_mynumbers")).scalar_one() == 0
+
+
 def test_key_rotation_re_encrypts_and_the_old_key_can_then_go(app: Flask) -> None:
     rid = _resident()
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
@@ -86,4 +95,4 @@ def test_key_rotation_re_encrypts_and_the_old_key_can_then_go(app: Flask) -> Non
 def test_production_without_a_key_refuses(app: Flask) -> None:
     settings = replace(app.config["MADOGUCHI"], demo=False, mynumber_keys=None)
     with pytest.raises(Invalid, match="MADOGUCHI_MYNUMBER_KEYS"):
-        mynumber.store(actor=actor("counter"), settings=settings, resident_id=1, number=NUMBER)
+        mynumber.store(actor=actor("counter"), settings=settings, resident_id=_resident(), number=NUMBER)
