@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import pytest
+from SpiffWorkflow.util.event import Event
 
+from forms import taskforms
 from tests.conftest import deploy_library
 from workflows import registry, runtime
 from workflows.engine import _replay_triggers, _triggered, is_mutable, private_copy
+
+# Two kokuho parents and two school children moving in: several procedures land in the same section.
+FAMILY = [
+    {"name": "山口 太郎", "relation": "世帯主", "birth_date": "1980-05-01", "insurance": "kokuho",
+     "pension_category": "1", "mynumber_card": True, "seal_registered": False, "subject": True},
+    {"name": "山口 花子", "relation": "妻", "birth_date": "1982-07-07", "insurance": "kokuho",
+     "pension_category": "1", "subject": True, "child_allowance_recipient": True},
+    {"name": "山口 一郎", "relation": "子", "birth_date": "2016-06-01", "insurance": "kokuho", "subject": True},
+    {"name": "山口 次郎", "relation": "子", "birth_date": "2020-02-10", "insurance": "kokuho", "subject": True},
+]
+INTERVIEW = {"event_date": "2026-11-20", "wants_seal": True, "previous_prefecture_other": False}
 
 
 def _journey_specs() -> dict[str, Any]:
@@ -56,3 +70,49 @@ def test_rewiring_a_copy_leaves_the_cached_spec_untouched() -> None:
         snapshot = registry.current_snapshot(key, engine=runtime.engine())
         assert registry.specs_for(snapshot, engine=runtime.engine())[0] is not specs[0]
         assert _triggered(registry.specs_for(snapshot, engine=runtime.engine())) == []
+
+
+@pytest.mark.usefixtures("app")
+def test_a_copy_has_its_own_events_with_subscribers_bound_to_the_copy() -> None:
+    for key, specs in _journey_specs().items():
+        processes = [specs[0], *specs[1].values()]
+        originals = {id(o) for process in processes for o in [process, *process.task_specs.values()]}
+        copied = private_copy(specs)
+        for original, clone in zip([specs[0], *specs[1].values()], [copied[0], *copied[1].values()], strict=True):
+            for name, task_spec in clone.task_specs.items():
+                for attr, event in vars(task_spec).items():
+                    if isinstance(event, Event):
+                        assert event is not getattr(original.task_specs[name], attr), (key, name, attr)
+                        bound = [id(getattr(cb, "__self__", None)) for cb, _, _ in event.hard_subscribers or []]
+                        assert not originals & set(bound), (key, name, attr)
+
+
+@pytest.mark.usefixtures("app")
+def test_cases_on_copies_count_each_multi_instance_child_once() -> None:
+    """Copies once shared their events: every case's merge_child ran for every child of every other case, so a
+    section's parallel procedures counted one completion several times and the section closed early."""
+    specs = _journey_specs()["journey_tennyu"]
+    engine = runtime.engine()
+    subscribers_before = _subscribers(specs)
+    workflows = []
+    for _ in range(3):  # three cases, each on its own copy, each past the interview
+        workflow = engine.start(private_copy(specs), {"household": FAMILY})
+        (interview,) = engine.human_tasks(workflow)
+        engine.complete(workflow, interview.uuid, taskforms.validate_data(interview.form_key, INTERVIEW))
+        workflows.append(workflow)
+    workflow = workflows[-1]
+    by_spec: dict[str, list[str]] = {}
+    for human in engine.human_tasks(workflow):
+        by_spec.setdefault(human.spec_name, []).append(human.uuid)
+    spec_name, (first, *others) = next((s, u) for s, u in by_spec.items() if len(u) >= 2)
+    engine.complete(workflow, first, {"outcome": "done"})
+    still_ready = {h.uuid for h in engine.human_tasks(workflow)}
+    assert set(others) <= still_ready, f"{spec_name}: a sibling closed with the first child"
+    parent = workflow.get_task_from_id(UUID(first)).parent
+    assert parent.internal_data["merged"] == [first]
+    assert _subscribers(specs) == subscribers_before  # the copied-from spec gained no subscriber
+
+
+def _subscribers(specs: Any) -> list[int]:
+    return [len(t.completed_event.hard_subscribers or []) for p in [specs[0], *specs[1].values()]
+            for t in p.task_specs.values()]
