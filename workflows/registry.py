@@ -172,7 +172,9 @@ def current_snapshot(process_key: str, *, engine: CaseEngine) -> SpecSnapshot:
         db.session.add(snapshot)
         db.session.flush()
     _current_hashes[memo_key] = spec_hash
-    spec_cache.get(spec_hash, lambda: specs)
+    # Cached as read back from the JSON, like every other process will read it: the deserializer wires what
+    # the parser leaves to run time (a multi-instance task's merge_child), so all processes run the same objects.
+    spec_cache.get(spec_hash, lambda: engine.load_spec(spec_json))
     return snapshot
 
 
