@@ -51,6 +51,7 @@ from bench.harness import (  # noqa: E402
 from core.db import db  # noqa: E402
 from core.tx import atomic  # noqa: E402
 from forms import taskforms  # noqa: E402
+from tests.support.families import TENNYU_HOUSEHOLD, TENNYU_INTERVIEW  # noqa: E402
 from workflows import registry, runtime  # noqa: E402
 
 DEPTHS = (5, 50, 200)
@@ -58,16 +59,6 @@ GOAL_P50_MS = 3.0
 GOAL_RATIO = 1.5
 REVIEW = {"outcome": "accepted"}
 PROCEDURE_DONE = {"outcome": "done"}
-INTERVIEW = {"event_date": "2026-11-20", "wants_seal": True, "previous_prefecture_other": False}
-# journey_tennyu's household (as the determination reads it): two kokuho parents and two school children
-FAMILY = [
-    {"name": "山口 太郎", "relation": "世帯主", "birth_date": "1980-05-01", "insurance": "kokuho",
-     "pension_category": "1", "mynumber_card": True, "seal_registered": False, "subject": True},
-    {"name": "山口 花子", "relation": "妻", "birth_date": "1982-07-07", "insurance": "kokuho",
-     "pension_category": "1", "subject": True, "child_allowance_recipient": True},
-    {"name": "山口 一郎", "relation": "子", "birth_date": "2016-06-01", "insurance": "kokuho", "subject": True},
-    {"name": "山口 次郎", "relation": "子", "birth_date": "2020-02-10", "insurance": "kokuho", "subject": True},
-]
 RECEPTION = {"applicant_name": "山口 太郎", "applicant_kana": "ヤマグチ タロウ", "moved_in_on": "2026-11-20",
              "previous_address": "広島県広島市中区1-1", "new_address": "山口県山口市亀山町2-1",
              "household_size": 4, "children_count": 2, "identity_document": "mynumber_card"}
@@ -179,7 +170,7 @@ def measure_loop(sampler: Sampler, plan: Plan) -> list[Row]:
 
 
 def _answer(form_key: str) -> dict[str, Any]:
-    return {"tennyu_reception": RECEPTION, "interview_tennyu": INTERVIEW,
+    return {"tennyu_reception": RECEPTION, "interview_tennyu": TENNYU_INTERVIEW,
             "procedure_task": PROCEDURE_DONE}.get(form_key, REVIEW)
 
 
@@ -214,7 +205,7 @@ def run_backend(backend: str, plan: Plan, *, profile: bool) -> Result:
             profiler.enable()
         rows = [measure_journey(sampler, plan, process_key="tennyu", name="tennyu fixture, per task", start_data={}),
                 measure_journey(sampler, plan, process_key="journey_tennyu", name="journey_tennyu, per task",
-                                start_data={"household": FAMILY}),
+                                start_data={"household": TENNYU_HOUSEHOLD}),
                 *measure_loop(sampler, plan)]
         if profiler:
             profiler.disable()

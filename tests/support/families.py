@@ -38,3 +38,16 @@ def make_household(members: list[tuple[str, str, str, date, str]] = FAMILY, *, s
         residents.append(resident)
     db.session.commit()
     return residents
+
+
+# A family moving in as the determination reads it (facts, not resident rows): two kokuho parents and two school
+# children, so several procedures land in the same section. Used by bench/engine.py and the engine tests.
+TENNYU_HOUSEHOLD = [
+    {"name": "山口 太郎", "relation": "世帯主", "birth_date": "1980-05-01", "insurance": "kokuho",
+     "pension_category": "1", "mynumber_card": True, "seal_registered": False, "subject": True},
+    {"name": "山口 花子", "relation": "妻", "birth_date": "1982-07-07", "insurance": "kokuho",
+     "pension_category": "1", "subject": True, "child_allowance_recipient": True},
+    {"name": "山口 一郎", "relation": "子", "birth_date": "2016-06-01", "insurance": "kokuho", "subject": True},
+    {"name": "山口 次郎", "relation": "子", "birth_date": "2020-02-10", "insurance": "kokuho", "subject": True},
+]
+TENNYU_INTERVIEW = {"event_date": "2026-11-20", "wants_seal": True, "previous_prefecture_other": False}

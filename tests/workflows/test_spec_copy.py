@@ -10,19 +10,9 @@ from SpiffWorkflow.util.event import Event
 
 from forms import taskforms
 from tests.conftest import deploy_library
+from tests.support.families import TENNYU_HOUSEHOLD, TENNYU_INTERVIEW
 from workflows import registry, runtime
 from workflows.engine import _replay_triggers, _triggered, is_mutable, private_copy
-
-# Two kokuho parents and two school children moving in: several procedures land in the same section.
-FAMILY = [
-    {"name": "山口 太郎", "relation": "世帯主", "birth_date": "1980-05-01", "insurance": "kokuho",
-     "pension_category": "1", "mynumber_card": True, "seal_registered": False, "subject": True},
-    {"name": "山口 花子", "relation": "妻", "birth_date": "1982-07-07", "insurance": "kokuho",
-     "pension_category": "1", "subject": True, "child_allowance_recipient": True},
-    {"name": "山口 一郎", "relation": "子", "birth_date": "2016-06-01", "insurance": "kokuho", "subject": True},
-    {"name": "山口 次郎", "relation": "子", "birth_date": "2020-02-10", "insurance": "kokuho", "subject": True},
-]
-INTERVIEW = {"event_date": "2026-11-20", "wants_seal": True, "previous_prefecture_other": False}
 
 
 def _journey_specs() -> dict[str, Any]:
@@ -96,9 +86,9 @@ def test_cases_on_copies_count_each_multi_instance_child_once() -> None:
     subscribers_before = _subscribers(specs)
     workflows = []
     for _ in range(3):  # three cases, each on its own copy, each past the interview
-        workflow = engine.start(private_copy(specs), {"household": FAMILY})
+        workflow = engine.start(private_copy(specs), {"household": TENNYU_HOUSEHOLD})
         (interview,) = engine.human_tasks(workflow)
-        engine.complete(workflow, interview.uuid, taskforms.validate_data(interview.form_key, INTERVIEW))
+        engine.complete(workflow, interview.uuid, taskforms.validate_data(interview.form_key, TENNYU_INTERVIEW))
         workflows.append(workflow)
     workflow = workflows[-1]
     by_spec: dict[str, list[str]] = {}
