@@ -15,13 +15,13 @@ from typing import Any
 
 from core import audit
 from core.actor import Actor
-from core.db import db, utcnow
+from core.db import utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from forms import context as ctx
 from forms import documents, printforms, signatures, taskforms
 from forms.models import CaseDocument
 from forms.taskforms import FormField
-from workflows import registry, runtime
+from workflows import caserows, runtime
 from workflows.models import Case
 
 COUNTER_ROLES = ("counter",)
@@ -110,12 +110,9 @@ def _validate(case: Case, values: dict[str, Any]) -> dict[str, Any]:
 
 def _store(case: Case, values: dict[str, Any], *, now: datetime) -> None:
     """Merge ``values`` into the case's workflow data (the version column guards a concurrent change)."""
-    engine = runtime.engine()
-    workflow = engine.loads(case.workflow_json, registry.specs_by_hash(case.spec_hash, engine=engine))
+    workflow = runtime.load_workflow(case)
     workflow.data.update(values)
-    case.workflow_json = engine.dumps(workflow)
-    case.updated_at = now
-    db.session.flush()
+    caserows.write_case(case, workflow, runtime.engine(), now=now)
 
 
 def prepare_documents(*, case_id: int, values: dict[str, str], actor: Actor, status_url: str,
