@@ -11,6 +11,7 @@ from core.audit import record
 from core.models import AuditEntry
 from core.tx import atomic
 from integrations.residents import protection
+from web.api.audit import AuditEntrySchema
 from web.auth import current_actor, roles_required
 
 URL_PREFIX = "/protection"
@@ -30,16 +31,6 @@ class RevealedSchema(ma.Schema):
     purpose = ma.fields.String()
 
 
-class LogEntrySchema(ma.Schema):
-    at = ma.fields.DateTime()
-    action = ma.fields.String()
-    username = ma.fields.String(allow_none=True)
-    terminal = ma.fields.String(allow_none=True)
-    target_id = ma.fields.String(allow_none=True)
-    outcome = ma.fields.String()
-    details = ma.fields.String(allow_none=True)
-
-
 @blp.route("/residents/<int:resident_id>/reveal", methods=["POST"])
 @roles_required("counter", "section", "manager")
 @blp.arguments(RevealBody)
@@ -49,9 +40,16 @@ def reveal(body: dict[str, Any], resident_id: int) -> dict[str, Any]:
     return atomic(lambda: protection.reveal_address(actor=actor, resident_id=resident_id, **body))
 
 
+class ProtectionLogEntrySchema(AuditEntrySchema):
+    """An operation-log entry as the managers' 支援措置 access log lists it (no chain fields, IP or role)."""
+
+    class Meta:
+        fields = ("at", "action", "username", "terminal", "target_id", "outcome", "details")
+
+
 @blp.route("/log")
 @roles_required("manager")
-@blp.response(200, LogEntrySchema(many=True))
+@blp.response(200, ProtectionLogEntrySchema(many=True))
 def access_log() -> list[AuditEntry]:
     actor = current_actor()
 
