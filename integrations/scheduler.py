@@ -184,7 +184,7 @@ def list_jobs(*, now: datetime | None = None) -> list[dict[str, Any]]:
 
 def job_trigger(spec: JobSpec, override: JobSchedule | None) -> tuple[CronTrigger | None, str]:
     """The trigger a job runs on now (None: switched off) and how it reads."""
-    return schedules.effective(spec.id, spec.trigger, spec.schedule, override)
+    return schedules.effective(spec.trigger, spec.schedule, override)
 
 
 def set_schedule(*, actor: Actor, job_id: str, cron: str, business_days_only: bool, enabled: bool) -> JobSchedule:

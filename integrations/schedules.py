@@ -67,7 +67,7 @@ def overrides() -> dict[str, JobSchedule]:
     return {row.job_id: row for row in db.session.scalars(db.select(JobSchedule))}
 
 
-def effective(job_id: str, default: Callable[[], CronTrigger], default_text: str,
+def effective(default: Callable[[], CronTrigger], default_text: str,
               override: JobSchedule | None) -> tuple[CronTrigger | None, str]:
     """(trigger or None when switched off, its description) of a job, its override applied."""
     if override is None:
