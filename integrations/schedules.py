@@ -83,16 +83,14 @@ def set_schedule(*, actor: Actor, job_id: str, cron: str, business_days_only: bo
     _require_admin(actor)
     parse(cron, business_days_only=business_days_only)
     row = db.session.get(JobSchedule, job_id)
-    before = None if row is None else {"cron": row.cron, "business_days_only": row.business_days_only,
-                                       "enabled": row.enabled}
+    before = None if row is None else _logged(row)
     row = row or JobSchedule(job_id=job_id)
     row.cron, row.business_days_only, row.enabled = " ".join(cron.split()), business_days_only, enabled
     row.updated_by, row.updated_at = actor.username, utcnow()
     db.session.add(row)
     db.session.flush()
     audit.record(actor=actor, action="admin.job_schedule", target_type="job", target_id=job_id,
-                 details={"before": before, "after": {"cron": row.cron, "business_days_only": business_days_only,
-                                                      "enabled": enabled}})
+                 details={"before": before, "after": _logged(row)})
     return row
 
 
@@ -104,8 +102,12 @@ def reset_schedule(*, actor: Actor, job_id: str) -> None:
         db.session.delete(row)
         db.session.flush()
         audit.record(actor=actor, action="admin.job_schedule", target_type="job", target_id=job_id,
-                     details={"before": {"cron": row.cron, "business_days_only": row.business_days_only,
-                                         "enabled": row.enabled}, "after": None})
+                     details={"before": _logged(row), "after": None})
+
+
+def _logged(row: JobSchedule) -> dict[str, object]:
+    """A schedule as the operation log records it."""
+    return {"cron": row.cron, "business_days_only": row.business_days_only, "enabled": row.enabled}
 
 
 def _require_admin(actor: Actor) -> None:
