@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from core import pgconn
 from core.db import db
 from core.settings import REPO_ROOT, Settings
 from web import auth, errors
@@ -71,6 +72,9 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _prepare_sqlite(app)
+    else:
+        with app.app_context():
+            pgconn.keep_prepared_statements(db.engine)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -1,0 +1,43 @@
+"""PostgreSQL connections that keep their prepared statements across a ROLLBACK.
+
+psycopg prepares a statement on the server once the same SQL has run ``prepare_threshold`` (5) times on a
+connection; after that, the server skips parsing and planning it. But psycopg forgets every prepared statement
+on each ``rollback()`` (and sends ``DEALLOCATE ALL``), in case the rolled-back transaction had created the
+objects they refer to. Every read-only request ends in a rollback when its session closes, so on a pooled
+connection the hot statements (a task with its case, the case UPDATE, the operation-log append) were almost
+never prepared: each paid 0.1–0.3 ms of parse and plan on the server, about a third of a task completion's
+time in the database (bench/engine.py; docs/engine.md, "PostgreSQL").
+
+The application's transactions never create or change tables: only migrations do, and a ``DROP``/``ALTER``
+still makes psycopg forget its statements as before. So a rollback here is sent as the plain libpq command,
+which ends the transaction and leaves psycopg's statement cache as it was. Anything unusual (a broken
+connection, a pipeline, a failed ROLLBACK) falls back to psycopg's own ``rollback()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+
+try:
+    from psycopg import pq
+except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite-only installs still import this module
+    pq = None
+
+
+def _rollback_keeping_prepared(dbapi_connection: Any) -> None:
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pq is not None and pgconn is not None and pgconn.status == pq.ConnStatus.OK \
+            and pgconn.pipeline_status == pq.PipelineStatus.OFF \
+            and pgconn.transaction_status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR):
+        if pgconn.exec_(b"ROLLBACK").status == pq.ExecStatus.COMMAND_OK:
+            return
+    dbapi_connection.rollback()
+
+
+def keep_prepared_statements(engine: Engine) -> None:
+    """Make ``engine`` (psycopg) end its transactions without dropping the connection's prepared statements."""
+    if engine.dialect.driver != "psycopg":
+        return
+    engine.dialect.do_rollback = _rollback_keeping_prepared  # type: ignore[method-assign]
