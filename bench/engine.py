@@ -97,6 +97,7 @@ class Result:
     spec_bytes: dict[str, int]
     seconds: float
     commit_floor: Stats | None = None
+    round_trips: tuple[Stats, Stats] | None = None
 
 
 def _timed(work: Callable[[], Any]) -> float:
@@ -212,7 +213,8 @@ def run_backend(backend: str, plan: Plan, *, profile: bool) -> Result:
             _print_profile(backend, profiler)
         spec_bytes = {key: _spec_size(key) for key in ("tennyu", "journey_tennyu", "bench_loop")}
         floor = commit_floor(plan.completions)
-    return Result(backend, rows, spec_bytes, time.perf_counter() - started, floor)
+        trips = round_trips(plan.completions)
+    return Result(backend, rows, spec_bytes, time.perf_counter() - started, floor, trips)
 
 
 def commit_floor(samples: int) -> Stats:
@@ -227,6 +229,23 @@ def commit_floor(samples: int) -> Stats:
         db.session.commit()
         times.append(time.perf_counter() - start)
     return Stats.of(times)
+
+
+def round_trips(samples: int) -> tuple[Stats, Stats]:
+    """One ``SELECT 1`` back to back, and after 2 ms of client work (about one SpiffWorkflow step): what each
+    of a completion's statements pays on top of the server's own work. On PostgreSQL the second is several times
+    the first here: the server process has gone idle and must be woken."""
+    conn = db.session.connection()
+    probe = text("SELECT 1")
+    back_to_back, after_work = [], []
+    for _ in range(samples):
+        back_to_back.append(_timed(lambda: conn.execute(probe).scalar()))
+        busy_until = time.perf_counter() + 0.002
+        while time.perf_counter() < busy_until:
+            pass
+        after_work.append(_timed(lambda: conn.execute(probe).scalar()))
+    db.session.rollback()
+    return Stats.of(back_to_back), Stats.of(after_work)
 
 
 def _spec_size(process_key: str) -> int:
@@ -263,6 +282,10 @@ def print_result(result: Result) -> list[bool]:
     if result.commit_floor is not None:
         print(f"durable write floor (one prebuilt 1-row UPDATE + COMMIT): p50 {result.commit_floor.p50:.2f} ms, "
               f"p95 {result.commit_floor.p95:.2f} ms")
+    if result.round_trips is not None:
+        tight, idle = result.round_trips
+        print(f"one statement's round trip (SELECT 1): p50 {tight.p50:.3f} ms back to back, "
+              f"{idle.p50:.3f} ms after 2 ms of client work")
     return _print_goals(result)
 
 
