@@ -13,7 +13,8 @@ with bench/documents.py), a third of a warm render on average. So the automatic 
 render and the render's own reference cycles are collected from the youngest generation right after (a few ms):
 nothing of the render reaches the old generations, and nothing is left behind (:func:`_collector_paused`).
 The PDF's streams are deflated at zlib level 6 by a finisher (:func:`_deflate`) rather than by pydyf at level 9,
-and the templates keep boxes few (docs/forms.md, "Rendering speed").
+the HTML is parsed by lxml and styled with the forms' own user-agent stylesheet (:mod:`forms.printhtml`), and the
+templates keep boxes few (docs/forms.md, "Rendering speed").
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ from typing import Any
 import pydyf
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
-from weasyprint import CSS, HTML
+from weasyprint import CSS
 from weasyprint.text.fonts import FontConfiguration
 
 from forms import wareki
+from forms.printhtml import PrintHTML
 from forms.taskforms import LIBRARY
 
 PRINT_DIR = Path(__file__).resolve().parent / "print"
@@ -157,7 +159,7 @@ def html_to_pdf(html: str) -> bytes:
     """A PDF of ``html`` with the shared A4 stylesheet and fonts."""
     css, fonts = _stylesheet()
     with _collector_paused():
-        return HTML(string=html, base_url=str(PRINT_DIR)).write_pdf(
+        return PrintHTML(html, base_url=str(PRINT_DIR)).write_pdf(
             stylesheets=[css], font_config=fonts, uncompressed_pdf=True, finisher=_deflate)
 
 

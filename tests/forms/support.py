@@ -9,7 +9,10 @@ import tempfile
 from datetime import date
 from typing import Any
 
+from weasyprint import HTML
+
 from core.db import db
+from forms import render
 from integrations.residents import generator, importer
 from integrations.residents.models import Resident
 from tests.conftest import TENNYU_FIXTURE, actor, deploy_library
@@ -87,3 +90,11 @@ def word_boxes(pdf: bytes) -> tuple[float, list[tuple[str, float, float]]]:
     words = [(w, float(a), float(b)) for a, b, w in re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" '
                                                                r'xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', html)]
     return width, words
+
+
+def weasyprint_alone(html: str) -> bytes:
+    """The PDF of ``html`` as WeasyPrint parses and styles it by itself (tinyhtml5, its own user-agent stylesheet),
+    with everything else as :func:`forms.render.html_to_pdf` does."""
+    css, fonts = render._stylesheet()
+    return HTML(string=html, base_url=str(render.PRINT_DIR)).write_pdf(
+        stylesheets=[css], font_config=fonts, uncompressed_pdf=True, finisher=render._deflate)

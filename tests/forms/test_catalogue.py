@@ -18,7 +18,15 @@ from forms import context as ctx
 from forms import documents, printforms, render, wareki
 from forms.taskforms import FormField
 from tests.conftest import _empty_tables
-from tests.forms.support import ANSWERS, load_residents, pdf_pages, pdf_text, squeeze, start_visit
+from tests.forms.support import (
+    ANSWERS,
+    load_residents,
+    pdf_pages,
+    pdf_text,
+    squeeze,
+    start_visit,
+    weasyprint_alone,
+)
 from workflows import runtime
 
 DECISIONS = REPO_ROOT / "bpmn" / "decisions"
@@ -100,7 +108,8 @@ def _asked(form: printforms.PrintForm) -> list[FormField]:
 
 @pytest.fixture(scope="module")
 def printed(app: Flask) -> Iterator[dict[str, Any]]:
-    """Every form rendered once for one generated resident (with a household): key → (subject, answers, pages, text)."""
+    """Every form rendered once for one generated resident (with a household): key → (answers, pages, text), and
+    its HTML."""
     with app.app_context():
         residents = load_residents(120)
         subject = next(r for r in residents
@@ -110,6 +119,7 @@ def printed(app: Flask) -> Iterator[dict[str, Any]]:
         who = {"name": subject.name, "kana": subject.name_kana, "address": subject.address,
                "birth": wareki.to_wareki(subject.birth_date_text)}
         result: dict[str, Any] = {}
+        htmls: dict[str, str] = {}
         for key in KEYS:
             form = printforms.get(key)
             answers = dict(visit["answers"])
@@ -118,11 +128,12 @@ def printed(app: Flask) -> Iterator[dict[str, Any]]:
                 if f.name not in form.mapping or name not in answers:
                     answers[name] = _answer(f)
             plan = next(documents.form_plans(form, {**visit, "answers": answers}, [subject.id]))
-            pdf = render.html_to_pdf(render.render_html(plan.template, **plan.render_context, signature=None))
+            htmls[key] = render.render_html(plan.template, **plan.render_context, signature=None)
+            pdf = render.html_to_pdf(htmls[key])
             result[key] = (answers, pdf_pages(pdf), squeeze(pdf_text(pdf)))
         db.session.remove()  # end the read transaction before emptying the tables (PostgreSQL locks)
         _empty_tables()
-    yield {"who": who, "forms": result}
+    yield {"who": who, "forms": result, "html": htmls}
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -138,3 +149,12 @@ def test_every_form_prints_resident_data_and_answers_where_they_belong(printed: 
                                                                               form.mapping[f.name])
         assert squeeze(_printed(value, f)) in text, f"{key}: answer {f.name} not printed"
     assert re.search(r"〒\d{3}-\d{4}", text), f"{key}: the 〒 box is missing"
+
+
+@pytest.mark.parametrize("key", ["juki_tennyu", "juki_setai_henko", "kokuho_join", "seal_register"])
+def test_forms_print_byte_for_byte_as_weasyprint_parses_and_styles_them_by_itself(printed: dict[str, Any],
+                                                                                   key: str) -> None:
+    """lxml's tree and the forms' own user-agent stylesheet (forms/printhtml.py) change nothing on the page: a form
+    with its own template, the generic one with the members table and choices, one per member, a light one."""
+    html = printed["html"][key]
+    assert render.html_to_pdf(html) == weasyprint_alone(html)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import gc
+import io
 import re
 
+import lxml.html
 import pytest
+import segno
+from PIL import Image
 
+from forms import context as ctx
 from forms import render
+from forms.printhtml import PrintHTML
+from tests.forms.support import weasyprint_alone
 
 # A form-sized page: enough boxes for the collector's young generations to fill up several times.
 HTML = "<table class='box'>" + "".join(
@@ -58,3 +65,34 @@ def test_every_stream_is_deflated_although_weasyprint_writes_them_uncompressed()
     assert streams >= 3  # page content, font files, CMaps
     assert pdf.count(b"/FlateDecode") == streams
     assert b"IPAexMincho" in pdf and b"IPAmjMincho" in pdf
+
+
+def _signature() -> str:
+    """A signature as the tablet sends it: a transparent PNG with one stroke, as a data URI."""
+    image = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
+    for x in range(20, 280):
+        image.putpixel((x, 50 + (x % 17)), (0, 0, 0, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return render.data_uri(buffer.getvalue())
+
+
+def test_the_guide_and_a_signed_box_print_byte_for_byte_as_weasyprint_parses_and_styles_them_by_itself() -> None:
+    guide = render.render_html(
+        "guide.html", case={"ticket_no": "A-107"}, today="2026-11-20", city=ctx.CITY, status_url="https://x.invalid/",
+        qr=segno.make("https://x.invalid/status/TOKEN", error="m").svg_data_uri(scale=4, border=2),
+        procedures=[{"name": "転入届", "where": "市民課", "due": "令和8年12月4日", "state": "done",
+                     "state_label": "本日手続済", "bring": ["本人確認書類", "転出証明書"], "note": "世帯全員分"}])
+    signed = ("<table class='box'><tr><th>届出人署名</th><td class='sign'>"
+              f"<img src='{_signature()}' alt='署名'></td></tr></table>")
+    for html in (guide, signed):
+        assert render.html_to_pdf(html) == weasyprint_alone(html)
+
+
+def test_the_templates_are_parsed_by_lxml() -> None:
+    assert isinstance(PrintHTML("<p>届出　太郎</p>", base_url=".").etree_element, lxml.html.HtmlElement)
+
+
+@pytest.mark.parametrize("html", ["", "<p>届出\0太郎</p>"])
+def test_what_libxml2_would_read_otherwise_is_parsed_by_weasyprint(html: str) -> None:
+    assert render.html_to_pdf(html) == weasyprint_alone(html)
