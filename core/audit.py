@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -36,10 +36,29 @@ _ADVANCE = (update(_HEAD).where(_HEAD.c.id == 1).values(last_seq=_HEAD.c.last_se
             .returning(_HEAD.c.last_seq, _HEAD.c.last_hash))
 _APPEND = insert(_LOG)
 _SET_LAST_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("last_hash"))
-# PostgreSQL takes the entry and the head's new hash in one statement (a data-modifying CTE; the head row is
-# already locked by _ADVANCE, so nothing new is waited for): one round trip fewer per entry.
-_APPEND_SETTING_HEAD = insert(_LOG).add_cte(
-    update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("new_last_hash")).cte("set_head"))
+# PostgreSQL appends in one statement: lock the head, compute the entry's hash from the head's position and
+# hash with the server's sha256(), advance the head and insert the entry. The client cannot hash before it knows
+# the head, so the Python path takes two round trips; here the JSON array that :func:`digest` hashes is sent
+# without its two ends (seq first, prev_hash last), which the statement puts around it, so the stored hash is
+# byte for byte what :func:`digest` gives (``audit verify`` recomputes it in Python).
+# ``FOR UPDATE`` in the first CTE waits for a concurrent appender and then reads the head it left (READ
+# COMMITTED re-reads a locked row), so the UPDATE and the entry both build on the newest head.
+_APPEND_CHAINED = text("""
+WITH old AS (SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE),
+head AS (
+    UPDATE audit_chain_head AS h
+    SET last_seq = old.last_seq + 1,
+        last_hash = encode(sha256(convert_to(
+            '[' || (old.last_seq + 1) || ',' || :middle || ',"' || old.last_hash || '"]', 'UTF8')), 'hex')
+    FROM old WHERE h.id = 1
+    RETURNING h.last_seq AS seq, old.last_hash AS prev_hash, h.last_hash AS hash)
+INSERT INTO audit_log (seq, prev_hash, hash, at, username, role, terminal, ip, action, target_type, target_id,
+                       outcome, details)
+SELECT head.seq, head.prev_hash, head.hash, :at, :username, :role, :terminal, :ip, :action, :target_type,
+       :target_id, :outcome, :details
+FROM head
+RETURNING seq, prev_hash, hash
+""").bindparams(bindparam("at", type_=AuditEntry.__table__.c.at.type))
 
 
 def _canonical(value: Any) -> Any:
@@ -51,8 +70,12 @@ def _canonical(value: Any) -> Any:
 def digest(values: Mapping[str, Any] | AuditEntry) -> str:
     """The SHA-256 of an entry's hashed fields (a mapping or an entry), as lowercase hex."""
     get = values.get if isinstance(values, Mapping) else lambda name: getattr(values, name)
-    body = json.dumps([_canonical(get(name)) for name in HASHED_FIELDS], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(body.encode()).hexdigest()
+    return hashlib.sha256(_json([_canonical(get(name)) for name in HASHED_FIELDS]).encode()).hexdigest()
+
+
+def _json(values: list[Any]) -> str:
+    """The hashed form: compact JSON, non-ASCII kept as is (the PostgreSQL append builds on the same text)."""
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
 def record(
@@ -67,14 +90,12 @@ def record(
 ) -> dict[str, Any]:
     """Append one entry in the current transaction; it commits (or rolls back) with the action it logs.
 
-    Returns the entry's column values. The three statements are Core, not ORM: every request appends at
-    least one entry, and a unit-of-work flush for a row nobody reads back cost more than the row itself."""
+    Returns the entry's column values. The statements are Core, not ORM: every request appends at least one
+    entry, and a unit-of-work flush for a row nobody reads back cost more than the row itself. PostgreSQL takes
+    one statement (:data:`_APPEND_CHAINED`), SQLite three (advance the head, insert, set the head's hash)."""
     s = session or db.session
     conn = s.connection()  # the session's transaction; Core statements skip the session's ORM execute path
-    seq, prev_hash = _advance_head(s, conn)
     entry: dict[str, Any] = {
-        "seq": seq,
-        "prev_hash": prev_hash,
         "at": utcnow(),
         "username": _cut(actor.username, 64) if actor else None,
         "role": _cut(actor.role, 16) if actor else None,
@@ -86,13 +107,25 @@ def record(
         "outcome": outcome[:16],
         "details": json.dumps(details, ensure_ascii=False, default=str) if details else None,
     }
-    entry["hash"] = digest(entry)
     if conn.dialect.name == "postgresql":
-        conn.execute(_APPEND_SETTING_HEAD, {**entry, "new_last_hash": entry["hash"]})
-    else:
-        conn.execute(_APPEND, entry)
-        conn.execute(_SET_LAST_HASH, {"last_hash": entry["hash"]})
+        entry.update(_append_chained(s, conn, entry))
+        return entry
+    entry["seq"], entry["prev_hash"] = _advance_head(s, conn)
+    entry["hash"] = digest(entry)
+    conn.execute(_APPEND, entry)
+    conn.execute(_SET_LAST_HASH, {"last_hash": entry["hash"]})
     return entry
+
+
+def _append_chained(s: Session, conn: Connection, entry: dict[str, Any]) -> dict[str, Any]:
+    """PostgreSQL: the one-statement append; returns the entry's seq, prev_hash and hash."""
+    middle = _json([_canonical(entry[name]) for name in HASHED_FIELDS[1:-1]])[1:-1]
+    params = {**entry, "middle": middle}
+    row = conn.execute(_APPEND_CHAINED, params).one_or_none()
+    if row is None:  # no head yet
+        _create_head(s)
+        row = conn.execute(_APPEND_CHAINED, params).one()
+    return {"seq": int(row.seq), "prev_hash": row.prev_hash, "hash": row.hash}
 
 
 def _cut(value: str | None, size: int) -> str | None:

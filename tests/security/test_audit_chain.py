@@ -34,6 +34,29 @@ def test_entries_link_and_verify_clean(app: Flask) -> None:
     assert report.checked == 5
 
 
+# Text the hashed JSON must carry exactly: quotes, backslashes, control characters, U+2028, 外字 outside the BMP,
+# an emoji, and characters that json.dumps escapes (the PostgreSQL append hashes on the server; see core.audit).
+AWKWARD = ['"quoted"', "back\\slash", "line\nbreak\ttab\r", "\u2028sep\u2029", "𠮷野家 髙﨑", "🙂", "\x01\x1f",
+           "", " ", "</script>", "null"]
+
+
+def test_entries_with_awkward_text_hash_as_python_digests_them(app: Flask) -> None:
+    returned = []
+    for i, value in enumerate(AWKWARD):
+        who = actor("manager")
+        returned.append(audit.record(actor=who, action=f"awkward.{i}", target_type="resident", target_id=value,
+                                     outcome="ok", details={"value": value, "n": i, "nested": {"v": [value]}}))
+    returned.append(audit.record(actor=None, action="awkward.none"))  # NULLs hash as JSON null
+    db.session.commit()
+    entries = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.seq)).all()
+    assert [e.hash for e in entries] == [audit.digest(e) for e in entries]
+    assert [(r["seq"], r["prev_hash"], r["hash"]) for r in returned] == [(e.seq, e.prev_hash, e.hash) for e in entries]
+    head = db.session.get(AuditChainHead, 1)
+    assert (head.last_seq, head.last_hash) == (entries[-1].seq, entries[-1].hash)
+    report = audit_chain.verify()
+    assert report.ok, report.problems
+
+
 def _raw(sql: str, **params: object) -> None:
     with db.engine.begin() as conn:
         conn.execute(text(sql), params)
