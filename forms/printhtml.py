@@ -9,7 +9,8 @@ heaviest forms, together about a fifth of a warm render):
   laid out the same, with one element less to style per table.
 * WeasyPrint's user-agent stylesheet gives every element six pseudo-element styles (``::marker``,
   ``::footnote-call`` …) and tests attribute selectors (``[hidden]``, ``[dir=…]``) on every element;
-  ``print/ua.css`` is that stylesheet without what a printed form never uses.
+  :func:`user_agent_stylesheet` is that stylesheet, read from the installed WeasyPrint, without the selectors a
+  printed form never matches (:data:`UNUSED_SELECTOR`).
 
 ``weasyprint.HTML`` takes no tree, so :class:`PrintHTML` sets the attributes ``HTML.__init__`` sets (WeasyPrint 70)
 and overrides ``_ua_stylesheets``. tests/forms/test_render_speed.py checks that the PDFs of real forms, the guide
@@ -18,22 +19,63 @@ and a signed form are byte for byte those WeasyPrint makes from the same string 
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
 import cssselect2
 import lxml.etree
 import lxml.html
+import tinycss2
+import weasyprint
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
-UA_CSS = Path(__file__).resolve().parent / "print" / "ua.css"
+WEASYPRINT_UA_CSS = Path(weasyprint.__file__).resolve().parent / "css" / "html5_ua.css"
+# Selectors of WeasyPrint's sheet that no form matches but every element would be tested against: attributes
+# ([hidden], [dir=…], [type=…]), links, :is()/:not()/:has() chains, footnotes and notes, and form controls and
+# media, which the forms never contain. Style the forms in base.css, never by editing this.
+UNUSED_SELECTOR = re.compile(
+    r"\[|:is\(|:not\(|:has\(|:link|:visited|::footnote|::note"
+    r"|\b(?:input|select|textarea|button|keygen|option|optgroup|fieldset|iframe|video)\b")
 _PARSER = lxml.html.HTMLParser(encoding="utf-8")  # lxml serialises a parser shared between threads
 
 
 @cache
 def user_agent_stylesheet() -> CSS:
-    return CSS(filename=str(UA_CSS))
+    return CSS(string=trimmed_user_agent_css(WEASYPRINT_UA_CSS.read_text(encoding="utf-8")))
+
+
+def trimmed_user_agent_css(source: str) -> str:
+    """WeasyPrint's user-agent CSS without the selectors in :data:`UNUSED_SELECTOR`, selector by selector (a rule
+    stays with the rest of its list), the universal ``::marker`` given to list items only, and without the
+    ``@counter-style`` rules, which WeasyPrint reads from its own sheet whatever ours says."""
+    kept = []
+    for rule in tinycss2.parse_stylesheet(source, skip_comments=True, skip_whitespace=True):
+        if rule.type == "at-rule":
+            if rule.lower_at_keyword != "counter-style":
+                kept.append(tinycss2.serialize([rule]))
+        elif rule.type == "qualified-rule":
+            selectors = [_for_forms(s) for s in _selector_list(rule.prelude)]
+            selectors = [s for s in selectors if s and not UNUSED_SELECTOR.search(s)]
+            if selectors:
+                kept.append(f"{', '.join(selectors)} {{{tinycss2.serialize(rule.content)}}}")
+    return "\n".join(kept) + "\n"
+
+
+def _selector_list(prelude: list[object]) -> list[str]:
+    """A rule's comma-separated selectors as text (commas inside :is(…) are nested and stay)."""
+    parts: list[list[object]] = [[]]
+    for token in prelude:
+        if getattr(token, "type", None) == "literal" and getattr(token, "value", None) == ",":
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    return [tinycss2.serialize(part).strip() for part in parts]
+
+
+def _for_forms(selector: str) -> str:
+    return "li::marker" if selector == "::marker" else selector
 
 
 class PrintHTML(HTML):

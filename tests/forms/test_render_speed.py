@@ -12,7 +12,7 @@ import segno
 from PIL import Image
 
 from forms import context as ctx
-from forms import render
+from forms import printhtml, render
 from forms.printhtml import PrintHTML
 from tests.forms.support import weasyprint_alone
 
@@ -96,3 +96,14 @@ def test_the_templates_are_parsed_by_lxml() -> None:
 @pytest.mark.parametrize("html", ["", "<p>届出\0太郎</p>"])
 def test_what_libxml2_would_read_otherwise_is_parsed_by_weasyprint(html: str) -> None:
     assert render.html_to_pdf(html) == weasyprint_alone(html)
+
+
+def test_the_user_agent_sheet_is_weasyprints_own_without_the_selectors_no_form_matches() -> None:
+    source = printhtml.WEASYPRINT_UA_CSS.read_text(encoding="utf-8")
+    trimmed = printhtml.trimmed_user_agent_css(source)
+    assert "[hidden]" in source and "::footnote-call" in source  # what there was to trim
+    assert "[" not in trimmed and ":is(" not in trimmed and "::footnote" not in trimmed and "input" not in trimmed
+    assert "@counter-style" not in trimmed and "@page" in trimmed
+    assert "li::marker { font-variant-numeric" in trimmed and "\n::marker" not in trimmed
+    assert "td, th { display: table-cell }" in trimmed  # a list keeps its other selectors ("td[hidden]" went)
+    assert "b, strong, th { font-weight: bold }" in trimmed
