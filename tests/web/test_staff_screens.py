@@ -10,13 +10,14 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from core import audit
 from core.db import db, utcnow
 from core.tx import atomic
 from tests.conftest import TENNYU_FIXTURE, actor, csrf_token, deploy_library, login
 from tests.support.families import FAMILY, make_household
-from workflows import intake, runtime
+from workflows import dashboard, intake, runtime
 from workflows.models import CaseTask
 
 RECEPTION = {"applicant_name": "山田 太郎", "applicant_kana": "ヤマダ タロウ", "moved_in_on": "2026-11-20",
@@ -95,7 +96,14 @@ def test_inbox_filters_claim_and_conflict(app, client: FlaskClient) -> None:
     assert f"/tasks/{task.id}\"" in client.get("/inbox?assignee=unassigned").get_data(as_text=True)
     assert f"/tasks/{task.id}\"" not in client.get("/inbox?due=overdue").get_data(as_text=True)
     assert f"/tasks/{task.id}\"" not in client.get("/inbox?waiting=30").get_data(as_text=True)
-    assert f"/tasks/{task.id}\"" in client.get("/inbox?journey=tennyu&due=today").get_data(as_text=True)
+    # "today" is the Japan-time day: the fixture's PT1H due date falls tomorrow after 23:00 JST, so the test
+    # sets the due time itself — the day's last minute, then the next day's first.
+    end_of_today = dashboard.day_bounds(utcnow().astimezone(dashboard.JST).date())[1]
+    for due_at, listed in ((end_of_today - timedelta(minutes=1), True), (end_of_today + timedelta(minutes=1), False)):
+        db.session.execute(update(CaseTask).where(CaseTask.id == task.id).values(due_at=due_at))
+        db.session.commit()
+        page = client.get("/inbox?journey=tennyu&due=today").get_data(as_text=True)
+        assert (f"/tasks/{task.id}\"" in page) is listed, due_at
     assert client.get("/inbox?waiting=abc").status_code == 422
     claimed = _post(client, f"/tasks/{task.id}/claim", {"next": "/inbox"})
     assert claimed.status_code == 302 and claimed.headers["Location"] == "/inbox"
