@@ -18,6 +18,7 @@ from core.db import db, utcnow
 from core.errors import Invalid
 from core.models import User
 from tests.conftest import PASSWORD, actor, api_headers, csrf_token, login
+from web.api.audit import JST
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
@@ -103,7 +104,7 @@ def test_audit_search_filters_exports_csv_safely_and_is_itself_logged(client: Fl
     found = client.get("/api/v1/audit?resident_id=42", headers=headers).json
     assert [(e["action"], e["target_id"]) for e in found] == [("resident.view", "42")]
     assert client.get("/api/v1/audit?user=counter&action=resident.view", headers=headers).json[0]["target_id"] == "7"
-    today = utcnow().date().isoformat()
+    today = utcnow().astimezone(JST).date().isoformat()  # the API's dates are Japan-time days
     assert len(client.get(f"/api/v1/audit?from={today}&to={today}&action=resident.view",
                           headers=headers).json) == 2
     response = client.get("/api/v1/audit?resident_id=42&format=csv", headers=headers)
