@@ -3,10 +3,11 @@
     .venv/bin/python bench/documents.py [--quick] [--check] [--forms KEY,KEY] [--profile KEY]
 
 *cold* is the first render of a form in the process (templates compiled, fonts loaded for the first form);
-*warm* is the median of the following renders (and *min*, the least loaded one; *cpu* the median CPU time of
-this process, which a loaded machine disturbs less). The visit is a 転入 of a family of four with the
-procedures the determination gives such a family — 転入届, 国保 資格取得 (each member), 国民年金 and マイナンバー
-カード (up to two adults), 児童手当, 子ども医療 and 転入学 (up to two children) — plus the procedure guide (13
+*warm* is the median of the following renders, taken round-robin (one render of every form per round; see
+:func:`measure_forms`), *min* the least loaded one, *cpu* the median CPU time of this process.
+The visit is a 転入 of a family of four with the procedures the determination gives such a family —
+転入届, 国保 資格取得 (each member), 国民年金 and マイナンバーカード (up to two adults), 児童手当, 子ども医療
+and 転入学 (up to two children) — plus the procedure guide (13
 documents for the generated family of seed 3), generated and stored through
 :func:`forms.documents.generate_visit` on a fresh SQLite database,
 once in this process only (``MADOGUCHI_RENDER_WORKERS=1``) and once with the worker pool (warm: the pool is
@@ -93,20 +94,24 @@ def _ms(seconds: float) -> float:
 
 
 def measure_forms(case_id: int, keys: list[str], repeat: int) -> dict[str, tuple[float, float, float, float]]:
-    """key → (cold, warm median, warm min, warm CPU median) in ms; each form with its own interview answers."""
+    """key → (cold, warm median, warm min, warm CPU median) in ms; each form with its own interview answers.
+
+    Every form is rendered once cold, then ``repeat`` rounds render every form once each. Taken round-robin, a
+    slow stretch of this VM (seconds long: docs/forms.md, "Rendering speed") lands on a few renders of several
+    forms, which their medians absorb, rather than on all the renders of the one form measured at that moment."""
     visit = ctx.visit_context(runtime.get_case(case_id))
-    result = {}
-    for key in keys:
-        plan = next(documents.form_plans(printforms.get(key), {**visit, "answers": _answers_for([key])}, []))
-        times, cpu = [], []
-        for _ in range(repeat + 1):
+    plans = {key: next(documents.form_plans(printforms.get(key), {**visit, "answers": _answers_for([key])}, []))
+             for key in keys}
+    times: dict[str, list[float]] = {key: [] for key in keys}
+    cpu: dict[str, list[float]] = {key: [] for key in keys}
+    for _ in range(repeat + 1):
+        for key, plan in plans.items():
             start, start_cpu = time.perf_counter(), time.process_time()
             render.html_to_pdf(render.render_html(plan.template, **plan.render_context, signature=None))
-            times.append(time.perf_counter() - start)
-            cpu.append(time.process_time() - start_cpu)
-        result[key] = (_ms(times[0]), _ms(statistics.median(times[1:])), _ms(min(times[1:])),
-                       _ms(statistics.median(cpu[1:])))
-    return result
+            times[key].append(time.perf_counter() - start)
+            cpu[key].append(time.process_time() - start_cpu)
+    return {key: (_ms(times[key][0]), _ms(statistics.median(times[key][1:])), _ms(min(times[key][1:])),
+                  _ms(statistics.median(cpu[key][1:]))) for key in keys}
 
 
 def profile_form(case_id: int, key: str, repeat: int = 20) -> None:
