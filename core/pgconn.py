@@ -6,7 +6,7 @@ on each ``rollback()`` (and sends ``DEALLOCATE ALL``), in case the rolled-back t
 objects they refer to. Every read-only request ends in a rollback when its session closes, so on a pooled
 connection the hot statements (a task with its case, the case UPDATE, the operation-log append) were almost
 never prepared: each paid 0.1–0.3 ms of parse and plan on the server, about a third of a task completion's
-time in the database (bench/engine.py; docs/engine.md, "PostgreSQL").
+time in the database (seen in the PostgreSQL log; docs/engine.md, "One operation, one transaction").
 
 The application's transactions never create or change tables: only migrations do, and a ``DROP``/``ALTER``
 still makes psycopg forget its statements as before. So a rollback here is sent as the plain libpq command,
