@@ -1,9 +1,10 @@
 """The operation log (操作ログ): a hash chain appended by every service that acts on data.
 
 Each entry carries ``seq`` (its position), ``prev_hash`` (the hash of the entry before it) and ``hash``
-(SHA-256 over all its columns and ``prev_hash``). Appends take the single chain-head row with an
-``UPDATE … RETURNING``: on PostgreSQL that row lock serialises appenders until their commit; on SQLite the
-UPDATE takes the database write lock first, so no two transactions can read the same head.
+(SHA-256 over all its columns and ``prev_hash``). Appends lock the single chain-head row: on PostgreSQL one
+statement locks it (``FOR UPDATE``), hashes and inserts (:data:`_APPEND_CHAINED`), and the lock serialises
+appenders until their commit; on SQLite an ``UPDATE … RETURNING`` of the head takes the database write lock
+first, so no two transactions can read the same head.
 Verification and archives live in :mod:`core.audit_chain`.
 """
 
@@ -120,11 +121,7 @@ def record(
 def _append_chained(s: Session, conn: Connection, entry: dict[str, Any]) -> dict[str, Any]:
     """PostgreSQL: the one-statement append; returns the entry's seq, prev_hash and hash."""
     middle = _json([_canonical(entry[name]) for name in HASHED_FIELDS[1:-1]])[1:-1]
-    params = {**entry, "middle": middle}
-    row = conn.execute(_APPEND_CHAINED, params).one_or_none()
-    if row is None:  # no head yet
-        _create_head(s)
-        row = conn.execute(_APPEND_CHAINED, params).one()
+    row = _on_head(s, conn, _APPEND_CHAINED, {**entry, "middle": middle})
     return {"seq": int(row.seq), "prev_hash": row.prev_hash, "hash": row.hash}
 
 
@@ -144,11 +141,17 @@ def record_independently(**kwargs: Any) -> None:
 
 def _advance_head(s: Session, conn: Connection) -> tuple[int, str]:
     """Lock the head, take the next position; returns (seq, hash of the previous entry)."""
-    row = conn.execute(_ADVANCE).one_or_none()
+    row = _on_head(s, conn, _ADVANCE, {})
+    return int(row.last_seq), str(row.last_hash)
+
+
+def _on_head(s: Session, conn: Connection, statement: Any, params: dict[str, Any]) -> Any:
+    """The one row ``statement`` returns from the chain head, creating the head first when there is none."""
+    row = conn.execute(statement, params).one_or_none()
     if row is None:
         _create_head(s)
-        row = conn.execute(_ADVANCE).one()
-    return int(row.last_seq), str(row.last_hash)
+        row = conn.execute(statement, params).one()
+    return row
 
 
 def _create_head(s: Session) -> None:
