@@ -7,10 +7,9 @@
 :func:`measure_forms`), *min* the least loaded one, *cpu* the median CPU time of this process.
 The visit is a 転入 of a family of four with the procedures the determination gives such a family —
 転入届, 国保 資格取得 (each member), 国民年金 and マイナンバーカード (up to two adults), 児童手当, 子ども医療
-and 転入学 (up to two children) — plus the procedure guide (13
-documents for the generated family of seed 3), generated and stored through
-:func:`forms.documents.generate_visit` on a fresh SQLite database,
-once in this process only (``MADOGUCHI_RENDER_WORKERS=1``) and once with the worker pool (warm: the pool is
+and 転入学 (up to two children) — plus the procedure guide (13 documents for the generated family of seed 3),
+generated and stored through :func:`forms.documents.generate_visit` on a fresh SQLite database, once in this
+process only (``MADOGUCHI_RENDER_WORKERS=1``) and once with the worker pool (warm: the pool is
 started and used once before).
 Goals (issue 5): warm ≤ 100 ms for a 1-page form, a family's whole visit ≤ 1 s. ``--check`` exits 1 when missed.
 ``--profile KEY`` instead prints where 20 warm renders of form KEY spend their time (cProfile, cumulative).
