@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import audit_partitions
+from core import audit_partitions, writebehind
 from core.actor import Actor
 from core.db import db, utcnow
 from core.models import AuditChainHead, AuditEntry
@@ -44,7 +44,7 @@ _SET_LAST_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam
 # byte for byte what :func:`digest` gives (``audit verify`` recomputes it in Python).
 # ``FOR UPDATE`` in the first CTE waits for a concurrent appender and then reads the head it left (READ
 # COMMITTED re-reads a locked row), so the UPDATE and the entry both build on the newest head.
-_APPEND_CHAINED = text("""
+_APPEND_CTES = """
 WITH old AS (SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE),
 head AS (
     UPDATE audit_chain_head AS h
@@ -52,14 +52,23 @@ head AS (
         last_hash = encode(sha256(convert_to(
             '[' || (old.last_seq + 1) || ',' || :middle || ',"' || old.last_hash || '"]', 'UTF8')), 'hex')
     FROM old WHERE h.id = 1
-    RETURNING h.last_seq AS seq, old.last_hash AS prev_hash, h.last_hash AS hash)
-INSERT INTO audit_log (seq, prev_hash, hash, at, username, role, terminal, ip, action, target_type, target_id,
-                       outcome, details)
-SELECT head.seq, head.prev_hash, head.hash, :at, :username, :role, :terminal, :ip, :action, :target_type,
-       :target_id, :outcome, :details
-FROM head
-RETURNING seq, prev_hash, hash
-""").bindparams(bindparam("at", type_=AuditEntry.__table__.c.at.type))
+    RETURNING h.last_seq AS seq, old.last_hash AS prev_hash, h.last_hash AS hash),
+entry AS (
+    INSERT INTO audit_log (seq, prev_hash, hash, at, username, role, terminal, ip, action, target_type, target_id,
+                           outcome, details)
+    SELECT head.seq, head.prev_hash, head.hash, :at, :username, :role, :terminal, :ip, :action, :target_type,
+           :target_id, :outcome, :details
+    FROM head
+    RETURNING seq, prev_hash, hash)
+"""
+_AT = bindparam("at", type_=AuditEntry.__table__.c.at.type)
+_APPEND_CHAINED = text(_APPEND_CTES + "SELECT seq, prev_hash, hash FROM entry").bindparams(_AT)
+# The same append queued with the transaction's other writes (core.writebehind): nobody waits for its answer,
+# so it cannot create a missing head as :func:`_on_head` does. The head exists from install (migration 0013);
+# should it be gone, the append fails the transaction rather than losing the entry.
+_APPEND_QUEUED = text(_APPEND_CTES + "SELECT madoguchi_expect_rows(count(*), 1, "
+                      "'the operation log has no chain head (audit_chain_head id 1)', 'MD500') FROM entry"
+                      ).bindparams(_AT)
 
 
 def _canonical(value: Any) -> Any:
@@ -91,9 +100,11 @@ def record(
 ) -> dict[str, Any]:
     """Append one entry in the current transaction; it commits (or rolls back) with the action it logs.
 
-    Returns the entry's column values. The statements are Core, not ORM: every request appends at least one
-    entry, and a unit-of-work flush for a row nobody reads back cost more than the row itself. PostgreSQL takes
-    one statement (:data:`_APPEND_CHAINED`), SQLite three (advance the head, insert, set the head's hash)."""
+    Returns the entry's column values; ``seq``, ``prev_hash`` and ``hash`` only when the append ran at once. The
+    statements are Core, not ORM: every request appends at least one entry, and a unit-of-work flush for a row
+    nobody reads back cost more than the row itself. PostgreSQL takes one statement, queued with the
+    transaction's other writes (:mod:`core.writebehind`, :data:`_APPEND_QUEUED`) or run at once
+    (:data:`_APPEND_CHAINED`); SQLite three (advance the head, insert, set the head's hash)."""
     s = session or db.session
     conn = s.connection()  # the session's transaction; Core statements skip the session's ORM execute path
     entry: dict[str, Any] = {
@@ -108,6 +119,9 @@ def record(
         "outcome": outcome[:16],
         "details": json.dumps(details, ensure_ascii=False, default=str) if details else None,
     }
+    if writebehind.queues(conn):
+        writebehind.write(conn, _APPEND_QUEUED, {**entry, "middle": _middle(entry)})
+        return entry
     if conn.dialect.name == "postgresql":
         entry.update(_append_chained(s, conn, entry))
         return entry
@@ -120,9 +134,13 @@ def record(
 
 def _append_chained(s: Session, conn: Connection, entry: dict[str, Any]) -> dict[str, Any]:
     """PostgreSQL: the one-statement append; returns the entry's seq, prev_hash and hash."""
-    middle = _json([_canonical(entry[name]) for name in HASHED_FIELDS[1:-1]])[1:-1]
-    row = _on_head(s, conn, _APPEND_CHAINED, {**entry, "middle": middle})
+    row = _on_head(s, conn, _APPEND_CHAINED, {**entry, "middle": _middle(entry)})
     return {"seq": int(row.seq), "prev_hash": row.prev_hash, "hash": row.hash}
+
+
+def _middle(entry: dict[str, Any]) -> str:
+    """The hashed JSON array without its two ends (seq first, prev_hash last), which the server adds."""
+    return _json([_canonical(entry[name]) for name in HASHED_FIELDS[1:-1]])[1:-1]
 
 
 def _cut(value: str | None, size: int) -> str | None:

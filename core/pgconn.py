@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from core import writebehind
+
 try:
     from psycopg import pq
 except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite-only installs still import this module
@@ -27,6 +29,7 @@ except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite-only i
 
 
 def _rollback_keeping_prepared(dbapi_connection: Any) -> None:
+    writebehind.drop(dbapi_connection)  # also the pool's reset on check-in, which fires no rollback event
     pgconn = getattr(dbapi_connection, "pgconn", None)
     if pq is not None and pgconn is not None and pgconn.status == pq.ConnStatus.OK \
             and pgconn.pipeline_status == pq.PipelineStatus.OFF \

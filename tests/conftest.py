@@ -17,11 +17,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
-from core import demo, users
+from core import audit, demo, users
 from core.actor import Actor
 from core.db import db
+from core.models import AuditChainHead
 from core.settings import REPO_ROOT, Settings
 from web.app import create_app
 
@@ -90,6 +91,9 @@ def _empty_tables() -> None:
         else:
             for table in tables:
                 conn.execute(table.delete())
+        # A fresh install has the operation log's chain head (migration 0013): put it back as it starts.
+        conn.execute(insert(AuditChainHead.__table__).values(id=1, last_seq=0, last_hash=audit.GENESIS, base_seq=0,
+                                                              base_hash=audit.GENESIS))
 
 
 class IsolatedClient(FlaskClient):

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, select, text
 
 from core import audit, audit_chain, audit_partitions, demo
 from core.db import db, utcnow
-from core.models import AuditEntry
+from core.models import AuditChainHead, AuditEntry
 from tests.conftest import BACKEND, PASSWORD
 from tests.security.audit_helpers import append_dated, drop_past_partitions
 
@@ -38,6 +38,28 @@ def test_downgrade_to_base_and_upgrade_again(app: Flask) -> None:
     tables = set(inspect(db.engine).get_table_names())
     assert {"cases", "case_tasks", "model_versions", "spec_snapshots", "users", "audit_log"} <= tables
     assert {m.name for m in db.metadata.sorted_tables} <= tables
+    head = db.session.get(AuditChainHead, 1)  # 0013: the operation log's chain head exists from install
+    assert (head.last_seq, head.last_hash) == (0, audit.GENESIS)
+
+
+def test_0013_seeds_a_missing_chain_head_from_the_newest_entry(app: Flask) -> None:
+    directory = app.config["MIGRATIONS_DIR"]
+    append_dated([utcnow() - timedelta(days=1), utcnow()])
+    newest = db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    try:
+        db.session.remove()
+        downgrade(directory=directory, revision="0012")
+        db.session.execute(text("DELETE FROM audit_chain_head"))
+        db.session.commit()
+    finally:
+        db.session.remove()
+        upgrade(directory=directory)
+        db.session.remove()
+    head = db.session.get(AuditChainHead, 1)
+    assert (head.last_seq, head.last_hash) == (newest.seq, newest.hash)
+    audit.record(actor=None, action="test.after_seed")
+    db.session.commit()
+    assert audit_chain.verify().ok
 
 
 def test_the_operation_log_survives_downgrade_and_upgrade(app: Flask) -> None:

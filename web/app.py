@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from core import pgconn
+from core import pgconn, writebehind
 from core.db import db
 from core.settings import REPO_ROOT, Settings
 from web import auth, errors
@@ -75,6 +75,7 @@ def register_extensions(app: Flask) -> None:
     else:
         with app.app_context():
             pgconn.keep_prepared_statements(db.engine)
+            writebehind.install(db.engine)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

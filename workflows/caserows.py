@@ -7,6 +7,8 @@ skips the session's ORM execute path. Optimistic locking is kept by hand — eac
 ``WHERE version = :expected`` and a missed row raises SQLAlchemy's ``StaleDataError``, exactly what a versioned
 ORM flush raises, so :func:`core.tx.atomic` retries or reports the conflict the same way. The in-memory objects
 are then given the written values as *committed* state, so the ORM neither re-writes nor reloads them.
+On PostgreSQL the writes go through :mod:`core.writebehind`: they are sent together with the COMMIT, in one
+round trip, and a missed version still fails the transaction.
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import bindparam, insert, or_, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 
-from core import users
+from core import users, writebehind
 from core.db import db
 from workflows.engine import CaseEngine, HumanTask, serializer_version
 from workflows.models import Case, CaseTask
@@ -65,9 +66,9 @@ def write_completed_task(task: CaseTask, *, by: str, now: datetime) -> None:
 
 def _versioned_update(statement: Any, row: Case | CaseTask, values: dict[str, Any]) -> None:
     expected = row.version
-    result = db.session.connection().execute(statement, {**values, "row_id": row.id, "expected": expected})
-    if result.rowcount != 1:
-        raise StaleDataError(f"{type(row).__tablename__} {row.id}: version {expected} was changed by someone else")
+    writebehind.write(db.session.connection(), statement, {**values, "row_id": row.id, "expected": expected},
+                      expect_rows=1,
+                      stale=f"{type(row).__tablename__} {row.id}: version {expected} was changed by someone else")
     for name, value in {**values, "version": expected + 1}.items():
         set_committed_value(row, name, value)
 
@@ -105,7 +106,7 @@ def _open(case: Case, humans: list[HumanTask], now: datetime) -> None:
     if not humans:
         return
     lanes = _section_codes_by_lane()
-    db.session.connection().execute(_INSERT_TASK, [
+    writebehind.write(db.session.connection(), _INSERT_TASK, [
         {"case_id": case.id, "task_uuid": h.uuid, "spec_name": h.spec_name, "title": h.title, "lane": h.lane,
          "section_code": lanes.get(h.lane or ""), "form_key": h.form_key, "state": "ready", "assignee": None,
          "created_at": now, "claimed_at": None, "completed_at": None, "completed_by": None,

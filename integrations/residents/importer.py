@@ -19,7 +19,7 @@ from sqlalchemy import Date, bindparam, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from core import audit
+from core import audit, writebehind
 from core.actor import Actor
 from core.db import UTCDateTime, db, utcnow
 from core.errors import Invalid, NotFound
@@ -237,6 +237,7 @@ def _stage(conn: Connection, run_id: int, rows: list[dict[str, Any]], progress: 
 
 
 def _copy(conn: Connection, run_id: int, rows: list[dict[str, Any]], progress: parsing.Progress | None) -> None:
+    writebehind.send(conn)  # queued writes go first, as they would before any statement SQLAlchemy runs
     raw = conn.connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(f"COPY res_staging ({', '.join(STAGED)}) FROM STDIN") as copy:
         for done, row in enumerate(rows, start=1):

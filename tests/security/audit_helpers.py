@@ -17,8 +17,9 @@ def append_dated(moments: list[datetime]) -> None:
     as if every entry had been written at its moment. On PostgreSQL a past month without a partition puts the
     entry in DEFAULT."""
     for i, moment in enumerate(sorted(moments)):
-        entry = audit.record(actor=actor("manager"), action="test.dated", target_type="resident", target_id=i % 3)
-        db.session.execute(update(AuditEntry).where(AuditEntry.seq == entry["seq"]).values(at=moment))
+        audit.record(actor=actor("manager"), action="test.dated", target_type="resident", target_id=i % 3)
+        newest = db.select(db.func.max(AuditEntry.seq)).scalar_subquery()  # a queued append is sent before this
+        db.session.execute(update(AuditEntry).where(AuditEntry.seq == newest).values(at=moment))
     db.session.commit()
     head = db.session.get(AuditChainHead, 1)
     prev = head.base_hash if head else audit.GENESIS
