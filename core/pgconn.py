@@ -11,7 +11,8 @@ time in the database (seen in the PostgreSQL log; docs/engine.md, "One operation
 The application's transactions never create or change tables: only migrations do, and a ``DROP``/``ALTER``
 still makes psycopg forget its statements as before. So a rollback here is sent as the plain libpq command,
 which ends the transaction and leaves psycopg's statement cache as it was. Anything unusual (a broken
-connection, a pipeline, a failed ROLLBACK) falls back to psycopg's own ``rollback()``.
+connection, a pipeline, a failed ROLLBACK, a write-behind pipeline that failed: :mod:`core.writebehind`) falls
+back to psycopg's own ``rollback()``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite-only i
 
 def _rollback_keeping_prepared(dbapi_connection: Any) -> None:
     writebehind.drop(dbapi_connection)  # also the pool's reset on check-in, which fires no rollback event
+    if writebehind.take_full_rollback(dbapi_connection):
+        dbapi_connection.rollback()
+        return
     pgconn = getattr(dbapi_connection, "pgconn", None)
     if pq is not None and pgconn is not None and pgconn.status == pq.ConnStatus.OK \
             and pgconn.pipeline_status == pq.PipelineStatus.OFF \

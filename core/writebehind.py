@@ -65,6 +65,12 @@ _queues: weakref.WeakKeyDictionary[Any, list[_Queued]] = weakref.WeakKeyDictiona
 # the id cannot be reused by another object. The statements are module constants of the callers.
 _compiled: dict[tuple[int, tuple[str, ...]], tuple[Executable, _Compiled]] = {}
 _guarded: dict[int, tuple[Executable, Executable]] = {}
+# Connections whose last pipeline failed. psycopg marks a statement it prepares inside a pipeline as prepared
+# when it sends it, not when the server confirms; if an earlier statement aborted the pipeline, the server never
+# saw it. psycopg's own rollback() forgets every prepared statement, which covers this; the plain ROLLBACK of
+# core.pgconn keeps them, so these connections get psycopg's rollback instead (see take_full_rollback). A
+# pipeline that failed with its COMMIT is rolled back with psycopg's rollback at once.
+_failed: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def install(engine: Engine) -> None:
@@ -95,6 +101,8 @@ def write(conn: Connection, statement: Executable, params: Mapping[str, Any] | S
         statement = _guard(statement)
         rows = [{**row, "expected_rows": expect_rows, "stale": stale} for row in rows]
     compiled = _compile(conn, statement, rows[0])
+    if not conn.in_transaction():
+        conn.begin()  # as executing would (autobegin), so that the commit — and its hook — happens
     _queues.setdefault(conn.connection.dbapi_connection, []).append(_Queued(compiled, rows))
 
 
@@ -115,8 +123,21 @@ def pending(conn: Connection) -> int:
 
 def drop(dbapi_connection: Any) -> None:
     """Forget ``dbapi_connection``'s queued writes (its transaction is being rolled back)."""
+    _queues.pop(_driver(dbapi_connection), None)
+
+
+def take_full_rollback(dbapi_connection: Any) -> bool:
+    """Whether this rollback must be psycopg's own, which also forgets the prepared statements (once)."""
+    connection = _driver(dbapi_connection)
+    if connection in _failed:
+        _failed.discard(connection)
+        return True
+    return False
+
+
+def _driver(dbapi_connection: Any) -> Any:
     # SQLAlchemy may hand over its own proxy of the driver's connection (the engine's first connect does).
-    _queues.pop(getattr(dbapi_connection, "dbapi_connection", dbapi_connection), None)
+    return getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
 
 
 def _guard(statement: Executable) -> Executable:
@@ -168,6 +189,12 @@ def _send(dbapi_connection: Any, *, commit: bool) -> bool:
                 # Sent as a statement, not as connection.commit(): that one syncs on its own, a round trip more.
                 cursor.execute("COMMIT", prepare=False)
     except psycopg.Error as err:
+        if commit:
+            # SQLAlchemy takes a failed commit as the end of the transaction and will not roll it back; the
+            # aborted pipeline left it open (and failed) on the server. psycopg's own rollback ends it.
+            dbapi_connection.rollback()
+        else:
+            _failed.add(dbapi_connection)
         if err.sqlstate == STALE_SQLSTATE:
             raise StaleDataError(err.diag.message_primary or str(err)) from err
         statements = ";\n".join(q.compiled.sql for q in queue)

@@ -149,6 +149,26 @@ def test_a_missing_chain_head_fails_the_transaction_instead_of_losing_the_entry(
     assert _elsewhere(select(func.count()).select_from(AuditEntry)) == 0
 
 
+@postgres_only
+@pytest.mark.parametrize("sent_by", ["commit", "a later statement"])
+def test_statements_prepared_in_a_failed_pipeline_do_not_linger(app: Flask, sent_by: str) -> None:
+    """psycopg counts a statement prepared when it queues it; if an earlier one aborted the pipeline, the server
+    never prepared it. The rollback after such a failure must forget psycopg's prepared statements — and end
+    the failed transaction even when it was the commit that failed (SQLAlchemy then rolls nothing back)."""
+    touch = text("UPDATE sections SET name = name WHERE code = :code")
+    never = {"row_id": -1, "expected": 1, "state": "completed", "assignee": None, "completed_at": None,
+             "completed_by": None}
+    with db.engine.connect() as conn:
+        for _ in range(8):  # past psycopg's prepare threshold (5), every time behind a failing statement
+            writebehind.write(conn, caserows._UPDATE_TASK, never, expect_rows=1, stale="no such task")  # noqa: SLF001
+            writebehind.write(conn, touch, {"code": "shimin"})
+            with pytest.raises(StaleDataError, match="no such task"):
+                conn.commit() if sent_by == "commit" else conn.execute(text("SELECT 1"))
+            conn.rollback()
+        writebehind.write(conn, touch, {"code": "shimin"})
+        conn.commit()  # "prepared statement … does not exist" if psycopg still believed in it
+
+
 def test_a_stale_write_raises_by_the_commit_on_every_backend(reception: CaseTask) -> None:
     """SQLite checks the row count at once; PostgreSQL's server checks it when the queue is sent."""
     task = db.session.get(CaseTask, reception.id)
