@@ -98,8 +98,9 @@ _CLOSE = (update(_PROCEDURES)
 def _close(case: Case, task: CaseTask, data: dict[str, Any], *, now: datetime) -> None:
     cancelled = data.get("outcome") == "cancelled"
     reason = data.get("reason") if cancelled else None
-    closed = db.session.execute(_CLOSE, {"for_task": task.id, "state": "removed" if cancelled else "done",
-                                         "reason": reason, "completed_at": now}).one_or_none()
+    closed = db.session.connection().execute(  # Core on the session's connection: skips the ORM execute path
+        _CLOSE, {"for_task": task.id, "state": "removed" if cancelled else "done", "reason": reason,
+                 "completed_at": now}).one_or_none()
     if closed is None:
         return
     if cancelled and not (reason or "").strip():  # raised after the UPDATE: the caller's rollback undoes it
