@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,7 +32,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.register_errorhandlers(app)
     register_filters(app)
     register_operations(app)
+    _freeze_start_up_objects()
     return app
+
+
+def _freeze_start_up_objects() -> None:
+    """Take what start-up made out of the cyclic garbage collector's sight (``gc.freeze``).
+
+    A full collection walks every tracked object, and after start-up there are about 200,000 (SQLAlchemy,
+    SpiffWorkflow, WeasyPrint, the app's own), none of which will ever be garbage. Loading a case with 200
+    completed tasks makes enough new objects to set a full collection off every few requests: ``bench/engine.py``
+    saw p95 130–140 ms against a p50 of 13–14 ms there, and p95 21–26 ms with the start-up objects frozen. New
+    objects are collected as before; under gunicorn's ``--preload`` the frozen pages also stay shared after fork.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _api_config() -> dict[str, Any]:
