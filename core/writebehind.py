@@ -107,8 +107,10 @@ def write(conn: Connection, statement: Executable, params: Mapping[str, Any] | S
 
 
 def queues(conn: Connection) -> bool:
-    """Whether writes on ``conn`` are queued (PostgreSQL with write-behind installed) rather than run at once."""
-    return bool(getattr(conn.dialect, _ENABLED, False))
+    """Whether writes on ``conn`` are queued (PostgreSQL with write-behind installed, in a transaction that ends
+    with a commit) rather than run at once. An AUTOCOMMIT connection has no commit to send them with."""
+    return bool(getattr(conn.dialect, _ENABLED, False)) \
+        and conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
 
 
 def send(conn: Connection) -> None:

@@ -169,6 +169,17 @@ def test_statements_prepared_in_a_failed_pipeline_do_not_linger(app: Flask, sent
         conn.commit()  # "prepared statement … does not exist" if psycopg still believed in it
 
 
+@postgres_only
+def test_an_autocommit_connection_writes_at_once(app: Flask) -> None:
+    rename = text("UPDATE sections SET name = :name WHERE code = 'shimin'")
+    name = _elsewhere(text("SELECT name FROM sections WHERE code = 'shimin'"))
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        writebehind.write(conn, rename, {"name": "at once"})
+        assert writebehind.pending(conn) == 0
+        assert _elsewhere(text("SELECT name FROM sections WHERE code = 'shimin'")) == "at once"
+        conn.execute(rename, {"name": name})  # sections are kept between tests
+
+
 def test_a_stale_write_raises_by_the_commit_on_every_backend(reception: CaseTask) -> None:
     """SQLite checks the row count at once; PostgreSQL's server checks it when the queue is sent."""
     task = db.session.get(CaseTask, reception.id)
