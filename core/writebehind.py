@@ -17,13 +17,15 @@ What keeps this equivalent to executing each statement at once:
   SQLAlchemy's ``StaleDataError``, exactly what the immediate rowcount check raises, so :func:`core.tx.atomic`
   retries or reports a conflict as before. Any other database error arrives as SQLAlchemy's own exception class
   (``IntegrityError``…), at the commit instead of at the call.
-* **Rollback** drops the queue.
+* **Rollback** drops the queue. A pipeline that failed is ended with psycopg's own rollback, which also forgets
+  the statements psycopg believes it prepared in it (see ``_failed``).
 
 SQLite has no network: there every write runs at once, as before, and ``expect_rows`` is checked on the spot.
 """
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -174,11 +176,11 @@ def _driver_params(compiled: _Compiled, row: Mapping[str, Any]) -> dict[str, Any
     return values
 
 
-def _send(dbapi_connection: Any, *, commit: bool) -> bool:
-    """Send the queue (and COMMIT) in one pipeline; returns whether anything was sent."""
+def _send(dbapi_connection: Any, *, commit: bool) -> None:
+    """Send the queue (and COMMIT) in one pipeline; without a queue the commit is left to the driver."""
     queue = _queues.pop(dbapi_connection, None)
     if not queue:
-        return False
+        return
     try:
         with dbapi_connection.cursor() as cursor, dbapi_connection.pipeline():
             for queued in queue:
@@ -193,15 +195,16 @@ def _send(dbapi_connection: Any, *, commit: bool) -> bool:
     except psycopg.Error as err:
         if commit:
             # SQLAlchemy takes a failed commit as the end of the transaction and will not roll it back; the
-            # aborted pipeline left it open (and failed) on the server. psycopg's own rollback ends it.
-            dbapi_connection.rollback()
+            # aborted pipeline left it open (and failed) on the server. psycopg's own rollback ends it (a broken
+            # connection cannot, and the pool discards it: the error below is the one to report).
+            with contextlib.suppress(psycopg.Error):
+                dbapi_connection.rollback()
         else:
             _failed.add(dbapi_connection)
         if err.sqlstate == STALE_SQLSTATE:
             raise StaleDataError(err.diag.message_primary or str(err)) from err
         statements = ";\n".join(q.compiled.sql for q in queue)
         raise DBAPIError.instance(statements, None, err, psycopg.Error) from err
-    return True
 
 
 def _send_before_statement(conn: Connection, _cursor: Any, statement: str, parameters: Any, _context: Any,

@@ -42,7 +42,7 @@ def _freeze_start_up_objects() -> None:
     A full collection walks every tracked object, and after start-up there are about 200,000 (SQLAlchemy,
     SpiffWorkflow, WeasyPrint, the app's own), none of which will ever be garbage. Loading a case with 200
     completed tasks makes enough new objects to set a full collection off every few requests: ``bench/engine.py``
-    saw p95 130–140 ms against a p50 of 13–14 ms there, and p95 21–26 ms with the start-up objects frozen. New
+    saw p95 121–140 ms against a p50 of 12–14 ms there, and p95 19–30 ms with the start-up objects frozen. New
     objects are collected as before; under gunicorn's ``--preload`` the frozen pages also stay shared after fork.
     """
     gc.collect()
