@@ -1,6 +1,7 @@
 """Bench the case runtime against plain SpiffWorkflow, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/engine.py [--quick] [--check] [--backend sqlite|postgres|both] [--profile]
+                                     [--no-writebehind]
 
 For each backend: a freshly migrated throwaway database, seeded and deployed (``bpmn/``,
 ``bench/data/loop.bpmn`` and the engine tests' small 転入 process ``tests/data/engine/tennyu.bpmn``).
@@ -201,9 +202,9 @@ def measure_journey(sampler: Sampler, plan: Plan, *, process_key: str, name: str
     return row
 
 
-def run_backend(backend: str, plan: Plan, *, profile: bool) -> Result:
+def run_backend(backend: str, plan: Plan, *, profile: bool, writebehind_on: bool = True) -> Result:
     started = time.perf_counter()
-    with backend_app(backend):
+    with backend_app(backend, pg_writebehind=writebehind_on):
         sampler = Sampler()
         profiler = cProfile.Profile() if profile else None
         if profiler:
@@ -354,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of each backend's run")
+    parser.add_argument("--no-writebehind", action="store_true",
+                        help="PostgreSQL: each write its own round trip (MADOGUCHI_PG_WRITEBEHIND=0), to compare")
     args = parser.parse_args(argv)
     plan = PLANS["quick" if args.quick else "full"]
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
@@ -361,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
           f"loop depth, {plan.journeys} cases of each 転入, {plan.warmup} warm-up rounds each)")
     outcomes: list[bool] = []
     for backend in backends:
-        outcomes += print_result(run_backend(backend, plan, profile=args.profile))
+        outcomes += print_result(run_backend(backend, plan, profile=args.profile,
+                                             writebehind_on=not args.no_writebehind))
     missed = outcomes.count(False)
     print(f"\n{len(outcomes) - missed}/{len(outcomes)} goals met")
     return 1 if args.check and missed else 0

@@ -39,11 +39,11 @@ PASSWORD = "bench-pass-1"
 
 
 @contextlib.contextmanager
-def migrated_app(backend: str) -> Iterator[Flask]:
+def migrated_app(backend: str, **settings_overrides: Any) -> Iterator[Flask]:
     """An app (its context pushed) on a new, migrated, empty database of ``backend``; dropped afterwards."""
     with tempfile.TemporaryDirectory(prefix="madoguchi-bench-") as tmp, database(backend, tmp) as url:
         settings = Settings(database_url=url, secret_key="bench-secret", demo=True, demo_password=PASSWORD,
-                            bpmn_dir=str(REPO_ROOT / "bpmn"), var_dir=tmp)
+                            bpmn_dir=str(REPO_ROOT / "bpmn"), var_dir=tmp, **settings_overrides)
         app = create_app({"TESTING": True, "MADOGUCHI": settings, **settings.to_flask_config()})
         with app.app_context():
             try:
@@ -56,9 +56,9 @@ def migrated_app(backend: str) -> Iterator[Flask]:
 
 
 @contextlib.contextmanager
-def backend_app(backend: str) -> Iterator[Flask]:
+def backend_app(backend: str, **settings_overrides: Any) -> Iterator[Flask]:
     """:func:`migrated_app` seeded with sections and users, with bpmn/ and the bench fixtures deployed."""
-    with migrated_app(backend) as app:
+    with migrated_app(backend, **settings_overrides) as app:
         demo.load_sections()
         demo.create_demo_users(password=PASSWORD)
         db.session.commit()

@@ -35,6 +35,9 @@ class Settings:
     session_idle_minutes: int = field(default=30, metadata={"env": "MADOGUCHI_SESSION_IDLE_MINUTES"})
     # Wall-clock limit for one script task or expression in a diagram.
     script_timeout_seconds: float = field(default=1.0, metadata={"env": "MADOGUCHI_SCRIPT_TIMEOUT"})
+    # PostgreSQL: send a unit of work's writes with its COMMIT in one pipelined round trip (core/writebehind.py).
+    # Off: each write is its own round trip (a connection pooler without pipeline support; or to compare).
+    pg_writebehind: bool = field(default=True, metadata={"env": "MADOGUCHI_PG_WRITEBEHIND"})
     # Where the library of journeys lives (deployed by ``madoguchi demo`` / ``madoguchi deploy``).
     bpmn_dir: str = field(default=str(REPO_ROOT / "bpmn"), metadata={"env": "MADOGUCHI_BPMN_DIR"})
     # npm's install folder, from which the front-end libraries are served.

@@ -9,6 +9,7 @@ backend: the same calls on SQLite execute at once.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,7 @@ from core.db import db
 from core.models import AuditEntry
 from tests.conftest import BACKEND, TENNYU_FIXTURE, actor, deploy_library
 from tests.workflows.test_runtime import RECEPTION, ready, start_tennyu
+from web.app import create_app
 from workflows import caserows, runtime
 from workflows.models import Case, CaseTask
 
@@ -178,6 +180,19 @@ def test_an_autocommit_connection_writes_at_once(app: Flask) -> None:
         assert writebehind.pending(conn) == 0
         assert _elsewhere(text("SELECT name FROM sections WHERE code = 'shimin'")) == "at once"
         conn.execute(rename, {"name": name})  # sections are kept between tests
+
+
+@postgres_only
+def test_the_setting_turns_it_off(app: Flask) -> None:
+    """MADOGUCHI_PG_WRITEBEHIND=0: every write is its own round trip again (a pooler without pipelines)."""
+    settings = dataclasses.replace(app.config["MADOGUCHI"], pg_writebehind=False)
+    other = create_app({"TESTING": True, "MADOGUCHI": settings, **settings.to_flask_config()})
+    with other.app_context():
+        with db.engine.connect() as conn:
+            assert not writebehind.queues(conn)
+        db.engine.dispose()
+    with db.engine.connect() as conn:
+        assert writebehind.queues(conn)
 
 
 def test_a_stale_write_raises_by_the_commit_on_every_backend(reception: CaseTask) -> None:

@@ -90,7 +90,8 @@ def register_extensions(app: Flask) -> None:
     else:
         with app.app_context():
             pgconn.keep_prepared_statements(db.engine)
-            writebehind.install(db.engine)
+            if app.config["MADOGUCHI"].pg_writebehind:
+                writebehind.install(db.engine)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
