@@ -85,8 +85,7 @@ def test_a_completions_writes_wait_for_the_commit_and_land_with_it(reception: Ca
     assert _elsewhere(_completions()) == 1
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "task.complete")).one()
     assert entry.hash == audit.digest(entry)  # numbered and hashed on the server, as Python hashes it
-    assert sorted(t.spec_name for t in runtime.list_tasks(case_id=case_id)) == ["hoken_entry",
-                                                                                          "juki_entry"]
+    assert sorted(t.spec_name for t in runtime.list_tasks(case_id=case_id)) == ["hoken_entry", "juki_entry"]
 
 
 @postgres_only
