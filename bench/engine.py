@@ -236,8 +236,8 @@ _WRITE_CASE = (update(_CASES).where(_CASES.c.id == bindparam("row_id"), _CASES.c
 def database_floor(workflow_json: str, samples: int) -> Stats:
     """One completion's unavoidable database work for a workflow of this size, back to back on a fresh session
     each time (so without the server's wake-up after a step's Python work: a lower bound). ``engine + floor``
-    is the least a runtime that stores the case durably per step can take; the report turns it into the best
-    ratio reachable at all."""
+    is the least a runtime that stores the whole case durably after every step can take; the report turns it
+    into the best ratio such a runtime can reach."""
     case_id = runtime.list_cases(limit=1)[0].id
     times = []
     for _ in range(samples):
@@ -315,7 +315,8 @@ def print_result(result: Result) -> list[bool]:
     print("stored B = cases.workflow_json when the journey's first task is READY (reception / interview);"
           " stock B = the same workflow, stock serializer, spec embedded")
     print("\ndatabase floor per completion (read the case row, write it back version-guarded, commit; no engine,"
-          " no bookkeeping) and the best ratio any durable runtime could reach: (engine p50 + floor p50) / raw p50")
+          " no bookkeeping) and the best ratio a runtime that stores the whole case durably after every step could"
+          " reach: (engine p50 + floor p50) / raw p50")
     for row in result.rows:
         if row.floor is not None:
             best = (Stats.of(row.engine).p50 + row.floor.p50) / Stats.of(row.raw).p50
