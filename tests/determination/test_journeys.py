@@ -8,15 +8,12 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import api_headers, deploy_library
+from tests.support.families import TENNYU_HOUSEHOLD
 from workflows.determination.models import CaseProcedure, list_for_case
 
-FAMILY = [
-    {"name": "山口 太郎", "relation": "世帯主", "birth_date": "1980-05-01", "insurance": "kokuho",
-     "pension_category": "1", "mynumber_card": True, "seal_registered": True, "subject": True},
-    {"name": "山口 花子", "relation": "妻", "birth_date": "1982-07-07", "insurance": "kokuho",
-     "pension_category": "1", "subject": True, "child_allowance_recipient": True},
-    {"name": "山口 一郎", "relation": "子", "birth_date": "2016-06-01", "insurance": "kokuho", "subject": True},
-]
+# The bench's moving-in family (tests/support/families.py) without its younger child, and with the head's seal
+# registered: the expected procedures below depend on both.
+FAMILY = [{**TENNYU_HOUSEHOLD[0], "seal_registered": True}, *(dict(member) for member in TENNYU_HOUSEHOLD[1:3])]
 # journey → (interview answers, expected {procedure code: (section, due date)}) for the family on 2026-11-20
 JOURNEYS = {
     "tennyu": ({"wants_seal": True}, {
