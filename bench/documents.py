@@ -8,7 +8,7 @@
 The visit is a 転入 of a family of four with the procedures the determination gives such a family —
 転入届, 国保 資格取得 (each member), 国民年金 and マイナンバーカード (up to two adults), 児童手当, 子ども医療
 and 転入学 (up to two children) — plus the procedure guide (13 documents for the generated family of seed 3),
-generated and stored through :func:`forms.documents.generate_visit` on a fresh SQLite database, once in this
+generated and stored through :func:`workflows.visit.documents.generate_visit` on a fresh SQLite database, once in this
 process only (``MADOGUCHI_RENDER_WORKERS=1``) and once with the worker pool (warm: the pool is
 started and used once before).
 Goals (issue 5): warm ≤ 100 ms for a 1-page form, a family's whole visit ≤ 1 s. ``--check`` exits 1 when missed.
@@ -33,13 +33,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.harness import backend_app  # noqa: E402
 from core.actor import Actor  # noqa: E402
 from core.db import db  # noqa: E402
-from forms import context as ctx  # noqa: E402
-from forms import documents, printforms, render  # noqa: E402
+from forms import printforms, render
 from forms.taskforms import FormField  # noqa: E402
-from integrations.residents import generator, importer  # noqa: E402
-from integrations.residents.models import Resident  # noqa: E402
+from integrations.imports import generator, importer  # noqa: E402
+from residents.models import Resident  # noqa: E402
 from workflows import runtime  # noqa: E402
 from workflows.determination.models import CaseProcedure  # noqa: E402
+from workflows.visit import context as ctx  # noqa: E402
+from workflows.visit import documents  # noqa: E402
 
 WARM_GOAL_MS, VISIT_GOAL_MS = 100.0, 1000.0
 ADMIN = Actor(username="bench", role="admin")

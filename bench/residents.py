@@ -25,8 +25,9 @@ from sqlalchemy import func, select, text
 from bench.harness import migrated_app as backend_app
 from core.actor import Actor
 from core.db import db
-from integrations.residents import generator, importer, normalize, parsing, search
-from integrations.residents.models import Household, Resident
+from integrations.imports import generator, importer, parsing
+from residents import normalize, search
+from residents.models import Household, Resident
 
 ACTOR = Actor(username="bench", role="admin", terminal="bench")
 GOAL_FULL_S = 20.0

@@ -2,8 +2,8 @@
 
 Configured by ``MADOGUCHI_ALERT_COMMAND`` (run without a shell, the alert JSON on stdin) and/or
 ``MADOGUCHI_ALERT_WEBHOOK`` (the JSON POSTed). Failures of the hook itself are logged, never raised:
-an alert must not break the request or job that raised it. Failed job runs are picked up from the
-``job_runs`` table as they commit (a session event), so the scheduler needs no change to alert.
+an alert must not break the request or job that raised it. The job runner fires one for every failed run
+(``integrations.scheduler.runner``).
 """
 
 from __future__ import annotations
@@ -15,14 +15,10 @@ import subprocess
 import urllib.request
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
 from core.db import utcnow
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
-_installed: dict[str, Settings] = {}
 
 
 def fire(*, settings: Settings, kind: str, message: str, details: dict[str, Any] | None = None) -> list[str]:
@@ -59,28 +55,3 @@ def _post(url: str, body: str) -> str:
     except OSError as err:
         log.warning("alert webhook failed: %s", err)
         return f"webhook error {type(err).__name__}"
-
-
-def watch_job_runs(settings: Settings) -> None:
-    """Fire an alert whenever a job run is committed with status ``failed`` (installed once per process)."""
-    first = not _installed
-    _installed["settings"] = settings
-    if first:
-        event.listen(Session, "after_flush", _collect_failed_runs)
-        event.listen(Session, "after_commit", _alert_failed_runs)
-        event.listen(Session, "after_rollback", lambda s: s.info.pop("failed_job_runs", None))
-
-
-def _collect_failed_runs(session: Session, _context: Any) -> None:
-    from integrations.residents.models import JobRun
-
-    for obj in list(session.dirty) + list(session.new):
-        if isinstance(obj, JobRun) and obj.status == "failed":
-            session.info.setdefault("failed_job_runs", []).append(
-                {"job_id": obj.job_id, "run_id": obj.id, "message": (obj.message or "")[:2000]})
-
-
-def _alert_failed_runs(session: Session) -> None:
-    for run in session.info.pop("failed_job_runs", []):
-        fire(settings=_installed["settings"], kind="job_failed", message=f"ジョブ {run['job_id']} が失敗しました",
-             details=run)

@@ -1,9 +1,9 @@
 """Scheduled upkeep: the daily backup with rotation, the operation-log retention (archive, then purge) and
 the log's monthly partitions on PostgreSQL.
 
-All have the scheduler's job signature ``(actor=, now=, settings=) -> (status, message)``; the job list in
-``integrations/scheduler.py`` registers them (ids ``ops.backup``, ``ops.audit_retention`` and
-``ops.audit_partitions``).
+All have the scheduler's job signature ``(actor=, now=, settings=) -> (status, message)`` and only flush; the job
+list in ``integrations/scheduler/jobs.py`` registers them (ids ``ops.backup``, ``ops.audit_retention`` and
+``ops.audit_partitions``) and the job runner commits.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ def backup_job(*, actor: Actor, now: datetime, settings: Settings) -> tuple[str,
     removed = backup.rotate(out_dir=out, keep=settings.backup_keep)
     audit.record(actor=actor, action="backup.create", target_type="backup", target_id=path.name,
                  details={"bytes": path.stat().st_size, "rotated_out": [p.name for p in removed]})
-    db.session.commit()
     return "succeeded", f"{path.name} ({path.stat().st_size} bytes); removed {len(removed)} old"
 
 
@@ -40,7 +39,6 @@ def audit_retention_job(*, actor: Actor, now: datetime, settings: Settings) -> t
     """Archive and purge log entries older than the retention period, then verify what remains."""
     before = now - timedelta(days=settings.audit_retention_days)
     result = audit_chain.archive_and_purge(actor=actor, before=before, out_dir=archive_dir(settings))
-    db.session.commit()
     if result["count"] and not audit_chain.verify_archive(Path(result["path"])).ok:
         return "failed", f"archive {result['path']} does not verify"
     names = result.get("dropped_partitions")
@@ -56,5 +54,4 @@ def audit_partitions_job(*, actor: Actor, now: datetime, settings: Settings) -> 
     created = audit_partitions.ensure(db.session, now=now)
     if created:
         audit.record(actor=actor, action="audit.partitions", target_type="audit_log", details={"created": created})
-    db.session.commit()
     return "succeeded", f"created {', '.join(created)}" if created else "every partition already exists"

@@ -13,16 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, Table, func, select, text
+from sqlalchemy.engine import Connection
 
 from core.db import db, utcnow
 
 KEEP = {"alembic_version"}
 
 
-def _table_digest(table: Table) -> tuple[int, str]:
+def _table_digest(conn: Connection, table: Table) -> tuple[int, str]:
     digest, count = hashlib.sha256(), 0
     order = list(table.primary_key.columns) or list(table.columns)
-    for row in db.session.execute(select(table).order_by(*order)).yield_per(2000):
+    for row in conn.execute(select(table).order_by(*order).execution_options(yield_per=2000)):
         digest.update(json.dumps(list(row), default=str, ensure_ascii=False).encode())
         count += 1
     return count, digest.hexdigest()
@@ -38,22 +39,26 @@ def _shred(path: Path) -> dict[str, Any]:
 
 
 def purge_all(*, operator: str, certificate: Path, file_dirs: list[Path]) -> dict[str, Any]:
-    """Delete all data and files; write and return the certificate. Commits (this is the edge)."""
+    """Delete all data and files; write and return the certificate.
+
+    It works on connections of its own, not on the session: the content is hashed and deleted in one
+    transaction (the certificate names exactly what was deleted), then the database files are rewritten, which
+    cannot run inside a transaction. The caller must hold no transaction open on the session."""
     engine = db.engine
     metadata = MetaData()
     metadata.reflect(bind=engine)
     tables = [t for t in reversed(metadata.sorted_tables) if t.name not in KEEP]
     started = utcnow()
-    before = {t.name: _table_digest(t) for t in tables}
-    db.session.commit()
     with engine.begin() as conn:
+        before = {t.name: _table_digest(conn, t) for t in tables}
         if conn.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
                 conn.execute(table.delete())
     _vacuum(engine, [t.name for t in tables])
-    after = {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in tables}
+    with engine.connect() as conn:
+        after = {t.name: conn.scalar(select(func.count()).select_from(t)) for t in tables}
     files = [_shred(p) for d in file_dirs if d.is_dir() for p in sorted(d.rglob("*")) if p.is_file()]
     body = {
         "title": "データ消去証明書 (certificate of deletion)",

@@ -1,4 +1,8 @@
-"""The edge's transaction: run a unit of work, commit once, retry a lost optimistic race."""
+"""The edge's transaction: run a unit of work, commit once, retry a lost optimistic race.
+
+Services only flush. The edges commit: a request or a command through :func:`atomic`, a scheduled job through
+its runner (``integrations.scheduler.runner``), both with :func:`commit` and :func:`rollback`.
+"""
 
 from __future__ import annotations
 
@@ -25,18 +29,28 @@ def atomic(work: Callable[[], T], *, retries: int = 2) -> T:
     for attempt in range(retries + 1):
         try:
             result = work()
-            db.session.commit()
+            commit()
             return result
         except StaleDataError as err:
-            db.session.rollback()
+            rollback()
             if attempt == retries:
                 raise Conflict("他の職員が同時に更新しました。画面を更新してください (concurrent update)") from err
         except BaseException as err:
-            db.session.rollback()
+            rollback()
             if isinstance(err, DomainError) and err.audit:
                 _log_refusal(err.audit)
             raise
     raise AssertionError("unreachable")
+
+
+def commit() -> None:
+    """End the unit of work: every commit of the application goes through here (or :func:`atomic`)."""
+    db.session.commit()
+
+
+def rollback() -> None:
+    """Undo the unit of work."""
+    db.session.rollback()
 
 
 def _log_refusal(entry: dict[str, Any]) -> None:

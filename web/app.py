@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.register_errorhandlers(app)
     register_filters(app)
     register_operations(app)
+    register_engine(app)
     _freeze_start_up_objects()
     return app
 
@@ -74,11 +75,9 @@ def _check_secret_key(app: Flask) -> None:
 
 
 # Every module that defines tables; imported so that migrations and queries see the whole schema.
-MODEL_MODULES = ["core.models", "workflows.models", "integrations.residents.models",
-                 "workflows.determination.models",
-                 "forms.models", "integrations.rpa.models",
-                 "core.admin_models",
-                 "integrations.residents.mynumber"]
+MODEL_MODULES = ["core.models", "core.admin_models", "residents.models", "residents.mynumber", "workflows.models",
+                 "workflows.determination.models", "workflows.visit.models", "integrations.imports.models",
+                 "integrations.rpa.models", "integrations.scheduler.models"]
 
 
 def register_extensions(app: Flask) -> None:
@@ -129,13 +128,22 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_operations(app: Flask) -> None:
-    """Security headers and cookie flags, request metrics at /metrics, alerts on failed jobs."""
-    from core import alerts
+    """Security headers and cookie flags, request metrics at /metrics."""
     from web import monitoring, security
 
     security.init_app(app)
     monitoring.init_app(app)
-    alerts.watch_job_runs(app.config["MADOGUCHI"])
+
+
+def register_engine(_app: Flask) -> None:
+    """What journeys call out to (``workflows.wiring``): the service operations diagrams may name, and the hooks
+    told about every saved case — routed procedures are linked to their section tasks, 支援措置 decisions logged."""
+    from workflows import operations, wiring
+    from workflows.determination import routing
+    from workflows.visit import protection
+
+    wiring.install(operations=[operations.DEADLINE, routing.ROUTE, protection.CERTIFICATE_CHECK],
+                   case_hooks=[routing.on_case_saved, protection.on_case_saved])
 
 
 def register_commands(app: Flask) -> None:

@@ -8,12 +8,12 @@ from flask import current_app
 
 from core import users
 from forms import taskforms
-from workflows import designer, operations, registry, validation
+from workflows import designer, registry, validation, wiring
 
 
 def model_rules() -> dict[str, Any]:
     """The keyword arguments ``registry.deploy`` and ``designer.check`` need, read from this deployment."""
-    return {"lanes": {s.lane for s in users.list_sections()}, "operation_names": operations.names(),
+    return {"lanes": {s.lane for s in users.list_sections()}, "operation_names": wiring.operation_names(),
             "form_exists": taskforms.exists, "max_bytes": current_app.config["MADOGUCHI"].max_model_bytes}
 
 
@@ -32,5 +32,5 @@ def palette() -> dict[str, Any]:
     return {"lanes": [{"lane": s.lane, "name": s.name} for s in users.list_sections()],
             "forms": [{"key": k, "title": taskforms.get(k).title} for k in form_keys()],
             "operations": [{"name": o.name, "description": o.description, "params": o.params}
-                           for o in sorted(operations.load_all().values(), key=lambda o: o.name)],
+                           for o in wiring.operations()],
             "decisions": [{"key": v.key, "name": v.name} for v in registry.latest_versions() if v.kind == "dmn"]}

@@ -86,7 +86,7 @@ def _request_lines() -> list[str]:
 
 def _database_lines() -> list[str]:
     from core.models import AuditChainHead
-    from integrations.residents.models import JobRun
+    from integrations.scheduler.models import JobRun
     from workflows.models import CaseTask
 
     lines = ["# HELP madoguchi_tasks_ready User tasks waiting, by section (queue length).",

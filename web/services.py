@@ -7,7 +7,7 @@ from flask import current_app
 from core import users
 from core.actor import Actor
 from forms import taskforms
-from workflows import operations, registry
+from workflows import registry, wiring
 from workflows.models import ModelVersion
 
 
@@ -15,5 +15,5 @@ def deploy_files(*, files: list[tuple[str, bytes]], actor: Actor) -> list[ModelV
     """Deploy against the configured section lanes, the registered operations and the defined forms."""
     settings = current_app.config["MADOGUCHI"]
     lanes = {s.lane for s in users.list_sections()}
-    return registry.deploy(files=files, actor=actor, lanes=lanes, operation_names=operations.names(),
+    return registry.deploy(files=files, actor=actor, lanes=lanes, operation_names=wiring.operation_names(),
                            form_exists=taskforms.exists, max_bytes=settings.max_model_bytes)

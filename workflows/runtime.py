@@ -8,7 +8,6 @@ which :func:`core.tx.atomic` turns into a retry or a Conflict.
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -21,7 +20,7 @@ from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from forms import taskforms
-from workflows import caserows, operations, registry
+from workflows import caserows, registry, wiring
 from workflows.engine import CaseEngine, EngineError, TaskStateError
 from workflows.models import Case, CaseTask
 
@@ -31,7 +30,7 @@ WORKER_ROLES = ("counter", "section")
 @cache
 def engine() -> CaseEngine:
     """The process-wide engine: service tasks call the operation registry."""
-    return CaseEngine(service_caller=operations.call)
+    return CaseEngine(service_caller=wiring.call)
 
 
 def get_case(case_id: int) -> Case:
@@ -78,7 +77,7 @@ def start_case(*, process_key: str, actor: Actor, resident_id: int | None = None
     ready = engine().human_tasks(workflow)
     caserows.sync_all(case, ready, now=now)
     db.session.flush()
-    _run_hooks(case=case, ready=ready, opened=ready, completed=None, now=now)
+    wiring.run_case_hooks(case=case, ready=ready, opened=ready, completed=None, now=now)
     audit.record(actor=actor, action="case.start", target_type="case", target_id=case.id,
                  details={"process_key": process_key, "resident_id": resident_id, "snapshot": snapshot.spec_hash[:12]})
     return case
@@ -108,19 +107,7 @@ def save_workflow(case: Case, workflow: Any, *, now: datetime, ready_before: set
             caserows.sync_changes(case, ready, ready_before, now=now)
     db.session.flush()
     opened = ready if ready_before is None else [h for h in ready if h.uuid not in ready_before]
-    _run_hooks(case=case, ready=ready, opened=opened, completed=completed, now=now)
-
-
-# Functions ("module:function") told about every saved case: its READY human tasks, those of them that this step
-# opened, and the task just completed with its cleaned data. The determination package links routed procedures
-# to their section tasks this way.
-CASE_HOOKS = ["workflows.determination.routing:on_case_saved", "workflows.protection:on_case_saved"]
-
-
-def _run_hooks(**kwargs: Any) -> None:
-    for ref in CASE_HOOKS:
-        module, _, name = ref.partition(":")
-        getattr(importlib.import_module(module), name)(**kwargs)
+    wiring.run_case_hooks(case=case, ready=ready, opened=opened, completed=completed, now=now)
 
 
 def _check_worker(task: CaseTask, actor: Actor) -> None:
@@ -285,7 +272,6 @@ def list_cases(*, state: str | None = None, process_key: str | None = None, sect
 
 
 def fire_timers_job(*, actor: Actor, now: datetime, settings: Any) -> tuple[str, str]:
-    """The scheduled job ``cases.timers`` (every minute): run the cases whose timer is due, then commit."""
+    """The scheduled job ``cases.timers`` (every minute): run the cases whose timer is due (the runner commits)."""
     fired = fire_due_timers(actor=actor, now=now)
-    db.session.commit()
     return "succeeded", f"{len(fired)} 件の案件でタイマーを処理しました" if fired else "期限到来のタイマーはありません"

@@ -24,12 +24,13 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Forbidden, NotFound
-from forms import context as ctx
-from forms import documents, printforms
+from forms import printforms
 from integrations.rpa import cp932
 from integrations.rpa.models import RpaExport, RpaExportFile, RpaRow
 from workflows import runtime
 from workflows.determination.models import CaseProcedure
+from workflows.visit import context as ctx
+from workflows.visit import documents
 
 EXPORT_ROLES = ("manager",)
 LEAD = ("連番", "案件番号", "手続コード")

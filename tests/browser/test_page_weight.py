@@ -13,7 +13,8 @@ import pytest
 from tests.browser.conftest import ARTIFACTS, browser_login
 from tests.conftest import actor, deploy_library
 from tests.support.families import make_household
-from workflows import intake, runtime
+from workflows import runtime
+from workflows.visit import intake
 
 pytestmark = pytest.mark.browser
 BUDGET_BYTES = 600_000

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from playwright.sync_api import expect
 
-from integrations.residents.models import Resident
+from residents.models import Resident
 from tests.browser.conftest import browser_login, browser_logout
 from tests.conftest import deploy_library
 from tests.protection.test_protection import _certificate_case, family  # noqa: F401 - the fixture

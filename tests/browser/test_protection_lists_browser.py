@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from playwright.sync_api import expect
 
-from integrations.residents.models import Resident
+from residents.models import Resident
 from tests.browser.conftest import browser_login
 from tests.protection.test_board import identifying
 from tests.protection.test_protection import family  # noqa: F401 - the fixture

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from core.db import db
-from forms import signatures
 from tests.browser.conftest import browser_login
 from tests.forms.support import family_of_four, load_residents, start_visit
+from workflows.visit import signatures
 
 pytestmark = pytest.mark.browser
 

@@ -12,14 +12,15 @@ import pytest
 from playwright.sync_api import expect
 
 from core.db import db, utcnow
-from integrations.residents.models import Resident
+from residents.models import Resident
 from tests.browser.conftest import browser_login
 from tests.conftest import deploy_library
 from tests.forms.support import load_residents
 from tests.web.test_counter_path import _answer
-from workflows import intake, runtime
+from workflows import runtime
 from workflows.determination.models import list_for_case
 from workflows.models import Case
+from workflows.visit import intake
 
 pytestmark = pytest.mark.browser
 EVENT_DATE = "2026-11-20"
@@ -64,7 +65,7 @@ def _review(page, shot) -> int:
 
 def _documents(page, case_id: int, shot) -> int:
     """Answer what the forms still need (once), generate, preview one PDF; returns the clicks spent."""
-    from forms import visit
+    from workflows.visit import answers as visit
 
     page.get_by_role("link", name="申請書の記入事項とプレビュー").click()
     db.session.expire_all()  # the browser changed the procedures through the live server

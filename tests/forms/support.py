@@ -13,8 +13,8 @@ from weasyprint import HTML
 
 from core.db import db
 from forms import render
-from integrations.residents import generator, importer
-from integrations.residents.models import Resident
+from integrations.imports import generator, importer
+from residents.models import Resident
 from tests.conftest import TENNYU_FIXTURE, actor, deploy_library
 from workflows import runtime
 from workflows.determination.models import CaseProcedure

@@ -14,8 +14,7 @@ from flask import Flask
 
 from core.db import db
 from core.settings import REPO_ROOT
-from forms import context as ctx
-from forms import documents, printforms, render, wareki
+from forms import printforms, render, wareki
 from forms.taskforms import FormField
 from tests.conftest import _empty_tables
 from tests.forms.support import (
@@ -28,6 +27,8 @@ from tests.forms.support import (
     weasyprint_alone,
 )
 from workflows import runtime
+from workflows.visit import context as ctx
+from workflows.visit import documents
 
 DECISIONS = REPO_ROOT / "bpmn" / "decisions"
 KEYS = printforms.all_keys()

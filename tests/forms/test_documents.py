@@ -14,10 +14,8 @@ from PIL import Image
 
 from core import audit
 from core.db import db
-from forms import context as ctx
-from forms import documents, printforms, render, signatures, status, wareki
-from forms.models import CaseDocument
-from integrations.residents.models import Resident
+from forms import printforms, render, wareki
+from residents.models import Resident
 from tests.conftest import actor, login
 from tests.forms.support import (
     ANSWERS,
@@ -31,6 +29,9 @@ from tests.forms.support import (
     word_boxes,
 )
 from workflows import runtime
+from workflows.visit import context as ctx
+from workflows.visit import documents, signatures, status
+from workflows.visit.models import CaseDocument
 
 STATUS_URL = "https://madoguchi.example/status/TOKEN"
 

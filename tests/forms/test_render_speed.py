@@ -11,10 +11,10 @@ import pytest
 import segno
 from PIL import Image
 
-from forms import context as ctx
 from forms import printhtml, render
 from forms.printhtml import PrintHTML
 from tests.forms.support import weasyprint_alone
+from workflows.visit import context as ctx
 
 # A form-sized page: enough boxes for the collector's young generations to fill up several times.
 HTML = "<table class='box'>" + "".join(

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 
 from core.db import db
-from integrations.residents import generator, importer
-from integrations.residents.models import Household, Resident
-from integrations.residents.normalize import with_check_digit
+from integrations.imports import generator, importer
+from residents.models import Household, Resident
+from residents.normalize import with_check_digit
 from tests.conftest import actor
 
 BASE: dict[str, str] = {c: "" for c in generator.HEADER} | {"sex": "1", "resident_type": "1",

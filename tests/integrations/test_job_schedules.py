@@ -13,28 +13,28 @@ from core.db import db
 from core.errors import Forbidden, Invalid, NotFound
 from core.models import AuditEntry
 from core.tx import atomic
-from integrations import scheduler
-from integrations.residents.models import JobSchedule, apscheduler_jobs
+from integrations.scheduler import process, runner, schedules
+from integrations.scheduler.models import JobSchedule, apscheduler_jobs
 from tests.conftest import actor, api_headers, csrf_token, login
 
 JOB = "rpa.export"
 
 
 def _job(job_id: str = JOB, **kwargs: object) -> dict:
-    return next(j for j in scheduler.list_jobs(**kwargs) if j["id"] == job_id)
+    return next(j for j in runner.list_jobs(**kwargs) if j["id"] == job_id)
 
 
 def test_a_custom_business_day_schedule_replaces_the_default(app: Flask) -> None:
-    friday_evening = datetime(2026, 11, 20, 21, 0, tzinfo=scheduler.JST)  # Monday 23 Nov is 勤労感謝の日
+    friday_evening = datetime(2026, 11, 20, 21, 0, tzinfo=schedules.JST)  # Monday 23 Nov is 勤労感謝の日
     assert _job(now=friday_evening)["schedule"] == "開庁日 9〜19時 毎正時" and not _job()["custom"]
-    atomic(lambda: scheduler.set_schedule(actor=actor("admin"), job_id=JOB, cron="30  7 * * *",
+    atomic(lambda: runner.set_schedule(actor=actor("admin"), job_id=JOB, cron="30  7 * * *",
                                           business_days_only=True, enabled=True))
     job = _job(now=friday_evening)
     assert job["custom"] and job["cron"] == "30 7 * * *" and job["schedule"] == "開庁日のみ cron「30 7 * * *」"
-    assert job["next_run_at"] == datetime(2026, 11, 24, 7, 30, tzinfo=scheduler.JST)
+    assert job["next_run_at"] == datetime(2026, 11, 24, 7, 30, tzinfo=schedules.JST)
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "admin.job_schedule")).one()
     assert (entry.username, entry.target_id) == ("admin", JOB) and '"cron": "30 7 * * *"' in entry.details
-    atomic(lambda: scheduler.reset_schedule(actor=actor("admin"), job_id=JOB))
+    atomic(lambda: runner.reset_schedule(actor=actor("admin"), job_id=JOB))
     assert not _job()["custom"] and db.session.get(JobSchedule, JOB) is None
 
 
@@ -42,7 +42,7 @@ def test_a_custom_business_day_schedule_replaces_the_default(app: Flask) -> None
                                             ("0 6 * * someday", "cron 式が正しくありません")])
 def test_a_wrong_crontab_is_refused_and_nothing_is_stored(app: Flask, cron: str, says: str) -> None:
     with pytest.raises(Invalid) as refused:
-        atomic(lambda: scheduler.set_schedule(actor=actor("admin"), job_id=JOB, cron=cron,
+        atomic(lambda: runner.set_schedule(actor=actor("admin"), job_id=JOB, cron=cron,
                                               business_days_only=False, enabled=True))
     assert says in refused.value.message and "cron" in refused.value.details["fields"]
     assert db.session.scalars(select(JobSchedule)).all() == []
@@ -50,24 +50,24 @@ def test_a_wrong_crontab_is_refused_and_nothing_is_stored(app: Flask, cron: str,
 
 def test_only_administrators_change_known_jobs(app: Flask) -> None:
     with pytest.raises(Forbidden):
-        atomic(lambda: scheduler.set_schedule(actor=actor("manager"), job_id=JOB, cron="0 7 * * *",
+        atomic(lambda: runner.set_schedule(actor=actor("manager"), job_id=JOB, cron="0 7 * * *",
                                               business_days_only=False, enabled=True))
     with pytest.raises(NotFound):
-        atomic(lambda: scheduler.set_schedule(actor=actor("admin"), job_id="no.such.job", cron="0 7 * * *",
+        atomic(lambda: runner.set_schedule(actor=actor("admin"), job_id="no.such.job", cron="0 7 * * *",
                                               business_days_only=False, enabled=True))
 
 
 def test_the_running_scheduler_applies_a_change_and_drops_a_switched_off_job(app: Flask) -> None:
-    sched = scheduler.build_scheduler(context=app.app_context, settings=app.config["MADOGUCHI"], engine=db.engine)
+    sched = process.build_scheduler(context=app.app_context, settings=app.config["MADOGUCHI"], engine=db.engine)
     sched.start(paused=True)
     try:
-        scheduler.sync_jobs(sched)
-        atomic(lambda: scheduler.set_schedule(actor=actor("admin"), job_id=JOB, cron="15 8 * * *",
+        process.sync_jobs(sched)
+        atomic(lambda: runner.set_schedule(actor=actor("admin"), job_id=JOB, cron="15 8 * * *",
                                               business_days_only=False, enabled=True))
-        atomic(lambda: scheduler.set_schedule(actor=actor("admin"), job_id="ops.backup", cron="0 2 * * *",
+        atomic(lambda: runner.set_schedule(actor=actor("admin"), job_id="ops.backup", cron="0 2 * * *",
                                               business_days_only=False, enabled=False))
-        scheduler.sync_jobs(sched)  # what the heartbeat does every 30 s
-        planned = sched.get_job(JOB).next_run_time.astimezone(scheduler.JST)
+        process.sync_jobs(sched)  # what the heartbeat does every 30 s
+        planned = sched.get_job(JOB).next_run_time.astimezone(schedules.JST)
         stored = set(db.session.scalars(select(apscheduler_jobs.c.id)))
     finally:
         sched.shutdown(wait=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from integrations.residents import generator, normalize, parsing
+from integrations.imports import generator, parsing
+from residents import normalize
 
 
 def test_same_seed_same_data_and_another_seed_other_data() -> None:

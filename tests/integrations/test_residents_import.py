@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from core.db import db
 from core.models import AuditEntry
-from integrations.residents import generator, importer, mapping, normalize
-from integrations.residents.models import Household, ImportRun, Resident
+from integrations.imports import generator, importer, mapping
+from integrations.imports.models import ImportRun
+from residents import normalize
+from residents.models import Household, Resident
 from tests.conftest import actor
 from tests.integrations.residents_support import load, person, sample, snapshot
 
@@ -195,3 +197,14 @@ def test_csv_mapping_renames_japanese_headers_and_translates_values() -> None:
     assert run.status == "succeeded", importer.errors_of(run)
     resident = db.session.scalar(select(Resident))
     assert (resident.sex, resident.support_measure, resident.support_measure_kind) == ("2", True, "dv")
+
+
+def test_a_database_failure_in_the_merge_keeps_the_run_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    load(sample(10))
+    before = snapshot()
+    monkeypatch.setattr(importer, "_upsert_sql", lambda: importer.text("INSERT INTO no_such_table VALUES (1)"))
+    run = load(sample(12, seed=9))
+    assert run.status == "failed" and run.message.startswith("database error")
+    assert run.rows_read == 12 and run.inserted == 0
+    assert snapshot() == before
+    assert db.session.scalar(select(func.count()).select_from(ImportRun)) == 2

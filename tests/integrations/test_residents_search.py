@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.db import db
 from core.errors import Invalid
 from core.models import AuditEntry
-from integrations.residents import search
+from residents import search
 from tests.conftest import actor
 from tests.integrations.residents_support import load, person
 

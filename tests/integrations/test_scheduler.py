@@ -10,9 +10,11 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from core.db import db
-from integrations import scheduler
-from integrations.residents import generator
-from integrations.residents.models import ImportRun, JobRun, Resident, apscheduler_jobs
+from integrations.imports import drop, generator
+from integrations.imports.models import ImportRun
+from integrations.scheduler import jobs, process, runner, schedules
+from integrations.scheduler.models import JobRun, apscheduler_jobs
+from residents.models import Resident
 from tests.conftest import actor
 
 JOB = "residents.import_drop"
@@ -25,52 +27,52 @@ JOB = "residents.import_drop"
     ("2027-04-30T07:00:00+09:00", "2027-05-06T06:30:00+09:00"),  # Golden Week (3–5 May holidays)
 ])
 def test_trigger_fires_at_0630_on_business_days_only(after: str, expected: str) -> None:
-    trigger = scheduler.JOBS[0].trigger()
+    trigger = jobs.JOBS[0].trigger()
     fire = trigger.get_next_fire_time(None, datetime.fromisoformat(after))
     assert fire == datetime.fromisoformat(expected)
 
 
 def test_drop_file_names_choose_source_and_mode() -> None:
-    assert scheduler.source_and_mode("kikan.diff.20261126.csv") == ("kikan", "diff")
-    assert scheduler.source_and_mode("example_fixed.full.x.dat") == ("example_fixed", "full")
-    assert scheduler.source_and_mode("jumin_diff_1126.csv") == ("kikan", "diff")
-    assert scheduler.source_and_mode("all.csv") == ("kikan", "full")
+    assert drop.source_and_mode("kikan.diff.20261126.csv") == ("kikan", "diff")
+    assert drop.source_and_mode("example_fixed.full.x.dat") == ("example_fixed", "full")
+    assert drop.source_and_mode("jumin_diff_1126.csv") == ("kikan", "diff")
+    assert drop.source_and_mode("all.csv") == ("kikan", "full")
 
 
 def test_one_scheduler_per_deployment(app: Flask) -> None:
     now = datetime(2026, 11, 26, tzinfo=UTC)
-    assert scheduler.acquire_lock(holder="a", now=now)
-    assert not scheduler.acquire_lock(holder="b", now=now + timedelta(seconds=30))
-    assert scheduler.acquire_lock(holder="a", now=now + timedelta(seconds=30))  # heartbeat
-    assert scheduler.acquire_lock(holder="b", now=now + timedelta(seconds=200))  # a went silent
-    assert scheduler.lock_holder().holder == "b"
-    scheduler.release_lock(holder="b")
-    assert scheduler.lock_holder() is None
+    assert process.acquire_lock(holder="a", now=now)
+    assert not process.acquire_lock(holder="b", now=now + timedelta(seconds=30))
+    assert process.acquire_lock(holder="a", now=now + timedelta(seconds=30))  # heartbeat
+    assert process.acquire_lock(holder="b", now=now + timedelta(seconds=200))  # a went silent
+    assert process.lock_holder().holder == "b"
+    process.release_lock(holder="b")
+    assert process.lock_holder() is None
 
 
 def test_manual_run_with_an_empty_folder_is_recorded(app: Flask) -> None:
-    run = scheduler.execute(JOB, trigger="manual", actor=actor("admin"), settings=app.config["MADOGUCHI"])
+    run = runner.execute(JOB, trigger="manual", actor=actor("admin"), settings=app.config["MADOGUCHI"])
     assert run.status == "succeeded" and "no files" in run.message
-    assert [r.id for r in scheduler.runs(JOB)] == [run.id]
+    assert [r.id for r in runner.runs(JOB)] == [run.id]
 
 
 def test_the_job_runs_through_apscheduler_and_imports_the_drop_folder(app: Flask) -> None:
     settings = app.config["MADOGUCHI"]
-    folder = scheduler.drop_folder(settings)
+    folder = drop.drop_folder(settings)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "kikan.full.001.csv").write_bytes(generator.csv_bytes(list(generator.generate(25, seed=4))))
     (folder / "kikan.full.002.csv").write_bytes(b"jumin_code,setai_no,name,birth_date\r\n1,2,3,4\r\n")
     db.session.commit()
-    sched = scheduler.build_scheduler(context=app.app_context, settings=settings, engine=db.engine)
+    sched = process.build_scheduler(context=app.app_context, settings=settings, engine=db.engine)
     sched.start(paused=True)
     try:
-        scheduler.sync_jobs(sched)
+        process.sync_jobs(sched)
         stored = db.session.execute(select(apscheduler_jobs.c.id, apscheduler_jobs.c.next_run_time)).all()
         db.session.rollback()
-        assert {row.id for row in stored} == {spec.id for spec in scheduler.JOBS}
-        planned = datetime.fromtimestamp(dict(stored)[JOB], scheduler.JST)
-        assert (planned.hour, planned.minute) == (6, 30) and scheduler.is_business_day(planned.date())
-        sched.add_job(scheduler.run_scheduled, "date", run_date=datetime.now(UTC) + timedelta(seconds=0.2),
+        assert {row.id for row in stored} == {spec.id for spec in jobs.JOBS}
+        planned = datetime.fromtimestamp(dict(stored)[JOB], schedules.JST)
+        assert (planned.hour, planned.minute) == (6, 30) and schedules.is_business_day(planned.date())
+        sched.add_job(process.run_scheduled, "date", run_date=datetime.now(UTC) + timedelta(seconds=0.2),
                       args=[JOB], id="test-now")
         sched.resume()
         run = _wait_for_run()
@@ -95,3 +97,30 @@ def _wait_for_run() -> JobRun:
             return run
         time.sleep(0.05)
     raise AssertionError("the scheduled job did not record a run within 5 s")
+
+
+def test_drop_folder_files_move_only_once_the_job_is_stored(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job whose commit fails leaves its files where they were: the next run imports them again."""
+    settings = app.config["MADOGUCHI"]
+    folder = drop.drop_folder(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kikan.full.001.csv").write_bytes(generator.csv_bytes(list(generator.generate(10, seed=5))))
+    real_commit = db.session.commit
+    calls = {"n": 0}
+
+    def failing_commit() -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:  # the job's own commit; the failed run is recorded by the next one
+            raise OSError("the database went away")
+        real_commit()
+
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    run = runner.execute(JOB, trigger="manual", actor=actor("admin"), settings=settings)
+    monkeypatch.undo()
+    assert run.status == "failed" and "went away" in run.message
+    assert [p.name for p in folder.glob("*.csv")] == ["kikan.full.001.csv"]
+    assert db.session.scalar(select(func.count()).select_from(Resident)) == 0
+    again = runner.execute(JOB, trigger="manual", actor=actor("admin"), settings=settings)
+    assert again.status == "succeeded"
+    assert db.session.scalar(select(func.count()).select_from(Resident)) == 10
+    assert not list(folder.glob("*.csv")) and len(list((folder / "done").iterdir())) == 1

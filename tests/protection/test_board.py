@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from core.db import db
-from integrations.residents.models import Resident
+from residents.models import Resident
 from tests.conftest import api_headers
 from tests.protection.test_protection import family  # noqa: F401 - the fixture
 from tests.protection.test_protection_gaps import cases, start  # noqa: F401 - the fixture

@@ -14,14 +14,14 @@ from sqlalchemy import select
 
 from core.db import db
 from core.models import AuditEntry
-from forms import status
-from forms.models import CaseDocument
-from integrations.residents import generator
-from integrations.residents.models import Resident
+from integrations.imports import generator
+from residents.models import Resident
 from tests.conftest import api_headers, deploy_library, login
 from tests.forms.support import pdf_text, squeeze
 from tests.integrations.residents_support import load
 from workflows.determination.models import list_for_case
+from workflows.visit import status
+from workflows.visit.models import CaseDocument
 
 APPLICATION = {"applicant_name": "代理 一郎", "copies": 1, "scope": "self", "purpose": "相続手続"}
 SEED, COUNT = 2, 200  # this seed's 200 residents hold one 支援措置 household (世帯主 + 妻 + 子)

@@ -16,10 +16,10 @@ from sqlalchemy import event, select
 
 from core.db import db
 from core.models import AuditEntry
-from forms.models import CaseDocument
-from integrations.residents.models import Resident
+from residents.models import Resident
 from tests.conftest import api_headers, csrf_token, deploy_library, login
 from tests.protection.test_protection import _certificate_case, family  # noqa: F401 - the fixture
+from workflows.visit.models import CaseDocument
 
 MARK = re.compile(r'data-protection="(flagged|household)"')
 

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from core import audit_chain, backup
 from core.db import db
 from core.tx import atomic
-from forms.models import CaseDocument
 from tests.conftest import BACKEND, DATA_DIR, actor
 from web.services import deploy_files
 from workflows import runtime
 from workflows.models import Case, CaseTask
+from workflows.visit.models import CaseDocument
 
 
 def _make_case() -> int:
@@ -176,9 +176,9 @@ def test_scheduled_upkeep_jobs_run_and_record(app: Flask, tmp_path: Path) -> Non
     from dataclasses import replace
 
     from core.actor import SYSTEM
-    from integrations import scheduler
+    from integrations.scheduler import runner
 
     settings = replace(app.config["MADOGUCHI"], var_dir=str(tmp_path), backup_dir=str(tmp_path / "b"))
     for job_id in ("ops.backup", "ops.audit_retention", "ops.audit_partitions"):
-        run = scheduler.execute(job_id, trigger="manual", actor=SYSTEM, settings=settings)
+        run = runner.execute(job_id, trigger="manual", actor=SYSTEM, settings=settings)
         assert run.status == "succeeded", run.message

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from core import audit, audit_chain
 from core.db import db
 from core.errors import Invalid
-from integrations.residents import mynumber
-from integrations.residents.models import Resident
+from residents import mynumber
+from residents.models import Resident
 from tests.conftest import actor, api_headers
 from tests.integrations.residents_support import load, person
 

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from core import csvsafe
 from core.db import db
-from integrations.residents.models import Resident
+from residents.models import Resident
 from tests.conftest import api_headers
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -144,8 +144,7 @@ def _with_alert_command(app: Flask, out: Path) -> object:
 
 def test_health_goes_red_on_a_stale_scheduler_and_alerts_once(app: Flask, client: FlaskClient,
                                                              tmp_path: Path) -> None:
-    from core import alerts
-    from integrations.residents.models import SchedulerLock
+    from integrations.scheduler.models import SchedulerLock
 
     out = tmp_path / "alerts.jsonl"
     settings = _with_alert_command(app, out)
@@ -162,33 +161,34 @@ def test_health_goes_red_on_a_stale_scheduler_and_alerts_once(app: Flask, client
         assert client.get("/api/v1/health").status_code == 200
         kinds = [json.loads(line)["kind"] for line in out.read_text().splitlines()]
         assert kinds == ["health_red", "health_recovered"]
-        alerts.watch_job_runs(app.config["MADOGUCHI"])  # the job hook reads the same settings
     finally:
         app.config["MADOGUCHI"] = settings
-        from core import alerts as alerts_module
-
-        alerts_module.watch_job_runs(settings)
 
 
 def test_a_failed_job_run_fires_the_alert_hook(app: Flask, tmp_path: Path) -> None:
-    from core import alerts
-    from integrations.residents.models import JobRun
+    from dataclasses import replace
+
+    from integrations.scheduler import jobs, runner
+
+    def disk_full(**_kwargs: object) -> tuple[str, str]:
+        raise OSError("disk full")
 
     out = tmp_path / "alerts.jsonl"
     settings = _with_alert_command(app, out)
-    alerts.watch_job_runs(app.config["MADOGUCHI"])
+    index = next(i for i, spec in enumerate(jobs.JOBS) if spec.id == "ops.backup")
+    original = jobs.JOBS[index]
+    jobs.JOBS[index] = replace(original, func=disk_full)
     try:
-        run = JobRun(job_id="ops.backup", trigger="manual", started_by="admin", status="running")
-        db.session.add(run)
-        db.session.commit()
-        assert not out.exists()
-        run.status, run.message = "failed", "disk full"
-        db.session.commit()
+        ok = runner.execute("cases.timers", trigger="manual", actor=actor("admin"), settings=app.config["MADOGUCHI"])
+        assert ok.status == "succeeded" and not out.exists()
+        run = runner.execute("ops.backup", trigger="manual", actor=actor("admin"), settings=app.config["MADOGUCHI"])
+        assert run.status == "failed" and "disk full" in run.message
         [alert] = [json.loads(line) for line in out.read_text().splitlines()]
-        assert alert["kind"] == "job_failed" and alert["details"]["message"] == "disk full"
+        assert alert["kind"] == "job_failed" and alert["details"]["run_id"] == run.id
+        assert "disk full" in alert["details"]["message"]
     finally:
+        jobs.JOBS[index] = original
         app.config["MADOGUCHI"] = settings
-        alerts.watch_job_runs(settings)
 
 
 @pytest.mark.parametrize(("content", "status"), [(BILLION_LAUGHS, 422), (XXE, 422)])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from core.db import db
-from integrations.residents import normalize
-from integrations.residents.models import Household, Resident
+from residents import normalize
+from residents.models import Household, Resident
 
 ADDRESS = "山口県山口市亀山町2-1"
 # (name, kana, relation, birth date, sex) of a family of four with two school children.

@@ -14,13 +14,13 @@ from PIL import Image, ImageDraw
 
 from core.db import db
 from core.models import AuditEntry
-from forms import visit
-from forms.models import CaseDocument
 from tests.conftest import actor, csrf_token, deploy_library, login
 from tests.support.families import make_household
 from workflows import runtime
 from workflows.determination.models import CaseProcedure, list_for_case
 from workflows.models import Case
+from workflows.visit import answers as visit
+from workflows.visit.models import CaseDocument
 
 EVENT_DATE = "2026-11-20"
 

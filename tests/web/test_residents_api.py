@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.db import db
 from core.models import AuditEntry
-from integrations.residents import generator
+from integrations.imports import generator
 from tests.conftest import api_headers
 from tests.integrations.residents_support import load, person
 

@@ -7,7 +7,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from core.db import db
-from integrations.residents.models import JobRun, Resident
+from integrations.scheduler.models import JobRun
+from residents.models import Resident
 from tests.conftest import csrf_token, login
 from tests.integrations.residents_support import load, person
 

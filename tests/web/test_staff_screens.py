@@ -17,8 +17,9 @@ from core.db import db, utcnow
 from core.tx import atomic
 from tests.conftest import TENNYU_FIXTURE, actor, csrf_token, deploy_library, login
 from tests.support.families import FAMILY, make_household
-from workflows import dashboard, intake, runtime
+from workflows import dashboard, runtime
 from workflows.models import CaseTask
+from workflows.visit import intake
 
 RECEPTION = {"applicant_name": "山田 太郎", "applicant_kana": "ヤマダ タロウ", "moved_in_on": "2026-11-20",
              "previous_address": "広島市", "new_address": "山口市", "household_size": "4", "children_count": "2",

@@ -10,7 +10,7 @@ from flask import Flask
 from core.actor import SYSTEM
 from core.db import db
 from core.tx import atomic
-from integrations import scheduler
+from integrations.scheduler import runner
 from tests.conftest import DATA_DIR, actor
 from web.services import deploy_files
 from workflows import runtime
@@ -22,11 +22,11 @@ def test_timer_job_fires_due_timers(app: Flask) -> None:
     remind_at = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
     case = atomic(lambda: runtime.start_case(process_key="timer_case", actor=actor("counter"),
                                              data={"remind_at": remind_at}))
-    assert "cases.timers" in {j["id"] for j in scheduler.list_jobs()}
+    assert "cases.timers" in {j["id"] for j in runner.list_jobs()}
     time.sleep(1.1)
-    run = scheduler.execute("cases.timers", trigger="test", actor=SYSTEM, settings=app.config["MADOGUCHI"])
+    run = runner.execute("cases.timers", trigger="test", actor=SYSTEM, settings=app.config["MADOGUCHI"])
     assert run.status == "succeeded" and "1 件" in run.message
     db.session.expire_all()
     assert [t.spec_name for t in runtime.get_case(case.id).tasks if t.state == "ready"] == ["reminder"]
-    again = scheduler.execute("cases.timers", trigger="test", actor=SYSTEM, settings=app.config["MADOGUCHI"])
+    again = runner.execute("cases.timers", trigger="test", actor=SYSTEM, settings=app.config["MADOGUCHI"])
     assert again.status == "succeeded" and "ありません" in again.message

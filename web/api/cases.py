@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 
 from core.tx import atomic
-from integrations.residents import protection
+from residents import protection
 from web.api.marks import ProtectionMarked
 from web.api.tasks import TaskSchema
 from web.auth import current_actor, roles_required

@@ -7,9 +7,9 @@ from flask import Response, url_for
 from flask_smorest import Blueprint
 
 from core.tx import atomic
-from forms import documents, status
-from forms.models import CaseDocument
 from web.auth import current_actor, roles_required
+from workflows.visit import documents, status
+from workflows.visit.models import CaseDocument
 
 URL_PREFIX = ""
 blp = Blueprint("documents_api", __name__, description="Generated PDFs: application forms and the procedure guide")

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from core import alerts
 from core import health as health_service
+from integrations.scheduler import process
 
 URL_PREFIX = "/health"
 blp = Blueprint("health_api", __name__, description="Liveness for monitoring (no login)")
@@ -22,7 +23,7 @@ _lock = threading.Lock()
 @blp.alt_response(503, description="a component is red (db, disk, scheduler)")
 def health() -> tuple[dict[str, Any], int]:
     settings = current_app.config["MADOGUCHI"]
-    result = health_service.check(settings=settings)
+    result = health_service.check(settings=settings, heartbeat=process.last_heartbeat)
     _alert_on_change(settings, result)
     return result, 200 if result["status"] == "ok" else 503
 

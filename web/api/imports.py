@@ -11,9 +11,8 @@ from flask_smorest.fields import Upload
 
 from core.errors import Invalid
 from core.tx import atomic
-from integrations import scheduler
-from integrations.residents import importer, mapping
-from integrations.residents.models import ImportRun
+from integrations.imports import drop, importer, mapping
+from integrations.imports.models import ImportRun
 from web.api.base import error_body
 from web.auth import current_actor, roles_required
 
@@ -56,7 +55,7 @@ class ImportRunSchema(ImportRunSummarySchema):
 def run_upload(*, data: bytes, filename: str | None, source: str, mode: str, trigger: str) -> ImportRun:
     """Import an uploaded file as the current user and commit the run (shared with the admin page)."""
     actor = current_actor()
-    folder = scheduler.drop_folder(current_app.config["MADOGUCHI"]) / "mappings"
+    folder = drop.drop_folder(current_app.config["MADOGUCHI"]) / "mappings"
     found = mapping.find(source, dirs=[folder])
     return atomic(lambda: importer.run_import(data=data, source=source, mode=mode, actor=actor,
                                               filename=filename, mapping=found, trigger=trigger))

@@ -9,8 +9,8 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from core.tx import atomic
-from integrations import scheduler
-from integrations.residents.models import JobRun
+from integrations.scheduler import runner
+from integrations.scheduler.models import JobRun
 from web.auth import current_actor, roles_required
 
 URL_PREFIX = "/jobs"
@@ -53,14 +53,14 @@ class JobScheduleIn(ma.Schema):
 @roles_required("admin")
 @blp.response(200, ScheduledJobSchema(many=True))
 def list_jobs() -> list[dict[str, Any]]:
-    return scheduler.list_jobs()
+    return runner.list_jobs()
 
 
 @blp.route("/<job_id>/run", methods=["POST"])
 @roles_required("admin")
 @blp.response(201, ScheduledJobRunSchema)
 def run_job(job_id: str) -> JobRun:
-    return scheduler.execute(job_id, trigger="manual", actor=current_actor(),
+    return runner.execute(job_id, trigger="manual", actor=current_actor(),
                              settings=current_app.config["MADOGUCHI"])
 
 
@@ -68,7 +68,7 @@ def run_job(job_id: str) -> JobRun:
 @roles_required("admin")
 @blp.response(200, ScheduledJobRunSchema(many=True))
 def job_runs(job_id: str) -> list[JobRun]:
-    return scheduler.runs(job_id)
+    return runner.runs(job_id)
 
 
 @blp.route("/<job_id>/schedule", methods=["PUT"])
@@ -77,7 +77,7 @@ def job_runs(job_id: str) -> list[JobRun]:
 @blp.response(200, ScheduledJobSchema)
 def set_schedule(body: dict[str, Any], job_id: str) -> dict[str, Any]:
     actor = current_actor()
-    atomic(lambda: scheduler.set_schedule(actor=actor, job_id=job_id, **body))
+    atomic(lambda: runner.set_schedule(actor=actor, job_id=job_id, **body))
     return _job(job_id)
 
 
@@ -86,9 +86,9 @@ def set_schedule(body: dict[str, Any], job_id: str) -> dict[str, Any]:
 @blp.response(200, ScheduledJobSchema)
 def reset_schedule(job_id: str) -> dict[str, Any]:
     actor = current_actor()
-    atomic(lambda: scheduler.reset_schedule(actor=actor, job_id=job_id))
+    atomic(lambda: runner.reset_schedule(actor=actor, job_id=job_id))
     return _job(job_id)
 
 
 def _job(job_id: str) -> dict[str, Any]:
-    return next(job for job in scheduler.list_jobs() if job["id"] == job_id)
+    return next(job for job in runner.list_jobs() if job["id"] == job_id)

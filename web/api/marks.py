@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import marshmallow as ma
 
-from workflows import protection
+from workflows.visit import protection
 
 
 class ProtectionMarked(ma.Schema):

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from core import audit
 from core.tx import atomic
-from integrations.residents import mynumber
+from residents import mynumber
 from web.auth import current_actor, roles_required
 
 URL_PREFIX = "/residents"

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from core.audit import record
 from core.models import AuditEntry
 from core.tx import atomic
-from integrations.residents import protection
+from residents import protection
 from web.api.audit import AuditEntrySchema
 from web.auth import current_actor, roles_required
 

@@ -8,8 +8,8 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 
 from core.tx import atomic
-from integrations.residents import protection, search
-from integrations.residents.models import Resident
+from residents import protection, search
+from residents.models import Resident
 from web.auth import current_actor, roles_required
 
 URL_PREFIX = "/residents"
@@ -18,7 +18,7 @@ SUPPORT_ALERT = protection.ALERT
 
 
 def _masked(name: str) -> ma.fields.Function:
-    """An address field as given out: masked for a 支援措置 household (see integrations.residents.protection)."""
+    """An address field as given out: masked for a 支援措置 household (see residents.protection)."""
     return ma.fields.Function(lambda r: protection.address_fields(r)[name], allow_none=True)
 
 

@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from core import demo, users
 from core.actor import Actor
 from core.tx import atomic
-from integrations.residents import demo as residents_demo
+from integrations.imports import demo as residents_demo
 from web.commands.engine import collect_model_files
 from web.services import deploy_files
 

@@ -13,8 +13,8 @@ from flask import Flask, current_app
 from core.actor import Actor
 from core.db import db
 from core.tx import atomic
-from integrations import scheduler
-from integrations.residents import generator, importer, mapping
+from integrations.imports import drop, generator, importer, mapping
+from integrations.scheduler import process, runner
 
 
 def _cli_actor() -> Actor:
@@ -29,7 +29,7 @@ def _lines(path: Path) -> int:
 def import_path(path: Path, *, source: str, mode: str, actor: Actor, trigger: str = "cli") -> Any:
     """Import one file with a progress bar (rows parsed, then rows staged) and commit the run."""
     settings = current_app.config["MADOGUCHI"]
-    found = mapping.find(source, dirs=[scheduler.drop_folder(settings) / "mappings"])
+    found = mapping.find(source, dirs=[drop.drop_folder(settings) / "mappings"])
     data = path.read_bytes()
     total = _lines(path) * 2  # parsed + staged
     with click.progressbar(length=total, label=f"{path.name} を取込中") as bar:
@@ -40,14 +40,14 @@ def import_path(path: Path, *, source: str, mode: str, actor: Actor, trigger: st
 
 def run_scheduler(app: Flask) -> None:
     """Hold the deployment's lock, start APScheduler with the job list, block until stopped."""
-    holder = scheduler.holder_name()
-    if not scheduler.acquire_lock(holder=holder):
-        lock = scheduler.lock_holder()
+    holder = process.holder_name()
+    if not process.acquire_lock(holder=holder):
+        lock = process.lock_holder()
         raise click.ClickException(f"another scheduler holds the lock: {lock.holder if lock else '?'}")
-    sched = scheduler.build_scheduler(context=app.app_context, settings=app.config["MADOGUCHI"], engine=db.engine)
+    sched = process.build_scheduler(context=app.app_context, settings=app.config["MADOGUCHI"], engine=db.engine)
     sched.start(paused=True)
-    scheduler.sync_jobs(sched)
-    scheduler.add_heartbeat(sched, holder=holder)
+    process.sync_jobs(sched)
+    process.add_heartbeat(sched, holder=holder)
     sched.resume()
     for job in sched.get_jobs():
         click.echo(f"{job.id}: next {job.next_run_time}")
@@ -61,7 +61,7 @@ def run_scheduler(app: Flask) -> None:
     finally:
         if sched.running:
             sched.shutdown()
-        scheduler.release_lock(holder=holder)
+        process.release_lock(holder=holder)
         click.echo("scheduler stopped")
 
 
@@ -107,7 +107,7 @@ def _register_jobs(app: Flask) -> None:
     @jobs_group.command("list")
     def jobs_list() -> None:
         """Every job with its schedule and last run."""
-        for job in scheduler.list_jobs():
+        for job in runner.list_jobs():
             last = job["last_run"]
             click.echo(f"{job['id']}  {job['schedule']}  next={job['next_run_at']}  "
                        f"last={last.status + ' ' + str(last.started_at) if last else '-'}")
@@ -116,7 +116,7 @@ def _register_jobs(app: Flask) -> None:
     @click.argument("job_id")
     def jobs_run(job_id: str) -> None:
         """Run job JOB_ID now and record the run."""
-        run = scheduler.execute(job_id, trigger="manual", actor=_cli_actor(), settings=app.config["MADOGUCHI"])
+        run = runner.execute(job_id, trigger="manual", actor=_cli_actor(), settings=app.config["MADOGUCHI"])
         click.echo(f"run {run.id}: {run.status}\n{run.message or ''}")
         if run.status == "failed":
             raise click.exceptions.Exit(1)

@@ -15,6 +15,7 @@ from core import audit_chain, backup, maintenance, purge
 from core.actor import SYSTEM
 from core.db import db, utcnow
 from core.errors import DomainError
+from core.tx import atomic
 
 audit_cli = AppGroup("audit", help="The operation log: verify the hash chain, archive old entries.")
 mynumber_cli = AppGroup("mynumber", help="My Number encryption keys.")
@@ -49,8 +50,8 @@ def audit_archive(days: int | None) -> None:
     """Archive entries older than the retention period to a verifiable file, then purge them."""
     settings = _settings()
     before = utcnow() - timedelta(days=days if days is not None else settings.audit_retention_days)
-    result = audit_chain.archive_and_purge(actor=SYSTEM, before=before, out_dir=maintenance.archive_dir(settings))
-    db.session.commit()
+    result = atomic(lambda: audit_chain.archive_and_purge(actor=SYSTEM, before=before,
+                                                          out_dir=maintenance.archive_dir(settings)))
     click.echo(f"archived {result['count']} entries" + (f" to {result['path']}" if result["path"] else ""))
 
 
@@ -96,6 +97,7 @@ def purge_all_command(certificate: Path, operator: str, yes: bool) -> None:
     settings = _settings()
     if not yes:
         click.confirm("This deletes ALL data, backups and archives. Continue?", abort=True)
+    db.session.close()  # purge_all works on connections of its own: the session must hold no transaction
     body = purge.purge_all(operator=operator, certificate=certificate,
                            file_dirs=[maintenance.backup_dir(settings), maintenance.archive_dir(settings)])
     click.echo(f"deleted {body['rows_deleted_total']} rows from {len(body['tables'])} tables, "
@@ -108,8 +110,7 @@ def handover_command(out: Path) -> None:
     """End of contract: export every table (CSV), documents (files) and log archives with a manifest."""
     from core import handover
 
-    manifest = handover.export(actor=SYSTEM, out=out, archive_dir=maintenance.archive_dir(_settings()))
-    db.session.commit()
+    manifest = atomic(lambda: handover.export(actor=SYSTEM, out=out, archive_dir=maintenance.archive_dir(_settings())))
     click.echo(f"exported {len(manifest['tables'])} tables, {sum(t['rows'] for t in manifest['tables'])} rows "
                f"to {out} (manifest.json)")
 
@@ -117,10 +118,9 @@ def handover_command(out: Path) -> None:
 @mynumber_cli.command("rotate")
 def mynumber_rotate() -> None:
     """Re-encrypt every stored My Number with the first key of MADOGUCHI_MYNUMBER_KEYS."""
-    from integrations.residents import mynumber
+    from residents import mynumber
 
-    count = mynumber.rotate(actor=SYSTEM, settings=_settings())
-    db.session.commit()
+    count = atomic(lambda: mynumber.rotate(actor=SYSTEM, settings=_settings()))
     click.echo(f"re-encrypted {count} numbers")
 
 

@@ -13,7 +13,7 @@ from core import admin, users
 from core.errors import DomainError
 from core.models import ROLES
 from core.tx import atomic
-from integrations import scheduler
+from integrations.scheduler import process, runner
 from web.auth import current_actor, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -130,9 +130,9 @@ def settings() -> ResponseReturnValue:
 @bp.route("/jobs")
 @roles_required("admin")
 def jobs() -> ResponseReturnValue:
-    listed = scheduler.list_jobs()
-    history = {job["id"]: scheduler.runs(job["id"], limit=20) for job in listed}
-    return render_template("admin/jobs.html", jobs=listed, history=history, lock=scheduler.lock_holder())
+    listed = runner.list_jobs()
+    history = {job["id"]: runner.runs(job["id"], limit=20) for job in listed}
+    return render_template("admin/jobs.html", jobs=listed, history=history, lock=process.lock_holder())
 
 
 @bp.route("/jobs/<job_id>/schedule", methods=["POST"])
@@ -140,9 +140,9 @@ def jobs() -> ResponseReturnValue:
 def job_schedule(job_id: str) -> ResponseReturnValue:
     f, actor = request.form, current_actor()
     if f.get("action") == "reset":
-        return _apply(lambda: scheduler.reset_schedule(actor=actor, job_id=job_id),
+        return _apply(lambda: runner.reset_schedule(actor=actor, job_id=job_id),
                       f"ジョブ {job_id} の予定を既定に戻しました。", "admin.jobs")
-    return _apply(lambda: scheduler.set_schedule(actor=actor, job_id=job_id, cron=f.get("cron", ""),
+    return _apply(lambda: runner.set_schedule(actor=actor, job_id=job_id, cron=f.get("cron", ""),
                                                  business_days_only=f.get("business_days_only") == "on",
                                                  enabled=f.get("enabled") == "on"),
                   f"ジョブ {job_id} の予定を保存しました（スケジューラは30秒以内に反映します）。", "admin.jobs")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from workflows import board as waiting_board
+from workflows.visit import board as waiting_board
 
 bp = Blueprint("board", __name__)
 REFRESH_SECONDS = 10

@@ -20,16 +20,17 @@ from core import users
 from core.db import utcnow
 from core.errors import DomainError, Invalid
 from core.tx import atomic
-from forms import context as visit_context
-from forms import documents, signatures, visit
-from integrations.residents import protection
+from residents import protection
 from web.api.documents import status_url
 from web.auth import current_actor, roles_required
 from web.filters import JST
-from workflows import intake, registry, runtime
+from workflows import registry, runtime
 from workflows.dashboard import may_see_case
 from workflows.determination import procedures, service
 from workflows.determination.models import list_for_case
+from workflows.visit import answers as visit
+from workflows.visit import context as visit_context
+from workflows.visit import documents, intake, signatures
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
 # Which deployed journey handles which life event: bpmn/journeys/journey_<event>.bpmn.

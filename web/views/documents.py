@@ -10,10 +10,10 @@ from flask.typing import ResponseReturnValue
 
 from core.errors import DomainError, Invalid
 from core.tx import atomic
-from forms import documents, signatures, status
 from integrations.rpa import export as rpa
 from web.api.documents import status_url
 from web.auth import current_actor, roles_required
+from workflows.visit import documents, signatures, status
 
 bp = Blueprint("documents", __name__)
 DATA_URL_PREFIX = "data:image/png;base64,"

@@ -12,7 +12,7 @@ from core import audit, users
 from core.db import utcnow
 from core.errors import Invalid
 from core.tx import atomic
-from integrations.residents import protection
+from residents import protection
 from web.auth import current_actor, roles_required
 from workflows import dashboard, runtime
 from workflows.dashboard import JST

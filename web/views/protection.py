@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from core.tx import atomic
-from integrations.residents import protection
+from residents import protection
 from web.auth import current_actor, roles_required
 
 bp = Blueprint("protection", __name__)

@@ -9,8 +9,9 @@ from flask.typing import ResponseReturnValue
 
 from core.errors import Invalid
 from core.tx import atomic
-from integrations import scheduler
-from integrations.residents import importer, search
+from integrations.imports import importer
+from integrations.scheduler import process, runner
+from residents import search
 from web.api.imports import run_upload
 from web.auth import current_actor, roles_required
 
@@ -52,9 +53,9 @@ def resident_page(resident_id: int) -> ResponseReturnValue:
 @roles_required("admin")
 def imports_page() -> ResponseReturnValue:
     runs = importer.list_runs(limit=30)
-    return render_template("admin/imports.html", runs=runs, jobs=scheduler.list_jobs(),
+    return render_template("admin/imports.html", runs=runs, jobs=runner.list_jobs(),
                            errors={r.id: importer.errors_of(r)[:100] for r in runs if r.errors_json},
-                           lock=scheduler.lock_holder(), modes=importer.MODES)
+                           lock=process.lock_holder(), modes=importer.MODES)
 
 
 @bp.route("/admin/imports", methods=["POST"])
@@ -76,7 +77,7 @@ def upload_import() -> ResponseReturnValue:
 @bp.route("/admin/jobs/<job_id>/run", methods=["POST"])
 @roles_required("admin")
 def run_job(job_id: str) -> ResponseReturnValue:
-    run = scheduler.execute(job_id, trigger="manual", actor=current_actor(),
+    run = runner.execute(job_id, trigger="manual", actor=current_actor(),
                             settings=current_app.config["MADOGUCHI"])
     flash(f"ジョブ {job_id} を実行しました：{run.status}", "info" if run.status == "succeeded" else "error")
     return redirect(url_for("residents.imports_page"))

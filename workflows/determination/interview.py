@@ -25,7 +25,8 @@ from core.errors import Forbidden, Invalid
 from forms import taskforms
 from forms.taskforms import FormDefinition
 from workflows import dashboard, runtime
-from workflows.determination import facts, residents, service
+from workflows.determination import facts, service
+from workflows.determination import household as residents
 from workflows.models import CaseTask
 from workflows.scripting import RestrictedEnvironment, check_expression
 

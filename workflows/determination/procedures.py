@@ -17,7 +17,8 @@ from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from workflows import runtime
-from workflows.determination import residents, service
+from workflows.determination import household as residents
+from workflows.determination import service
 from workflows.determination.facts import fill_from_answers
 from workflows.determination.models import CaseProcedure
 from workflows.determination.routing import SECTIONS

@@ -1,10 +1,11 @@
-"""Routing: the ``determination.route`` operation journeys call, and the case hook that mirrors procedures.
+"""Routing: the ``determination.route`` operation journeys call (:data:`ROUTE`), and the case hook that mirrors
+procedures (:func:`on_case_saved`).
 
 A journey's service task determines the procedures and returns them grouped by section; each section lane
 holds one parallel multi-instance user task over its group (``item`` = the procedure), so every procedure is
-one task in its section's inbox. The hook (``runtime.CASE_HOOKS``) records each routed procedure as a
-:class:`CaseProcedure` linked to its task, names the task after the procedure with its legal due date, and
-closes the procedure when the section completes the task (done, or cancelled with a reason).
+one task in its section's inbox. The hook (installed in ``workflows.wiring`` by the factory) records each routed
+procedure as a :class:`CaseProcedure` linked to its task, names the task after the procedure with its legal due
+date, and closes the procedure when the section completes the task (done, or cancelled with a reason).
 """
 
 from __future__ import annotations
@@ -19,17 +20,16 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Invalid
-from workflows.determination import facts, residents, service
+from workflows.determination import facts, service
+from workflows.determination import household as residents
 from workflows.determination.models import CaseProcedure
 from workflows.models import Case, CaseTask
-from workflows.operations import operation
+from workflows.wiring import Operation
 
 SECTIONS = ("shimin", "hoken", "kodomo", "gakko", "kourei", "kankyo", "zeimu")
 CLOSING_TIME = time(8, 15, tzinfo=UTC)  # 17:15 JST, when the counters close
 
 
-@operation("determination.route", description="関連手続を判定し、担当課ごとに振り分ける",
-           params={"event": "any", "event_date": "str", "household": "any", "resident_id": "any", "answers": "any"})
 def route(*, event: str | list[str], event_date: str, household: list[dict[str, Any]] | None,
           resident_id: int | None, answers: dict[str, Any] | None) -> dict[str, list[dict[str, Any]]]:
     """The determined procedures grouped by section code (every section present, maybe empty) plus ``all``.
@@ -49,6 +49,11 @@ def route(*, event: str | list[str], event_date: str, household: list[dict[str, 
             raise ValueError(f"{procedure['rule']}: section {procedure['section']!r} has no lane in the journeys")
         routed[procedure["section"]].append({**procedure, "seq": seq})
     return {**routed, "all": [p for code in SECTIONS for p in routed[code]]}
+
+
+ROUTE = Operation("determination.route", route, description="関連手続を判定し、担当課ごとに振り分ける",
+                  params={"event": "any", "event_date": "str", "household": "any", "resident_id": "any",
+                          "answers": "any"})
 
 
 # The form of every task that carries a procedure (routed or added); see bpmn/journeys/.

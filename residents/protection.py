@@ -22,7 +22,7 @@ from core.actor import Actor
 from core.db import db
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.models import AuditEntry
-from integrations.residents.models import Resident
+from residents.models import Resident
 
 MASKED = "（支援措置のため非表示）"
 ALERT = "支援措置対象者：住所・居所を開示しないでください（証明書は上長確認）"

@@ -19,10 +19,10 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Forbidden, Invalid, NotFound
-from integrations.residents import normalize, protection
-from integrations.residents.models import Resident
+from residents import normalize, protection
+from residents.models import Resident
 from workflows import runtime
-from workflows.determination import residents
+from workflows.determination import household as residents
 from workflows.models import Case
 
 COUNTER_ROLES = ("counter",)
@@ -42,9 +42,9 @@ class HouseholdView:
 
 
 def _search_module() -> Any:
-    """Issue 3's search (``integrations.residents.search``) when it is installed, else None."""
+    """Issue 3's search (``residents.search``) when it is installed, else None."""
     try:
-        return importlib.import_module("integrations.residents.search")
+        return importlib.import_module("residents.search")
     except ModuleNotFoundError:
         return None
 

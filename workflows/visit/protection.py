@@ -11,17 +11,14 @@ from sqlalchemy import select
 from core import audit, users
 from core.actor import Actor
 from core.db import db
-from integrations.residents import protection
+from residents import protection
 from workflows.models import Case
-from workflows.operations import operation
+from workflows.wiring import Operation
 
 WORKFLOW = Actor(username="workflow", role="admin", terminal="engine")
 REVIEW_FORM = "protection_review"
 
 
-@operation("protection.certificate_check",
-           description="支援措置: 対象者（世帯）への本人以外からの証明書請求なら上長確認へ（hold=true）",
-           params={"resident_id": "any", "requester": "any"})
 def certificate_check(*, resident_id: Any, requester: Any) -> dict[str, Any]:
     """``{"hold", "protected", "requester"}``; a hold is logged (protection.hold) against the resident."""
     result = protection.certificate_hold(resident_id=resident_id, requester=requester)
@@ -29,6 +26,12 @@ def certificate_check(*, resident_id: Any, requester: Any) -> dict[str, Any]:
         audit.record(actor=WORKFLOW, action="protection.hold", target_type="resident", target_id=resident_id,
                      details=result)
     return result
+
+
+CERTIFICATE_CHECK = Operation(
+    "protection.certificate_check", certificate_check,
+    description="支援措置: 対象者（世帯）への本人以外からの証明書請求なら上長確認へ（hold=true）",
+    params={"resident_id": "any", "requester": "any"})
 
 
 def on_case_saved(*, case: Any, ready: Any, opened: Any, completed: Any, now: Any) -> None:

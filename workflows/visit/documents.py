@@ -20,12 +20,13 @@ from core import audit, users
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, NotFound
-from forms import context as ctx
-from forms import printforms, render, signatures, wareki
-from forms.models import CaseDocument
+from forms import printforms, render, wareki
 from forms.taskforms import LIBRARY
-from integrations.residents import protection
+from residents import protection
 from workflows import runtime
+from workflows.visit import context as ctx
+from workflows.visit import signatures
+from workflows.visit.models import CaseDocument
 
 DOCUMENT_ROLES = ("counter", "section", "manager")
 STATE_LABELS = {"done": "本日手続済", "open": "手続が必要です"}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.actor import Actor
-from integrations.residents import generator, importer
-from integrations.residents.models import ImportRun
+from integrations.imports import generator, importer
+from integrations.imports.models import ImportRun
 
 
 def load(*, actor: Actor, count: int = 2000, seed: int = 2026) -> ImportRun:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import contains_eager
 from core import users
 from core.db import db, utcnow
 from core.errors import Invalid
-from integrations.residents import protection
+from residents import protection
 from workflows import runtime
 from workflows.dashboard import JST, day_bounds
 from workflows.models import Case, CaseTask

@@ -12,8 +12,8 @@ from typing import Any
 from core.db import db, utcnow
 from forms import taskforms
 from forms.printforms import PrintForm
-from integrations.residents import protection
-from integrations.residents.models import Household, Resident
+from residents import protection
+from residents.models import Household, Resident
 from workflows import runtime
 from workflows.determination.models import CaseProcedure, list_for_case
 from workflows.models import Case

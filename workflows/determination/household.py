@@ -6,7 +6,7 @@ from typing import Any
 
 from core.db import db
 from core.errors import NotFound
-from integrations.residents.models import FACT_COLUMNS, Resident
+from residents.models import FACT_COLUMNS, Resident
 
 _TYPES = {"1": "japanese", "2": "foreign"}
 

@@ -1,28 +1,17 @@
-"""Tables of the common resident database: households, residents, import runs, staging, jobs.
+"""Tables of the common resident database (共通DB): households and residents.
 
 Every resident row carries the run, source and time it was last imported from, so a screen can say
-where a fact came from. ``*_key`` columns hold normalised search keys (see :mod:`.normalize`).
+where a fact came from. ``*_key`` columns hold normalised search keys (see :mod:`residents.normalize`).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (
-    Column,
-    Date,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
-    Table,
-    Text,
-)
+from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import UTCDateTime, db, utcnow
+from core.db import db, utcnow
 
 # The columns shared by a resident and its staging row, in the canonical order (minus the keys).
 FACT_COLUMNS = (
@@ -114,97 +103,3 @@ class Resident(db.Model):
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     import_run_id: Mapped[int | None] = mapped_column()
     household: Mapped[Household | None] = relationship(back_populates="members", lazy="joined")
-
-
-class ImportRun(db.Model):
-    """One import of a core-system file: who, what, when, the counts and every rejected row."""
-
-    __tablename__ = "res_import_runs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    source: Mapped[str] = mapped_column(String(64))
-    mode: Mapped[str] = mapped_column(String(8))  # full, diff
-    filename: Mapped[str | None] = mapped_column(String(255))
-    file_sha256: Mapped[str | None] = mapped_column(String(64))
-    file_format: Mapped[str | None] = mapped_column(String(16))  # csv, fixed
-    encoding: Mapped[str | None] = mapped_column(String(16))
-    trigger: Mapped[str] = mapped_column(String(16), default="api")  # api, cli, scheduler, page
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running, succeeded, rejected, failed
-    started_by: Mapped[str] = mapped_column(String(64))
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None]
-    rows_read: Mapped[int] = mapped_column(default=0)
-    inserted: Mapped[int] = mapped_column(default=0)
-    updated: Mapped[int] = mapped_column(default=0)
-    deleted: Mapped[int] = mapped_column(default=0)
-    unchanged: Mapped[int] = mapped_column(default=0)
-    rejected: Mapped[int] = mapped_column(default=0)
-    message: Mapped[str | None] = mapped_column(Text)
-    # JSON list of {"line": n, "column": name|None, "reason": text}; every bad row, not a sample.
-    errors_json: Mapped[str | None] = mapped_column(Text)
-
-
-# The staging table: a validated file is loaded here first, then merged into the live tables by SQL.
-staging = Table(
-    "res_staging",
-    db.metadata,
-    Column("run_id", Integer, nullable=False),
-    Column("line", Integer, nullable=False),
-    Column("op", String(1), nullable=False),
-    *[Column(c.name, c.type) for c in Resident.__table__.columns
-      if c.name not in {"id", "household_id", "source", "imported_at", "import_run_id"}],
-)
-
-
-class JobRun(db.Model):
-    """One execution of a scheduled job, whether fired by the scheduler or by an administrator."""
-
-    __tablename__ = "job_runs"
-    __table_args__ = (Index("ix_job_runs_job_started", "job_id", "started_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    job_id: Mapped[str] = mapped_column(String(100))
-    trigger: Mapped[str] = mapped_column(String(16))  # schedule, manual
-    started_by: Mapped[str] = mapped_column(String(64))
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running, succeeded, failed, skipped
-    message: Mapped[str | None] = mapped_column(Text)
-
-
-class SchedulerLock(db.Model):
-    """The row that makes one scheduler per deployment: held by whoever refreshed it last, recently."""
-
-    __tablename__ = "scheduler_locks"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(200))
-    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True), default=utcnow)
-    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True), default=utcnow)
-
-
-# APScheduler's own job-store table, declared here (same layout as SQLAlchemyJobStore's) so that the
-# migration creates it and autogenerate does not propose to drop it.
-apscheduler_jobs = Table(
-    "apscheduler_jobs",
-    db.metadata,
-    Column("id", String(191), primary_key=True),
-    Column("next_run_time", Float(25), index=True),
-    Column("job_state", LargeBinary, nullable=False),
-)
-
-
-class JobSchedule(db.Model):
-    """An administrator's schedule for a job, replacing the default of ``integrations.scheduler.JOBS``.
-
-    ``cron`` is a five-field crontab in Japan time (minute hour day month weekday); ``business_days_only`` skips
-    weekends, holidays and 年末年始; a disabled job is not scheduled at all (it can still be run by hand)."""
-
-    __tablename__ = "job_schedules"
-
-    job_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    cron: Mapped[str] = mapped_column(String(100))
-    business_days_only: Mapped[bool] = mapped_column(default=False)
-    enabled: Mapped[bool] = mapped_column(default=True)
-    updated_by: Mapped[str] = mapped_column(String(64))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True), default=utcnow)

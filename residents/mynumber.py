@@ -20,7 +20,7 @@ from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, NotFound
 from core.settings import Settings
-from integrations.residents.models import Resident
+from residents.models import Resident
 
 # Roles that may see the digits (the counter verifies identity documents; admins administer).
 REVEAL_ROLES = ("counter", "manager")

@@ -18,7 +18,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid
-from integrations.residents.models import JobSchedule
+from integrations.scheduler.models import JobSchedule
 
 JST = ZoneInfo("Asia/Tokyo")
 CRON_FIELDS = ("分", "時", "日", "月", "曜日")

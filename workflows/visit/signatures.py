@@ -11,8 +11,8 @@ from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, TooLarge
-from forms.models import CaseSignature
 from workflows import runtime
+from workflows.visit.models import CaseSignature
 
 MAX_BYTES = 512_000
 MAX_SIDE = 2000

@@ -23,9 +23,10 @@ from core import audit, writebehind
 from core.actor import Actor
 from core.db import UTCDateTime, db, utcnow
 from core.errors import Invalid, NotFound
-from integrations.residents import parsing
-from integrations.residents.mapping import Mapping
-from integrations.residents.models import ImportRun, Resident, staging
+from integrations.imports import parsing
+from integrations.imports.mapping import Mapping
+from integrations.imports.models import ImportRun, staging
+from residents.models import Resident
 
 MODES = ("full", "diff")
 BATCH = 5000
@@ -56,15 +57,11 @@ def run_import(*, data: bytes, source: str, mode: str, actor: Actor, filename: s
         return _finish(run, actor, status="rejected", errors=parsed.errors)
     db.session.flush()  # _apply expires the session: keep what is set on the run so far
     try:
-        counts = _apply(run, parsed.rows, progress=progress, now=now)
+        with db.session.begin_nested():  # the merge is all or nothing; the run's record stays either way
+            counts = _apply(run, parsed.rows, progress=progress, now=now)
     except SQLAlchemyError as err:
-        # The merge is one transaction: undo it all and keep only the record of the failure.
         log.exception("import run %s failed", run.id)
-        db.session.rollback()
-        failed = ImportRun(source=source, mode=mode, filename=filename, trigger=trigger, started_by=actor.username,
-                           started_at=now, file_sha256=run.file_sha256, rows_read=parsed.rows_read)
-        db.session.add(failed)
-        return _finish(failed, actor, status="failed", message=f"database error: {type(err).__name__}")
+        return _finish(run, actor, status="failed", message=f"database error: {type(err).__name__}")
     for key, value in counts.items():
         setattr(run, key, value)
     return _finish(run, actor, status="succeeded")

@@ -1,6 +1,6 @@
 """The counter's steps on a visit's printed forms: what is still to ask, the answers, the documents, the hand-over.
 
-Printed forms take what the resident DB and the interview know (``forms.context``); what neither knows (a
+Printed forms take what the resident DB and the interview know (``workflows.visit.context``); what neither knows (a
 previous address, a bank account, a previous school …) is asked once for the whole visit by :func:`questions`,
 each answer shared by every form that needs it, and stored with the case by :func:`prepare_documents`, which then
 generates the documents. :func:`hand_over` is the counter's last step: the resident has signed, the documents
@@ -17,12 +17,13 @@ from core import audit
 from core.actor import Actor
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
-from forms import context as ctx
-from forms import documents, printforms, signatures, taskforms
-from forms.models import CaseDocument
+from forms import printforms, taskforms
 from forms.taskforms import FormField
 from workflows import caserows, runtime
 from workflows.models import Case
+from workflows.visit import context as ctx
+from workflows.visit import documents, signatures
+from workflows.visit.models import CaseDocument
 
 COUNTER_ROLES = ("counter",)
 ANSWER_PREFIX = "answers."

@@ -12,9 +12,9 @@ from typing import Any
 from core import users
 from core.db import db
 from core.errors import NotFound
-from forms import context as ctx
-from forms.models import CaseStatusLink
 from workflows import runtime
+from workflows.visit import context as ctx
+from workflows.visit.models import CaseStatusLink
 
 STATE_LABELS = {"done": "手続済", "open": "未了（各窓口でお手続きください）"}
 

@@ -18,8 +18,8 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Invalid, NotFound
-from integrations.residents import normalize, protection
-from integrations.residents.models import Household, Resident
+from residents import normalize, protection
+from residents.models import Household, Resident
 
 MAX_LIMIT = 200
 

