@@ -18,6 +18,7 @@ Adding a form is adding a folder; nothing here names a form.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -94,3 +95,35 @@ def all_keys() -> list[str]:
 def for_procedure(code: str) -> list[PrintForm]:
     """The printed forms of a procedure code (``juki.tennyu`` → the forms whose ``procedure`` is it)."""
     return [get(k) for k in all_keys() if get(k).procedure == code]
+
+
+def resolve(context: dict[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` of the context (``subject.name``); None when any step is missing."""
+    value: Any = context
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def values_for(form: PrintForm, context: dict[str, Any]) -> dict[str, Any]:
+    """The form's field values: mapped from the context, else the interview answer of the same name; validated."""
+    return taskforms.validate_data(form.key, raw_values(form, context))
+
+
+def raw_values(form: PrintForm, context: dict[str, Any]) -> dict[str, Any]:
+    """The form's field values as mapped, not validated (the RPA export keys what there is)."""
+    raw: dict[str, Any] = {}
+    for f in form.definition.fields:
+        path = form.mapping.get(f.name)
+        value = resolve(context, path) if path else context["answers"].get(f.name)
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif f.type in {"string", "text"} and value is not None and not isinstance(value, str):
+            value = str(value)
+        raw[f.name] = value
+    return raw

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-JST = ZoneInfo("Asia/Tokyo")
+from core.calendar import JST
+
 CASE_STATES = {"running": "処理中", "completed": "完了", "cancelled": "取消"}
 TASK_STATES = {"ready": "処理待ち", "completed": "完了", "cancelled": "取消"}
 

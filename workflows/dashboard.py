@@ -9,19 +9,18 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from statistics import mean
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from core.actor import Actor
+from core.calendar import JST, day_bounds
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid
 from workflows.models import Case, CaseTask
 
-JST = ZoneInfo("Asia/Tokyo")
 DUE_FILTERS = ("", "overdue", "today")
 ASSIGNEE_FILTERS = ("", "me", "unassigned", "others")
 
@@ -89,12 +88,6 @@ def may_see_case(*, actor: Actor, case: Case) -> bool:
     if actor.has_role("counter", "manager"):
         return True
     return any(t.section_code in actor.sections for t in case.tasks)
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The UTC instants that bound a Japan-time day."""
-    start = datetime.combine(day, time.min, tzinfo=JST)
-    return start.astimezone(ZoneInfo("UTC")), (start + timedelta(days=1)).astimezone(ZoneInfo("UTC"))
 
 
 @dataclass

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import jpholiday
-
+from core.calendar import is_closed_day
 from workflows.wiring import Operation
-
-
-def is_closed_day(day: date) -> bool:
-    """City hall is closed on weekends, national holidays and 29 Dec – 3 Jan (地方自治法 4条の2)."""
-    year_end = (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
-    return day.weekday() >= 5 or year_end or jpholiday.is_holiday(day)
 
 
 def deadline(*, start: str, days: int) -> str:

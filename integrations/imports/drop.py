@@ -13,10 +13,10 @@ from typing import Any
 
 from core import tx
 from core.actor import Actor
+from core.calendar import JST
 from core.errors import DomainError
 from integrations.imports import importer, mapping
 from integrations.imports.models import ImportRun
-from integrations.scheduler.schedules import JST
 
 IMPORTED_SUFFIXES = {".csv", ".txt", ".dat"}
 

@@ -78,12 +78,12 @@ def pending(*, since: datetime | None = None) -> list[CaseProcedure]:
 
 def _row(form: printforms.PrintForm, proc: CaseProcedure, visit: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The cells of one application and the reasons it needs manual input."""
-    values = ctx.raw_values(form, visit)
+    values = printforms.raw_values(form, visit)
     subject = visit["subject"] or {}
     protected = bool(subject.get("support_measure") or subject.get("protected_household"))
     cells, reasons = [], []
     for column in form.rpa:
-        value = values[column.value] if column.value in values else ctx.resolve(visit, column.value)
+        value = values[column.value] if column.value in values else printforms.resolve(visit, column.value)
         if protected and "address" in column.value:
             value = SUPPORT_WITHHELD  # the city's rule: no address of a protected resident leaves in a file
         text, lost = cp932.cell(value)

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from apscheduler.triggers.cron import CronTrigger
 
 from core import maintenance
+from core.calendar import JST
 from core.errors import NotFound
 from integrations.imports import drop
 from integrations.rpa import delivery as rpa_delivery
-from integrations.scheduler.schedules import JST, BusinessDayCronTrigger
+from integrations.scheduler.schedules import BusinessDayCronTrigger
 from workflows import runtime
 
 Outcome = tuple[str, str]  # (status, message)

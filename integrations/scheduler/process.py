@@ -25,12 +25,12 @@ from sqlalchemy.pool import NullPool
 
 from core import tx
 from core.actor import SYSTEM
+from core.calendar import JST
 from core.db import db, utcnow
 from core.errors import Conflict
 from integrations.scheduler import runner, schedules
 from integrations.scheduler.jobs import JOBS
 from integrations.scheduler.models import SchedulerLock
-from integrations.scheduler.schedules import JST
 
 LOCK_NAME = "scheduler"
 LOCK_STALE = timedelta(seconds=90)

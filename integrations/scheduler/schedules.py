@@ -8,26 +8,18 @@ running scheduler picks a change up at its next heartbeat (``sync_jobs`` every 3
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-import jpholiday
 from apscheduler.triggers.cron import CronTrigger
 
 from core import audit
 from core.actor import Actor
+from core.calendar import JST, is_business_day
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid
 from integrations.scheduler.models import JobSchedule
 
-JST = ZoneInfo("Asia/Tokyo")
 CRON_FIELDS = ("分", "時", "日", "月", "曜日")
-
-
-def is_business_day(day: date) -> bool:
-    """Weekdays that are neither a national holiday nor 年末年始 (29 Dec – 3 Jan, when city halls close)."""
-    year_end = (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
-    return day.weekday() < 5 and not jpholiday.is_holiday(day) and not year_end
 
 
 class BusinessDayCronTrigger(CronTrigger):

@@ -146,7 +146,7 @@ def test_every_form_prints_resident_data_and_answers_where_they_belong(printed: 
     assert squeeze(who["name"]) in text and squeeze(who["kana"]) in text
     assert squeeze(who["address"]) in text and who["birth"] in text
     for f in _asked(form):
-        value = answers[f.name] if f.name not in form.mapping else ctx.resolve({"answers": answers},
+        value = answers[f.name] if f.name not in form.mapping else printforms.resolve({"answers": answers},
                                                                               form.mapping[f.name])
         assert squeeze(_printed(value, f)) in text, f"{key}: answer {f.name} not printed"
     assert re.search(r"〒\d{3}-\d{4}", text), f"{key}: the 〒 box is missing"

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from core import calendar
 from core.db import db
 from integrations.imports import drop, generator
 from integrations.imports.models import ImportRun
@@ -71,7 +72,7 @@ def test_the_job_runs_through_apscheduler_and_imports_the_drop_folder(app: Flask
         db.session.rollback()
         assert {row.id for row in stored} == {spec.id for spec in jobs.JOBS}
         planned = datetime.fromtimestamp(dict(stored)[JOB], schedules.JST)
-        assert (planned.hour, planned.minute) == (6, 30) and schedules.is_business_day(planned.date())
+        assert (planned.hour, planned.minute) == (6, 30) and calendar.is_business_day(planned.date())
         sched.add_job(process.run_scheduled, "date", run_date=datetime.now(UTC) + timedelta(seconds=0.2),
                       args=[JOB], id="test-now")
         sched.resume()

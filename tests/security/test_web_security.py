@@ -14,11 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core import audit, audit_chain, users
+from core.calendar import JST
 from core.db import db, utcnow
 from core.errors import Invalid
 from core.models import User
 from tests.conftest import PASSWORD, actor, api_headers, csrf_token, login
-from web.api.audit import JST
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>

@@ -12,12 +12,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from core import audit
+from core import audit, calendar
 from core.db import db, utcnow
 from core.tx import atomic
 from tests.conftest import TENNYU_FIXTURE, actor, csrf_token, deploy_library, login
 from tests.support.families import FAMILY, make_household
-from workflows import dashboard, runtime
+from workflows import runtime
 from workflows.models import CaseTask
 from workflows.visit import intake
 
@@ -99,7 +99,7 @@ def test_inbox_filters_claim_and_conflict(app, client: FlaskClient) -> None:
     assert f"/tasks/{task.id}\"" not in client.get("/inbox?waiting=30").get_data(as_text=True)
     # "today" is the Japan-time day: the fixture's PT1H due date falls tomorrow after 23:00 JST, so the test
     # sets the due time itself — the day's last minute, then the next day's first.
-    end_of_today = dashboard.day_bounds(utcnow().astimezone(dashboard.JST).date())[1]
+    end_of_today = calendar.day_bounds(utcnow().astimezone(calendar.JST).date())[1]
     for due_at, listed in ((end_of_today - timedelta(minutes=1), True), (end_of_today + timedelta(minutes=1), False)):
         db.session.execute(update(CaseTask).where(CaseTask.id == task.id).values(due_at=due_at))
         db.session.commit()

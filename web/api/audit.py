@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from flask import Response
 from flask_smorest import Blueprint
 
 from core import audit, csvsafe
+from core.calendar import JST
 from core.errors import Invalid
 from core.tx import atomic
 from web.auth import current_actor, roles_required
 
 URL_PREFIX = "/audit"
 blp = Blueprint("audit_api", __name__, description="The operation log (操作ログ), for auditors")
-JST = ZoneInfo("Asia/Tokyo")
 COLUMNS = ("seq", "at", "username", "role", "terminal", "ip", "action", "target_type", "target_id", "outcome",
            "details", "hash")
 

@@ -17,13 +17,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from core import users
+from core.calendar import JST
 from core.db import utcnow
 from core.errors import DomainError, Invalid
 from core.tx import atomic
 from residents import protection
 from web.api.documents import status_url
 from web.auth import current_actor, roles_required
-from web.filters import JST
 from workflows import registry, runtime
 from workflows.dashboard import may_see_case
 from workflows.determination import procedures, service

@@ -9,13 +9,13 @@ from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from core import audit, users
+from core.calendar import JST, day_bounds
 from core.db import utcnow
 from core.errors import Invalid
 from core.tx import atomic
 from residents import protection
 from web.auth import current_actor, roles_required
 from workflows import dashboard, runtime
-from workflows.dashboard import JST
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
@@ -31,7 +31,7 @@ def _period() -> tuple[datetime, datetime, date, date]:
                                                                    "to": request.args.get("to")}) from err
     if last < first or (last - first).days > 366:
         raise Invalid("期間の指定が正しくありません（終わりは始まり以降、1年以内）", details={"to": last.isoformat()})
-    return dashboard.day_bounds(first)[0], dashboard.day_bounds(last)[1], first, last
+    return day_bounds(first)[0], day_bounds(last)[1], first, last
 
 
 @bp.route("/")
@@ -39,7 +39,7 @@ def _period() -> tuple[datetime, datetime, date, date]:
 def overview() -> ResponseReturnValue:
     start, end, first, last = _period()
     now = utcnow()
-    today_start = dashboard.day_bounds(now.astimezone(JST).date())[0]
+    today_start = day_bounds(now.astimezone(JST).date())[0]
     names = {s.code: s.name for s in users.list_sections()}
     stats = dashboard.section_stats(start=start, end=end, now=now)
     today = dashboard.section_stats(start=today_start, end=now + timedelta(seconds=1), now=now)

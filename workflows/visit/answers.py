@@ -97,7 +97,7 @@ def _validate(case: Case, values: dict[str, Any]) -> dict[str, Any]:
     for form in _printed(_form_keys(case.id)):
         keys = {f.name: _answer_key(form, f) for f in form.definition.fields}
         try:
-            loaded = taskforms.validate_data(form.key, ctx.raw_values(form, local))
+            loaded = taskforms.validate_data(form.key, printforms.raw_values(form, local))
         except Invalid as err:  # errors on DB-filled fields are generation's to report, not the counter's
             failed = {keys[n]: m for n, m in err.details.get("fields", {}).items() if keys.get(n) in values}
             for key, messages in failed.items():

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from core import users
+from core.calendar import JST, day_bounds
 from core.db import db, utcnow
 from core.errors import Invalid
 from residents import protection
 from workflows import runtime
-from workflows.dashboard import JST, day_bounds
 from workflows.models import Case, CaseTask
 
 LIMIT = 200  # ready tasks read per refresh: a busy morning at one city hall stays far below

@@ -1,17 +1,14 @@
 """What a form is filled from: the resident DB, the case's interview answers, and the form's mapping.
 
-:func:`visit_context` reads a case once; :func:`values_for` turns it into the values of one form, validated by
-the form's own schema, so a printed form never shows something its definition would refuse.
+:func:`visit_context` reads a case once; :func:`forms.printforms.values_for` turns it into the values of one form,
+validated by the form's own schema, so a printed form never shows something its definition would refuse.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from core.db import db, utcnow
-from forms import taskforms
-from forms.printforms import PrintForm
 from residents import protection
 from residents.models import Household, Resident
 from workflows import runtime
@@ -103,35 +100,3 @@ def _mask_protected(visit: dict[str, Any]) -> None:
             p.update(postal_code="", address=protection.MASKED, address_extra="")
     if any(p.get("protected_household") for p in people) and "address" in visit["household"]:
         visit["household"].update(postal_code="", address=protection.MASKED, address_extra="")
-
-
-def resolve(context: dict[str, Any], path: str) -> Any:
-    """The value at a dotted ``path`` of the context (``subject.name``); None when any step is missing."""
-    value: Any = context
-    for part in path.split("."):
-        if isinstance(value, dict):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value
-
-
-def values_for(form: PrintForm, context: dict[str, Any]) -> dict[str, Any]:
-    """The form's field values: mapped from the context, else the interview answer of the same name; validated."""
-    return taskforms.validate_data(form.key, raw_values(form, context))
-
-
-def raw_values(form: PrintForm, context: dict[str, Any]) -> dict[str, Any]:
-    """The form's field values as mapped, not validated (the RPA export keys what there is)."""
-    raw: dict[str, Any] = {}
-    for f in form.definition.fields:
-        path = form.mapping.get(f.name)
-        value = resolve(context, path) if path else context["answers"].get(f.name)
-        if isinstance(value, date):
-            value = value.isoformat()
-        elif f.type in {"string", "text"} and value is not None and not isinstance(value, str):
-            value = str(value)
-        raw[f.name] = value
-    return raw

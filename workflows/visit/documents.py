@@ -81,7 +81,7 @@ def form_plans(form: printforms.PrintForm, visit: dict[str, Any], ids: list[int]
         local = {**visit, "subject": target} if target else visit
         errors: dict[str, Any] = {}
         try:
-            values = ctx.values_for(form, local)
+            values = printforms.values_for(form, local)
         except Invalid as err:
             errors = err.details.get("fields", {})
         if errors:
