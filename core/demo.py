@@ -26,10 +26,11 @@ def create_demo_users(*, password: str) -> list[User]:
     created = []
     for username, (display, sections) in ROLE_USERS.items():
         if users.get_by_username(username) is None:
-            created.append(users.create_user(username=username, password=password, role=username,
-                                             display_name=display, sections=sections))
+            created.append(users.create_demo_user(username=username, password=password, role=username,
+                                                  display_name=display, sections=sections))
     for section in users.list_sections():
         if section.code != "madoguchi" and users.get_by_username(section.code) is None:
-            created.append(users.create_user(username=section.code, password=password, role="section",
-                                             display_name=f"{section.name} 職員", sections=[section.code]))
+            created.append(users.create_demo_user(username=section.code, password=password, role="section",
+                                                  display_name=f"{section.name} 職員",
+                                                  sections=[section.code]))
     return created

@@ -215,3 +215,17 @@ def test_fonts_are_subset_by_harfbuzz_not_fonttools(caplog: pytest.LogCaptureFix
         pdf = render.html_to_pdf("<p>髙﨑　𠮷田</p>")
     assert not [r for r in caplog.records if "fontTools" in r.getMessage()]
     assert "IPAmjMincho" in pdf_fonts(pdf)
+
+
+def test_the_administrators_city_name_and_office_hours_are_printed(app) -> None:
+    from core import city
+    from core.tx import atomic
+
+    head = family_of_four(load_residents(60))
+    atomic(lambda: city.update(actor=actor("admin"), changes={"city_name": "窓口市", "office_hours": "9:00-16:30"}))
+    case_id = start_visit(head, procedures=[("juki.tennyu", "転入届", ["juki_tennyu"], "done")])
+    made = {d.doc_key: d for d in documents.generate_visit(case_id=case_id, actor=actor("counter"),
+                                                           status_url=STATUS_URL)}
+    form, guide = squeeze(pdf_text(made["juki_tennyu"].pdf)), squeeze(pdf_text(made["guide"].pdf))
+    assert "窓口市長様" in form and "山口市長" not in form
+    assert "窓口市役所総合窓口" in guide and "開庁時間9:00-16:30" in guide

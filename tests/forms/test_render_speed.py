@@ -14,7 +14,6 @@ from PIL import Image
 from forms import printhtml, render
 from forms.printhtml import PrintHTML
 from tests.forms.support import weasyprint_alone
-from workflows.visit import context as ctx
 
 # A form-sized page: enough boxes for the collector's young generations to fill up several times.
 HTML = "<table class='box'>" + "".join(
@@ -79,7 +78,8 @@ def _signature() -> str:
 
 def test_the_guide_and_a_signed_box_print_byte_for_byte_as_weasyprint_parses_and_styles_them_by_itself() -> None:
     guide = render.render_html(
-        "guide.html", case={"ticket_no": "A-107"}, today="2026-11-20", city=ctx.CITY, status_url="https://x.invalid/",
+        "guide.html", case={"ticket_no": "A-107"}, today="2026-11-20", status_url="https://x.invalid/",
+        city={"name": "山口市", "mayor": "山口市長", "office_hours": "08:30-17:15"},
         qr=segno.make("https://x.invalid/status/TOKEN", error="m").svg_data_uri(scale=4, border=2),
         procedures=[{"name": "転入届", "where": "市民課", "due": "令和8年12月4日", "state": "done",
                      "state_label": "本日手続済", "bring": ["本人確認書類", "転出証明書"], "note": "世帯全員分"}])

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.db import db
 from residents.models import Resident
-from tests.conftest import api_headers
+from tests.conftest import actor, api_headers
 from tests.protection.test_protection import family  # noqa: F401 - the fixture
 from tests.protection.test_protection_gaps import cases, start  # noqa: F401 - the fixture
 
@@ -61,3 +61,12 @@ def test_the_supervisor_lane_and_other_sections_filter(client: FlaskClient, case
     wrong = client.get("/board?section=nowhere")
     assert wrong.status_code == 422 and "窓口の指定" in wrong.get_data(as_text=True)
     assert "支援措置" not in client.get("/board").get_data(as_text=True)
+
+
+def test_the_board_shows_the_administrators_message(client: FlaskClient) -> None:
+    from core import city
+    from core.tx import atomic
+
+    assert "board-message" not in client.get("/board").get_data(as_text=True)
+    atomic(lambda: city.update(actor=actor("admin"), changes={"display_board_message": "本日は混み合っています"}))
+    assert "本日は混み合っています" in client.get("/board").get_data(as_text=True)

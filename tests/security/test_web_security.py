@@ -84,7 +84,7 @@ def test_password_policy_says_what_is_wrong(app: Flask, password: str, problem: 
     user = users.get_by_username("kankyo")
     with pytest.raises(Invalid) as caught:
         users.change_password(actor=actor("admin"), user=user, password=password)
-    assert any(problem in p for p in caught.value.details["password"])
+    assert any(problem in p for p in caught.value.details["fields"]["password"])
     db.session.rollback()
 
 

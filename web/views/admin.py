@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from core import admin, users
+from core import city, places, users
 from core.errors import DomainError
 from core.models import ROLES
 from core.tx import atomic
@@ -46,7 +46,7 @@ def user_list() -> ResponseReturnValue:
 @roles_required("admin")
 def user_create() -> ResponseReturnValue:
     f, actor = request.form, current_actor()
-    return _apply(lambda: admin.create_user(actor=actor, username=f.get("username", ""),
+    return _apply(lambda: users.create_user(actor=actor, username=f.get("username", ""),
                                             display_name=f.get("display_name", ""), role=f.get("role", ""),
                                             password=f.get("password", ""), sections=f.getlist("sections")),
                   f"ユーザー {f.get('username', '')} を作成しました。", "admin.user_list")
@@ -56,7 +56,7 @@ def user_create() -> ResponseReturnValue:
 @roles_required("admin")
 def user_update(user_id: int) -> ResponseReturnValue:
     f, actor = request.form, current_actor()
-    return _apply(lambda: admin.update_user(actor=actor, user_id=user_id, display_name=f.get("display_name", ""),
+    return _apply(lambda: users.update_user(actor=actor, user_id=user_id, display_name=f.get("display_name", ""),
                                             role=f.get("role", ""), sections=f.getlist("sections")),
                   "ユーザーを更新しました。", "admin.user_list")
 
@@ -65,7 +65,7 @@ def user_update(user_id: int) -> ResponseReturnValue:
 @roles_required("admin")
 def user_active(user_id: int) -> ResponseReturnValue:
     active, actor = request.form.get("active") == "1", current_actor()
-    return _apply(lambda: admin.set_active(actor=actor, user_id=user_id, active=active),
+    return _apply(lambda: users.set_active(actor=actor, user_id=user_id, active=active),
                   "利用を再開しました。" if active else "利用を停止しました。", "admin.user_list")
 
 
@@ -73,21 +73,21 @@ def user_active(user_id: int) -> ResponseReturnValue:
 @roles_required("admin")
 def user_password(user_id: int) -> ResponseReturnValue:
     password, actor = request.form.get("password", ""), current_actor()
-    return _apply(lambda: admin.reset_password(actor=actor, user_id=user_id, password=password),
+    return _apply(lambda: users.reset_password(actor=actor, user_id=user_id, password=password),
                   "パスワードを再設定しました。", "admin.user_list")
 
 
 @bp.route("/sections")
 @roles_required("admin")
 def section_list() -> ResponseReturnValue:
-    return render_template("admin/sections.html", sections=users.list_sections(), counters=admin.list_counters())
+    return render_template("admin/sections.html", sections=users.list_sections(), counters=places.list_counters())
 
 
 @bp.route("/sections/<code>", methods=["POST"])
 @roles_required("admin")
 def section_update(code: str) -> ResponseReturnValue:
     f, actor = request.form, current_actor()
-    return _apply(lambda: admin.update_section(actor=actor, code=code, name=f.get("name", ""), lane=f.get("lane", "")),
+    return _apply(lambda: users.update_section(actor=actor, code=code, name=f.get("name", ""), lane=f.get("lane", "")),
                   "課を更新しました。", "admin.section_list")
 
 
@@ -95,7 +95,7 @@ def section_update(code: str) -> ResponseReturnValue:
 @roles_required("admin")
 def counter_save() -> ResponseReturnValue:
     f, actor = request.form, current_actor()
-    return _apply(lambda: admin.save_counter(actor=actor, number=f.get("number", ""), name=f.get("name", ""),
+    return _apply(lambda: places.save_counter(actor=actor, number=f.get("number", ""), name=f.get("name", ""),
                                              section_code=f.get("section_code") or None,
                                              active=f.get("active", "1") == "1"),
                   "窓口を保存しました。", "admin.section_list")
@@ -104,14 +104,14 @@ def counter_save() -> ResponseReturnValue:
 @bp.route("/terminals")
 @roles_required("admin")
 def terminal_list() -> ResponseReturnValue:
-    return render_template("admin/terminals.html", terminals=admin.list_terminals())
+    return render_template("admin/terminals.html", terminals=places.list_terminals())
 
 
 @bp.route("/terminals", methods=["POST"])
 @roles_required("admin")
 def terminal_save() -> ResponseReturnValue:
     f, actor = request.form, current_actor()
-    return _apply(lambda: admin.save_terminal(actor=actor, name=f.get("name", ""), location=f.get("location", ""),
+    return _apply(lambda: places.save_terminal(actor=actor, name=f.get("name", ""), location=f.get("location", ""),
                                               active=f.get("active", "1") == "1"),
                   "端末を保存しました。", "admin.terminal_list")
 
@@ -121,10 +121,9 @@ def terminal_save() -> ResponseReturnValue:
 def settings() -> ResponseReturnValue:
     if request.method == "POST":
         actor = current_actor()
-        values = {spec.key: request.form.get(spec.key, "") for spec in admin.SETTINGS}
-        return _apply(lambda: admin.update_settings(actor=actor, values=values), "設定を保存しました。",
-                      "admin.settings")
-    return render_template("admin/settings.html", specs=admin.SETTINGS, values=admin.settings_values())
+        changes = {spec.key: request.form.get(spec.key, "") for spec in city.SETTINGS}
+        return _apply(lambda: city.update(actor=actor, changes=changes), "設定を保存しました。", "admin.settings")
+    return render_template("admin/settings.html", specs=city.SETTINGS, values=city.values())
 
 
 @bp.route("/jobs")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
+from core import city
 from workflows.visit import board as waiting_board
 
 bp = Blueprint("board", __name__)
@@ -16,7 +17,7 @@ REFRESH_SECONDS = 10
 def page() -> ResponseReturnValue:
     section = (request.args.get("section") or "").strip()[:32]
     return render_template("board/board.html", board=waiting_board.board(section=section), section=section,
-                           refresh=REFRESH_SECONDS)
+                           refresh=REFRESH_SECONDS, message=city.get("display_board_message"))
 
 
 @bp.route("/board/rows")

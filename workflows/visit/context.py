@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import city
 from core.db import db, utcnow
 from residents import protection
 from residents.models import Household, Resident
@@ -16,7 +17,6 @@ from workflows.determination.models import CaseProcedure, list_for_case
 from workflows.models import Case
 
 SEX = {"1": "男", "2": "女"}
-CITY = {"name": "山口市", "mayor": "山口市長"}
 
 
 def person(resident: Resident) -> dict[str, Any]:
@@ -67,6 +67,12 @@ def _members(case: Case, data: dict[str, Any], resident: Resident | None) -> lis
     return sorted(resident.household.members, key=lambda m: (m.id != resident.id, m.id))
 
 
+def city_of_forms() -> dict[str, str]:
+    """The city as the forms name it (the administrator's 自治体名): the addressee 「○○市長 様」, the office hours."""
+    name = city.get("city_name")
+    return {"name": name, "mayor": f"{name}長", "office_hours": city.get("office_hours")}
+
+
 def procedures(case_id: int) -> list[CaseProcedure]:
     """The case's procedures that still count (not removed)."""
     return [p for p in list_for_case(case_id) if p.state != "removed"]
@@ -85,7 +91,7 @@ def visit_context(case: Case) -> dict[str, Any]:
         "subject": person(resident) if resident else (people[0] if people else {}),
         "applicant": person(resident) if resident else {},
         "household": _household(resident), "members": people, "answers": answers,
-        "city": CITY, "today": utcnow().astimezone().date().isoformat(),
+        "city": city_of_forms(), "today": utcnow().astimezone().date().isoformat(),
     }
     if not protection.requester_is_self(data):
         _mask_protected(visit)
