@@ -21,8 +21,8 @@ from core.db import db
 from core.models import User
 from web.extensions import csrf, login_manager
 
-PUBLIC_ENDPOINTS = {"static", "pages.login", "health_api.health", "auth_api.issue_token", "api-docs.openapi_json",
-                    "frontend.asset", "documents.public_status", "board.page", "board.rows"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "health_api.health", "auth_api.issue_token", "api-docs.openapi_json",
+                    "public.asset", "public.status", "public.board", "public.board_rows"}
 ROLES_ATTR = "_madoguchi_roles"
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,7 +60,7 @@ def current_actor() -> Actor:
 
 
 def init_app(app: Flask) -> None:
-    login_manager.login_view = "pages.login"
+    login_manager.login_view = "auth.login"
     login_manager.login_message = "ログインしてください。"
     login_manager.session_protection = "strong"
     settings = app.config["MADOGUCHI"]
@@ -105,7 +105,7 @@ def _enforce_login_and_role() -> None:
     if g.get("metrics_scraper") and endpoint == "monitoring.metrics":
         return None
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
-        if request.method == "POST" and endpoint == "pages.login":
+        if request.method == "POST" and endpoint == "auth.login":
             csrf.protect()
         return
     if not current_user.is_authenticated:

@@ -19,6 +19,7 @@ from core.actor import Actor
 from core.calendar import JST, day_bounds
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid
+from workflows import access
 from workflows.models import Case, CaseTask
 
 DUE_FILTERS = ("", "overdue", "today")
@@ -36,15 +37,10 @@ class InboxFilter:
     assignee: str = ""
 
 
-def visible_sections(actor: Actor) -> tuple[str, ...] | None:
-    """The sections whose tasks ``actor`` may see; None = all (manager, admin)."""
-    return None if actor.has_role("manager") else actor.sections
-
-
 def inbox(*, actor: Actor, filters: InboxFilter, now: datetime | None = None, limit: int = 500) -> list[CaseTask]:
     """The ready tasks of the actor's sections, filtered; a section outside them is Forbidden."""
     now = now or utcnow()
-    allowed = visible_sections(actor)
+    allowed = access.visible_sections(actor)
     if filters.due not in DUE_FILTERS or filters.assignee not in ASSIGNEE_FILTERS or filters.waiting_min < 0:
         raise Invalid("絞り込み条件が正しくありません", details={"due": filters.due, "assignee": filters.assignee})
     if filters.section and allowed is not None and filters.section not in allowed:
@@ -75,19 +71,6 @@ def _assignee_filter(stmt, which: str, username: str):  # noqa: ANN001, ANN202 -
     if which == "others":
         return stmt.where(CaseTask.assignee.is_not(None), CaseTask.assignee != username)
     return stmt
-
-
-def may_see_task(*, actor: Actor, task: CaseTask) -> bool:
-    """A section user sees only their sections' tasks; managers and admins see all."""
-    allowed = visible_sections(actor)
-    return allowed is None or task.section_code in allowed
-
-
-def may_see_case(*, actor: Actor, case: Case) -> bool:
-    """Counter staff and managers see every case; section staff only cases that have (had) a task of theirs."""
-    if actor.has_role("counter", "manager"):
-        return True
-    return any(t.section_code in actor.sections for t in case.tasks)
 
 
 @dataclass

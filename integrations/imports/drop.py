@@ -34,6 +34,15 @@ def source_and_mode(filename: str) -> tuple[str, str]:
     return "kikan", "diff" if "diff" in filename.lower() else "full"
 
 
+def import_file(*, data: bytes, filename: str | None, source: str, mode: str, actor: Actor, settings: Any,
+                trigger: str, now: datetime | None = None, progress: Any = None) -> ImportRun:
+    """Import one file with the mapping its source names (the drop folder's ``mappings/`` first, then the
+    packaged ones); returns the recorded run, flushed (the page, API, command or job commits)."""
+    found = mapping.find(source, dirs=[drop_folder(settings) / "mappings"])
+    return importer.run_import(data=data, source=source, mode=mode, actor=actor, filename=filename, mapping=found,
+                               trigger=trigger, now=now, progress=progress)
+
+
 def import_drop_folder(*, actor: Actor, now: datetime, settings: Any) -> tuple[str, str]:
     """The job ``residents.import_drop``: import every file of the drop folder in name order."""
     folder = drop_folder(settings)
@@ -43,7 +52,7 @@ def import_drop_folder(*, actor: Actor, now: datetime, settings: Any) -> tuple[s
         return "succeeded", "取込ファイルはありません (no files)"
     lines, ok = [], True
     for path in files:
-        status, label = _import_one(path, folder=folder, actor=actor, now=now)
+        status, label = _import_one(path, actor=actor, now=now, settings=settings)
         target = folder / ("done" if status == "succeeded" else "rejected")
         target.mkdir(exist_ok=True)
         path.rename(target / f"{now.astimezone(JST):%Y%m%d%H%M%S}_{path.name}")
@@ -52,17 +61,12 @@ def import_drop_folder(*, actor: Actor, now: datetime, settings: Any) -> tuple[s
     return ("succeeded" if ok else "failed"), "\n".join(lines)
 
 
-def _import_one(path: Path, *, folder: Path, actor: Actor, now: datetime) -> tuple[str, str]:
+def _import_one(path: Path, *, actor: Actor, now: datetime, settings: Any) -> tuple[str, str]:
     """(status, label) of one file, committed as its own unit of work; a refused file leaves nothing behind."""
     source, mode = source_and_mode(path.name)
-
-    def work() -> ImportRun:
-        found = mapping.find(source, dirs=[folder / "mappings"])
-        return importer.run_import(data=path.read_bytes(), source=source, mode=mode, actor=actor,
-                                   filename=path.name, mapping=found, trigger="scheduler", now=now)
-
     try:
-        run = tx.atomic(work)
+        run = tx.atomic(lambda: import_file(data=path.read_bytes(), filename=path.name, source=source, mode=mode,
+                                            actor=actor, settings=settings, trigger="scheduler", now=now))
     except DomainError as err:
         return "rejected", err.message
     return run.status, f"run {run.id}"

@@ -20,7 +20,7 @@ def test_resident_signs_on_the_tablet_and_the_signature_is_stored(app, page: Any
     head = family_of_four(load_residents(400))
     case_id = start_visit(head, procedures=[("juki.tennyu", "転入届", ["juki_tennyu"], "done")])
     browser_login(page, "counter")
-    page.goto(f"/cases/{case_id}/signature")
+    page.goto(f"/counter/cases/{case_id}/signature")
     page.click("#signature-save")
     assert page.locator("#signature-error").is_visible()  # empty pad: refused in the page
     box = page.locator("#signature-pad").bounding_box()
@@ -30,7 +30,8 @@ def test_resident_signs_on_the_tablet_and_the_signature_is_stored(app, page: Any
         page.mouse.move(box["x"] + 40 + step * 15, box["y"] + 100 + (step % 5) * 12)
     page.mouse.up()
     page.click("#signature-save")
-    page.wait_for_url(f"**/cases/{case_id}/documents")
+    page.wait_for_url(f"**/counter/cases/{case_id}")
+    page.goto(f"/cases/{case_id}/documents")
     db.session.expire_all()
     stored = signatures.get(case_id)
     assert stored is not None and stored.taken_by == "counter"

@@ -172,12 +172,12 @@ def test_documents_api_and_signature_page(app, client: FlaskClient) -> None:
     head = family_of_four(load_residents(400))
     case_id = start_visit(head, procedures=[("juki.tennyu", "転入届", ["juki_tennyu"], "done")])
     login(client, "counter")
-    page = client.get(f"/cases/{case_id}/signature")
+    page = client.get(f"/counter/cases/{case_id}/signature")
     token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
-    bad = client.post(f"/cases/{case_id}/signature",
+    bad = client.post(f"/counter/cases/{case_id}/signature",
                       data={"csrf_token": token, "signature": "data:image/png;base64,AAAA"})
     assert bad.status_code == 422 and signatures.get(case_id) is None
-    ok = client.post(f"/cases/{case_id}/signature", data={
+    ok = client.post(f"/counter/cases/{case_id}/signature", data={
         "csrf_token": token, "signature": "data:image/png;base64," + base64.b64encode(_png()).decode()})
     assert ok.status_code == 302
     case_page = client.get(f"/cases/{case_id}").get_data(as_text=True)

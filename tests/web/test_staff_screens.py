@@ -15,6 +15,7 @@ from sqlalchemy import update
 from core import audit, calendar
 from core.db import db, utcnow
 from core.tx import atomic
+from residents import protection
 from tests.conftest import TENNYU_FIXTURE, actor, csrf_token, deploy_library, login
 from tests.support.families import FAMILY, make_household
 from workflows import runtime
@@ -156,7 +157,7 @@ def test_support_measure_hides_the_address_everywhere_on_the_counter(app, client
     results = client.get("/counter/?q=ヤマダ").get_data(as_text=True)
     household = client.get(f"/counter/residents/{residents[0].id}").get_data(as_text=True)
     for html in (results, household):
-        assert "亀山町" not in html and intake.MASKED_ADDRESS in html
+        assert "亀山町" not in html and protection.MASKED in html
     assert "支援措置対象者を含む世帯です" in household
     deploy_library()
     started = _post(client, f"/counter/residents/{residents[0].id}", {"events": "tennyu"}, page="/counter/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
@@ -9,7 +10,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint, abort
 
 from core import users
-from core.db import db
+from core.tx import atomic
 
 URL_PREFIX = "/auth"
 blp = Blueprint("auth_api", __name__, description="API tokens")
@@ -30,13 +31,15 @@ class TokenResponse(ma.Schema):
 @blp.response(201, TokenResponse)
 def issue_token(body: dict[str, Any]) -> dict[str, Any]:
     settings = current_app.config["MADOGUCHI"]
-    user = users.authenticate(username=body["username"], password=body["password"],
-                              terminal=request.headers.get("X-Terminal"), ip=request.remote_addr,
-                              max_failures=settings.login_max_failures, lockout_minutes=settings.lockout_minutes)
-    if user is None:
-        db.session.commit()  # keep the failed attempt in the log
+
+    def work() -> tuple[str, datetime] | None:
+        user = users.authenticate(username=body["username"], password=body["password"],
+                                  terminal=request.headers.get("X-Terminal"), ip=request.remote_addr,
+                                  max_failures=settings.login_max_failures, lockout_minutes=settings.lockout_minutes)
+        return None if user is None else users.issue_token(user=user, ttl_seconds=settings.token_ttl_seconds)
+
+    issued = atomic(work)  # a failed attempt is logged by authenticate in a transaction of its own
+    if issued is None:
         abort(401, message="ユーザー名またはパスワードが違います (invalid credentials)")
-    ttl = current_app.config["MADOGUCHI"].token_ttl_seconds
-    token, expires_at = users.issue_token(user=user, ttl_seconds=ttl)
-    db.session.commit()
+    token, expires_at = issued
     return {"token": token, "expires_at": expires_at}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import Response, url_for
+from flask import Response
 from flask_smorest import Blueprint
 
 from core.tx import atomic
 from web.auth import current_actor, roles_required
-from workflows.visit import documents, status
+from web.links import status_url
+from workflows.visit import documents
 from workflows.visit.models import CaseDocument
 
 URL_PREFIX = ""
@@ -27,11 +28,6 @@ class DocumentSchema(ma.Schema):
     generation = ma.fields.Integer()
     created_by = ma.fields.String()
     created_at = ma.fields.DateTime()
-
-
-def status_url(case_id: int) -> str:
-    """The absolute URL of the case's public status page (the guide's QR code); creates the token."""
-    return url_for("documents.public_status", token=status.token_for(case_id), _external=True)
 
 
 @blp.route("/cases/<int:case_id>/documents", methods=["POST"])

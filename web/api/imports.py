@@ -11,7 +11,7 @@ from flask_smorest.fields import Upload
 
 from core.errors import Invalid
 from core.tx import atomic
-from integrations.imports import drop, importer, mapping
+from integrations.imports import drop, importer
 from integrations.imports.models import ImportRun
 from web.api.base import error_body
 from web.auth import current_actor, roles_required
@@ -52,23 +52,16 @@ class ImportRunSchema(ImportRunSummarySchema):
     errors = ma.fields.Function(importer.errors_of)
 
 
-def run_upload(*, data: bytes, filename: str | None, source: str, mode: str, trigger: str) -> ImportRun:
-    """Import an uploaded file as the current user and commit the run (shared with the admin page)."""
-    actor = current_actor()
-    folder = drop.drop_folder(current_app.config["MADOGUCHI"]) / "mappings"
-    found = mapping.find(source, dirs=[folder])
-    return atomic(lambda: importer.run_import(data=data, source=source, mode=mode, actor=actor,
-                                              filename=filename, mapping=found, trigger=trigger))
-
-
 @blp.route("", methods=["POST"])
 @roles_required("admin")
 @blp.arguments(ImportFile, location="files")
 @blp.arguments(ImportForm, location="form")
 @blp.response(201, ImportRunSchema)
 def create_import(files: dict[str, Any], form: dict[str, Any]) -> Any:
-    upload = files["file"]
-    run = run_upload(data=upload.read(), filename=upload.filename, trigger="api", **form)
+    upload, actor, settings = files["file"], current_actor(), current_app.config["MADOGUCHI"]
+    data = upload.read()
+    run = atomic(lambda: drop.import_file(data=data, filename=upload.filename, actor=actor, settings=settings,
+                                          trigger="api", **form))
     if run.status == "rejected":
         raise Invalid(f"取込ファイルを受け付けませんでした（{run.rejected}行に誤り）。データは変更していません。",
                       details={"run": ImportRunSchema().dump(run)})

@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from core.actor import Actor
 from core.db import db
 from core.tx import atomic
-from integrations.imports import drop, generator, importer, mapping
+from integrations.imports import drop, generator, importer
 from integrations.scheduler import process, runner
 
 
@@ -29,13 +29,11 @@ def _lines(path: Path) -> int:
 def import_path(path: Path, *, source: str, mode: str, actor: Actor, trigger: str = "cli") -> Any:
     """Import one file with a progress bar (rows parsed, then rows staged) and commit the run."""
     settings = current_app.config["MADOGUCHI"]
-    found = mapping.find(source, dirs=[drop.drop_folder(settings) / "mappings"])
     data = path.read_bytes()
     total = _lines(path) * 2  # parsed + staged
     with click.progressbar(length=total, label=f"{path.name} を取込中") as bar:
-        return atomic(lambda: importer.run_import(data=data, source=source, mode=mode, actor=actor,
-                                                  filename=path.name, mapping=found, trigger=trigger,
-                                                  progress=bar.update))
+        return atomic(lambda: drop.import_file(data=data, filename=path.name, source=source, mode=mode, actor=actor,
+                                               settings=settings, trigger=trigger, progress=bar.update))
 
 
 def run_scheduler(app: Flask) -> None:

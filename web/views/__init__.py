@@ -1,13 +1,12 @@
-"""Staff pages (Japanese, server-rendered)."""
+"""Staff and public pages (Japanese, server-rendered), one blueprint per area."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from web.views import admin, board, cases, counter, designer, documents, frontend, manager, pages, protection, residents
+from web.views import admin, auth, cases, counter, designer, documents, inbox, manager, public, residents
 
 
 def register_page_blueprints(app: Flask) -> None:
-    for module in (pages, cases, frontend, counter, manager, documents, residents, designer, admin,
-                   protection, board):
+    for module in (auth, inbox, cases, counter, documents, residents, manager, designer, admin, public):
         app.register_blueprint(module.bp)

@@ -1,22 +1,84 @@
 """The administrator's pages: users (roles, sections, deactivate, reset password), sections and counters,
-terminals, system settings, scheduled jobs with their history. Import runs live on ``residents.imports_page``."""
+terminals, system settings, scheduled jobs with their history, and the core-system imports."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import marshmallow as ma
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from core import city, places, users
 from core.errors import DomainError
 from core.models import ROLES
 from core.tx import atomic
+from integrations.imports import drop, importer
 from integrations.scheduler import process, runner
 from web.auth import current_actor, roles_required
+from web.pageinput import PageSchema, parse, text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+class Flag(ma.fields.Boolean):
+    """A checkbox or a 1/0 select (absent: ``load_default``)."""
+
+    def __init__(self, *, load_default: bool = False) -> None:
+        super().__init__(load_default=load_default, truthy={"1", "on", "true"}, falsy={"0", "off", "false", ""})
+
+
+class UserCreateForm(PageSchema):
+    username = text(max_length=64)
+    display_name = text(max_length=100)
+    role = text(max_length=16)
+    password = text(max_length=256)
+    sections = ma.fields.List(ma.fields.String(), load_default=list)
+
+
+class UserUpdateForm(PageSchema):
+    display_name = text(max_length=100)
+    role = text(max_length=16)
+    sections = ma.fields.List(ma.fields.String(), load_default=list)
+
+
+class ActiveForm(PageSchema):
+    active = Flag()
+
+
+class PasswordForm(PageSchema):
+    password = text(max_length=256)
+
+
+class SectionForm(PageSchema):
+    name = text(max_length=100)
+    lane = text(max_length=100)
+
+
+class CounterForm(PageSchema):
+    number = text(max_length=16)
+    name = text(max_length=100)
+    section_code = text(max_length=32)
+    active = Flag(load_default=True)
+
+
+class TerminalForm(PageSchema):
+    name = text(max_length=100)
+    location = text(max_length=200)
+    active = Flag(load_default=True)
+
+
+class ScheduleForm(PageSchema):
+    action = text(max_length=16)
+    cron = text(max_length=100)
+    business_days_only = Flag()
+    enabled = Flag()
+
+
+class ImportForm(PageSchema):
+    mode = text(max_length=8)
+    source = text(max_length=64)
 
 
 def _apply(work: Callable[[], Any], done: str, back: str, **values: Any) -> ResponseReturnValue:
@@ -42,29 +104,31 @@ def user_list() -> ResponseReturnValue:
     return render_template("admin/users.html", users=users.list_users(), sections=users.list_sections(), roles=ROLES)
 
 
+def _min_length() -> int:
+    return current_app.config["MADOGUCHI"].password_min_length
+
+
 @bp.route("/users", methods=["POST"])
 @roles_required("admin")
 def user_create() -> ResponseReturnValue:
-    f, actor = request.form, current_actor()
-    return _apply(lambda: users.create_user(actor=actor, username=f.get("username", ""),
-                                            display_name=f.get("display_name", ""), role=f.get("role", ""),
-                                            password=f.get("password", ""), sections=f.getlist("sections")),
-                  f"ユーザー {f.get('username', '')} を作成しました。", "admin.user_list")
+    actor = current_actor()
+    form = parse(UserCreateForm, request.form, sections=True)
+    return _apply(lambda: users.create_user(actor=actor, min_length=_min_length(), **form),
+                  f"ユーザー {form['username']} を作成しました。", "admin.user_list")
 
 
 @bp.route("/users/<int:user_id>", methods=["POST"])
 @roles_required("admin")
 def user_update(user_id: int) -> ResponseReturnValue:
-    f, actor = request.form, current_actor()
-    return _apply(lambda: users.update_user(actor=actor, user_id=user_id, display_name=f.get("display_name", ""),
-                                            role=f.get("role", ""), sections=f.getlist("sections")),
-                  "ユーザーを更新しました。", "admin.user_list")
+    actor, form = current_actor(), parse(UserUpdateForm, request.form, sections=True)
+    return _apply(lambda: users.update_user(actor=actor, user_id=user_id, **form), "ユーザーを更新しました。",
+                  "admin.user_list")
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @roles_required("admin")
 def user_active(user_id: int) -> ResponseReturnValue:
-    active, actor = request.form.get("active") == "1", current_actor()
+    actor, active = current_actor(), parse(ActiveForm, request.form)["active"]
     return _apply(lambda: users.set_active(actor=actor, user_id=user_id, active=active),
                   "利用を再開しました。" if active else "利用を停止しました。", "admin.user_list")
 
@@ -72,8 +136,9 @@ def user_active(user_id: int) -> ResponseReturnValue:
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 @roles_required("admin")
 def user_password(user_id: int) -> ResponseReturnValue:
-    password, actor = request.form.get("password", ""), current_actor()
-    return _apply(lambda: users.reset_password(actor=actor, user_id=user_id, password=password),
+    actor, password = current_actor(), parse(PasswordForm, request.form)["password"]
+    return _apply(lambda: users.reset_password(actor=actor, user_id=user_id, password=password,
+                                               min_length=_min_length()),
                   "パスワードを再設定しました。", "admin.user_list")
 
 
@@ -86,19 +151,17 @@ def section_list() -> ResponseReturnValue:
 @bp.route("/sections/<code>", methods=["POST"])
 @roles_required("admin")
 def section_update(code: str) -> ResponseReturnValue:
-    f, actor = request.form, current_actor()
-    return _apply(lambda: users.update_section(actor=actor, code=code, name=f.get("name", ""), lane=f.get("lane", "")),
-                  "課を更新しました。", "admin.section_list")
+    actor, form = current_actor(), parse(SectionForm, request.form)
+    return _apply(lambda: users.update_section(actor=actor, code=code, **form), "課を更新しました。",
+                  "admin.section_list")
 
 
 @bp.route("/counters", methods=["POST"])
 @roles_required("admin")
 def counter_save() -> ResponseReturnValue:
-    f, actor = request.form, current_actor()
-    return _apply(lambda: places.save_counter(actor=actor, number=f.get("number", ""), name=f.get("name", ""),
-                                             section_code=f.get("section_code") or None,
-                                             active=f.get("active", "1") == "1"),
-                  "窓口を保存しました。", "admin.section_list")
+    actor, form = current_actor(), parse(CounterForm, request.form)
+    form["section_code"] = form["section_code"] or None
+    return _apply(lambda: places.save_counter(actor=actor, **form), "窓口を保存しました。", "admin.section_list")
 
 
 @bp.route("/terminals")
@@ -110,10 +173,8 @@ def terminal_list() -> ResponseReturnValue:
 @bp.route("/terminals", methods=["POST"])
 @roles_required("admin")
 def terminal_save() -> ResponseReturnValue:
-    f, actor = request.form, current_actor()
-    return _apply(lambda: places.save_terminal(actor=actor, name=f.get("name", ""), location=f.get("location", ""),
-                                              active=f.get("active", "1") == "1"),
-                  "端末を保存しました。", "admin.terminal_list")
+    actor, form = current_actor(), parse(TerminalForm, request.form)
+    return _apply(lambda: places.save_terminal(actor=actor, **form), "端末を保存しました。", "admin.terminal_list")
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -121,7 +182,7 @@ def terminal_save() -> ResponseReturnValue:
 def settings() -> ResponseReturnValue:
     if request.method == "POST":
         actor = current_actor()
-        changes = {spec.key: request.form.get(spec.key, "") for spec in city.SETTINGS}
+        changes = {spec.key: request.form.get(spec.key, "") for spec in city.SETTINGS}  # checked by city.update
         return _apply(lambda: city.update(actor=actor, changes=changes), "設定を保存しました。", "admin.settings")
     return render_template("admin/settings.html", specs=city.SETTINGS, values=city.values())
 
@@ -137,11 +198,42 @@ def jobs() -> ResponseReturnValue:
 @bp.route("/jobs/<job_id>/schedule", methods=["POST"])
 @roles_required("admin")
 def job_schedule(job_id: str) -> ResponseReturnValue:
-    f, actor = request.form, current_actor()
-    if f.get("action") == "reset":
+    actor, form = current_actor(), parse(ScheduleForm, request.form)
+    if form.pop("action") == "reset":
         return _apply(lambda: runner.reset_schedule(actor=actor, job_id=job_id),
                       f"ジョブ {job_id} の予定を既定に戻しました。", "admin.jobs")
-    return _apply(lambda: runner.set_schedule(actor=actor, job_id=job_id, cron=f.get("cron", ""),
-                                                 business_days_only=f.get("business_days_only") == "on",
-                                                 enabled=f.get("enabled") == "on"),
+    return _apply(lambda: runner.set_schedule(actor=actor, job_id=job_id, **form),
                   f"ジョブ {job_id} の予定を保存しました（スケジューラは30秒以内に反映します）。", "admin.jobs")
+
+
+@bp.route("/jobs/<job_id>/run", methods=["POST"])
+@roles_required("admin")
+def run_job(job_id: str) -> ResponseReturnValue:
+    run = runner.execute(job_id, trigger="manual", actor=current_actor(), settings=current_app.config["MADOGUCHI"])
+    flash(f"ジョブ {job_id} を実行しました：{run.status}", "info" if run.status == "succeeded" else "error")
+    return redirect(url_for("admin.imports"))
+
+
+@bp.route("/imports")
+@roles_required("admin")
+def imports() -> ResponseReturnValue:
+    runs = importer.list_runs(limit=30)
+    return render_template("admin/imports.html", runs=runs, jobs=runner.list_jobs(),
+                           errors={r.id: importer.errors_of(r)[:100] for r in runs if r.errors_json},
+                           lock=process.lock_holder(), modes=importer.MODES)
+
+
+@bp.route("/imports", methods=["POST"])
+@roles_required("admin")
+def upload_import() -> ResponseReturnValue:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("ファイルを選択してください。", "error")
+        return redirect(url_for("admin.imports"))
+    actor, form, data = current_actor(), parse(ImportForm, request.form), upload.read()
+    run = atomic(lambda: drop.import_file(data=data, filename=upload.filename, source=form["source"] or "kikan",
+                                          mode=form["mode"] if form["mode"] in importer.MODES else "full",
+                                          actor=actor, settings=current_app.config["MADOGUCHI"], trigger="page"))
+    flash(f"取込 {run.id}: {run.status}（追加 {run.inserted}・変更 {run.updated}・削除 {run.deleted}・"
+          f"誤り {run.rejected}行）", "info" if run.status == "succeeded" else "error")
+    return redirect(url_for("admin.imports"))

@@ -1,7 +1,7 @@
 """総合窓口 (counter) pages: the whole visit at the counter, one screen per step.
 
 search (name, kana, birth date, address or a barcode scan) → household (choose the life events) → the journey's
-interview (``cases.task``: only what the DB does not know) → the visit page (``summary``: the determined
+interview (``inbox.task``: only what the DB does not know) → the visit page (``summary``: the determined
 procedures with section, due date, what to bring and the rule that fired; add or remove one with a reason) →
 documents (the answers the printed forms still need, asked once; generate and preview) → signature (tablet) →
 hand over to the sections → the procedure guide, printed.
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import date
 
+import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -22,10 +24,10 @@ from core.db import utcnow
 from core.errors import DomainError, Invalid
 from core.tx import atomic
 from residents import protection
-from web.api.documents import status_url
 from web.auth import current_actor, roles_required
-from workflows import registry, runtime
-from workflows.dashboard import may_see_case
+from web.links import status_url
+from web.pageinput import PageSchema, optional_date, parse, text
+from workflows import access, registry, runtime
 from workflows.determination import procedures, service
 from workflows.determination.models import list_for_case
 from workflows.visit import answers as visit
@@ -38,17 +40,32 @@ EVENT_PROCESS = {code: f"journey_{code}" for code in intake.EVENTS}
 PNG_DATA_URL = "data:image/png;base64,"
 
 
+class SearchQuery(PageSchema):
+    q = text(max_length=200)
+    birth_date = optional_date("生年月日")
+    address = text(max_length=300)
+
+
+class StartVisitForm(PageSchema):
+    events = ma.fields.List(ma.fields.String(validate=ma.validate.Length(max=32)), load_default=list)
+    subjects = ma.fields.List(ma.fields.Integer(strict=False), load_default=list)
+
+
+class ProcedureAdd(PageSchema):
+    code = text(max_length=64, required=True)
+    reason = text(max_length=500)
+
+
+class ProcedureRemove(PageSchema):
+    reason = text(max_length=500)
+
+
+class SignatureForm(PageSchema):
+    signature = text(max_length=2_000_000)
+
+
 def _today() -> date:
     return utcnow().astimezone(JST).date()
-
-
-def _parse_date(text: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as err:
-        raise Invalid("生年月日は YYYY-MM-DD の形で入力してください", details={"birth_date": text}) from err
 
 
 @bp.route("/", methods=["GET"])
@@ -57,16 +74,16 @@ def search() -> ResponseReturnValue:
     args = {k: (request.args.get(k) or "").strip() for k in ("q", "birth_date", "address")}
     results, error = None, None
     if any(args.values()):
+        actor = current_actor()
         try:
-            results = intake.find_residents(actor=current_actor(), q=args["q"], address=args["address"],
-                                            birth_date=_parse_date(args["birth_date"]))
-            atomic(lambda: None)  # commit the logged search
+            query = parse(SearchQuery, request.args)
+            results = atomic(lambda: intake.find_residents(actor=actor, **query))
         except Invalid as err:
             error = err
         if results is not None and len(results) == 1 and args["q"].isdigit():
             return redirect(url_for("counter.household", resident_id=results[0].id))  # a scan found one person
     return render_template("counter/search.html", args=args, results=results, error=error,
-                           shown_address=intake.shown_address)
+                           shown_address=protection.shown_address)
 
 
 @bp.route("/residents/<int:resident_id>", methods=["GET", "POST"])
@@ -76,34 +93,34 @@ def household(resident_id: int) -> ResponseReturnValue:
     deployed = {v.key: v for v in registry.latest_versions() if v.kind == "bpmn"}
     events = {code: label for code, label in intake.EVENTS.items() if EVENT_PROCESS[code] in deployed}
     if request.method == "POST":
-        chosen = request.form.getlist("events")
-        subjects = [int(v) for v in request.form.getlist("subjects") if v.isdigit()]
+        form = parse(StartVisitForm, request.form, events=True, subjects=True)
+        chosen = form["events"]
         process_key = EVENT_PROCESS.get(chosen[0], "") if chosen else ""
         case = atomic(lambda: intake.start_for_resident(process_key=process_key, resident_id=resident_id,
                                                         events=chosen, actor=actor, today=_today(),
-                                                        subjects=subjects or None))
+                                                        subjects=form["subjects"] or None))
         first = next((t for t in case.tasks if t.state == "ready" and t.section_code in actor.sections), None)
-        return redirect(url_for("cases.task", task_id=first.id) if first else url_for("counter.summary",
+        return redirect(url_for("inbox.task", task_id=first.id) if first else url_for("counter.summary",
                                                                                        case_id=case.id))
     view = atomic(lambda: intake.get_household(resident_id=resident_id, actor=actor))
     return render_template("counter/household.html", view=view, events=events, today=_today(),
-                           is_child=intake.is_child, shown_address=intake.shown_address)
+                           is_child=intake.is_child, shown_address=protection.shown_address)
 
 
 @bp.route("/cases/<int:case_id>")
 @roles_required("counter")
 def summary(case_id: int) -> ResponseReturnValue:
-    actor, case = current_actor(), runtime.get_case(case_id)
+    actor = current_actor()
+    case = access.case(actor=actor, case_id=case_id)
     atomic(lambda: protection.view_case(actor=actor, case=case, screen="counter.summary"))
     sections = {s.code: s.name for s in users.list_sections()}
-    catalogue = service.catalogue()
     return render_template("counter/summary.html", case=case, data=runtime.case_data(case), sections=sections,
-                           procedures=list_for_case(case.id), catalogue=catalogue,
+                           procedures=list_for_case(case.id), catalogue=service.catalogue(),
                            docs=documents.list_for_case(case_id=case.id), signature=signatures.get(case.id),
                            handed_over=visit.handed_over(case))
 
 
-def _to_summary(case_id: int, work, done: str) -> ResponseReturnValue:  # noqa: ANN001 - a unit of work
+def _to_summary(case_id: int, work: Callable[[], object], done: str) -> ResponseReturnValue:
     """Run ``work`` in one transaction; flash ``done`` or the refusal (nothing changed) and show the visit."""
     try:
         atomic(work)
@@ -117,25 +134,28 @@ def _to_summary(case_id: int, work, done: str) -> ResponseReturnValue:  # noqa: 
 @bp.route("/cases/<int:case_id>/procedures", methods=["POST"])
 @roles_required("counter")
 def add_procedure(case_id: int) -> ResponseReturnValue:
-    actor, code, reason = current_actor(), request.form.get("code", ""), request.form.get("reason", "")
-    return _to_summary(case_id, lambda: procedures.add(case_id=case_id, code=code, reason=reason, actor=actor),
+    actor = current_actor()
+    return _to_summary(case_id, lambda: procedures.add(case_id=case_id, actor=actor,
+                                                       **parse(ProcedureAdd, request.form)),
                        "手続を追加しました（担当課へ回付済み・記録済み）。")
 
 
 @bp.route("/cases/<int:case_id>/procedures/<int:procedure_id>/remove", methods=["POST"])
 @roles_required("counter")
 def remove_procedure(case_id: int, procedure_id: int) -> ResponseReturnValue:
-    actor, reason = current_actor(), request.form.get("reason", "")
-    return _to_summary(case_id, lambda: procedures.remove(case_id=case_id, procedure_id=procedure_id, reason=reason,
-                                                          actor=actor), "手続を取りやめました（理由は記録済み）。")
+    actor = current_actor()
+    return _to_summary(case_id, lambda: procedures.remove(case_id=case_id, procedure_id=procedure_id, actor=actor,
+                                                          **parse(ProcedureRemove, request.form)),
+                       "手続を取りやめました（理由は記録済み）。")
 
 
 @bp.route("/cases/<int:case_id>/documents", methods=["GET", "POST"])
 @roles_required("counter")
 def visit_documents(case_id: int) -> ResponseReturnValue:
-    case, values, errors, status = runtime.get_case(case_id), {}, {}, 200
+    actor = current_actor()
+    case, values, errors, status = access.case(actor=actor, case_id=case_id), {}, {}, 200
     if request.method == "POST":
-        actor = current_actor()
+        # The answers' own fields are the forms' (validated by the forms' schemas in the service).
         values = {k: v for k, v in request.form.items() if k != "csrf_token"}
         try:
             made = atomic(lambda: visit.prepare_documents(case_id=case_id, values=values, actor=actor,
@@ -153,21 +173,28 @@ def visit_documents(case_id: int) -> ResponseReturnValue:
 
 def _png(data_url: str) -> bytes:
     if not data_url.startswith(PNG_DATA_URL):
-        raise Invalid("署名がありません。枠の中に署名してください。", details={"field": "signature"})
+        raise Invalid("署名がありません。枠の中に署名してください。", details={"fields": {"signature": ["必須です"]}})
     try:
         return base64.b64decode(data_url.removeprefix(PNG_DATA_URL), validate=True)
     except (binascii.Error, ValueError) as err:
-        raise Invalid("署名データが壊れています", details={"field": "signature"}) from err
+        raise Invalid("署名データが壊れています", details={"fields": {"signature": ["base64 ではありません"]}}) from err
 
 
 @bp.route("/cases/<int:case_id>/signature", methods=["GET", "POST"])
 @roles_required("counter")
 def signature(case_id: int) -> ResponseReturnValue:
+    """The signature tablet: a bad or empty drawing shows the page again (422); a good one goes to the visit."""
     if request.method == "GET":
         return render_template("signature.html", case_id=case_id, signature=signatures.get(case_id))
-    actor, data_url = current_actor(), request.form.get("signature", "")
-    return _to_summary(case_id, lambda: signatures.save(case_id=case_id, png=_png(data_url), actor=actor),
-                       "署名を保存しました。")
+    actor = current_actor()
+    try:
+        png = _png(parse(SignatureForm, request.form)["signature"])
+        atomic(lambda: signatures.save(case_id=case_id, png=png, actor=actor))
+    except Invalid as err:
+        flash(err.message, "error")
+        return render_template("signature.html", case_id=case_id, signature=signatures.get(case_id)), 422
+    flash("署名を保存しました。", "info")
+    return redirect(url_for("counter.summary", case_id=case_id))
 
 
 @bp.route("/cases/<int:case_id>/hand-over", methods=["POST"])
@@ -186,10 +213,7 @@ def hand_over(case_id: int) -> ResponseReturnValue:
 @bp.route("/cases/<int:case_id>/guide")
 @roles_required("counter", "manager")
 def guide(case_id: int) -> ResponseReturnValue:
-    actor = current_actor()
-    case = runtime.get_case(case_id)
-    if not may_see_case(actor=actor, case=case):
-        return redirect(url_for("pages.home"))
+    case = access.case(actor=current_actor(), case_id=case_id)
     sections = {s.code: s for s in users.list_sections()}
     return render_template("counter/guide.html", case=case, data=runtime.case_data(case), sections=sections,
                            procedures=visit_context.procedures(case.id), catalogue=service.catalogue())

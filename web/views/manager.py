@@ -1,11 +1,11 @@
 """Manager pages: cases in flight and where they wait, per-section queues and times, overdue tasks, a case's
-diagram with its progress, and the statistics as CSV."""
+diagram with its progress, the statistics as CSV, every access to 支援措置 residents, and the RPA export."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from core import audit, users
@@ -13,22 +13,26 @@ from core.calendar import JST, day_bounds
 from core.db import utcnow
 from core.errors import Invalid
 from core.tx import atomic
+from integrations.rpa import export as rpa
 from residents import protection
 from web.auth import current_actor, roles_required
+from web.pageinput import PageSchema, optional_date, parse
 from workflows import dashboard, runtime
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
 
+class PeriodQuery(PageSchema):
+    first = optional_date("期間の始まり", data_key="from")
+    last = optional_date("期間の終わり", data_key="to")
+
+
 def _period() -> tuple[datetime, datetime, date, date]:
     """The period of the query string (``from``/``to``, Japan dates, inclusive); default today."""
     today = utcnow().astimezone(JST).date()
-    try:
-        first = date.fromisoformat(request.args.get("from") or today.isoformat())
-        last = date.fromisoformat(request.args.get("to") or first.isoformat())
-    except ValueError as err:
-        raise Invalid("期間は YYYY-MM-DD で指定してください", details={"from": request.args.get("from"),
-                                                                   "to": request.args.get("to")}) from err
+    query = parse(PeriodQuery, request.args)
+    first = query["first"] or today
+    last = query["last"] or first
     if last < first or (last - first).days > 366:
         raise Invalid("期間の指定が正しくありません（終わりは始まり以降、1年以内）", details={"to": last.isoformat()})
     return day_bounds(first)[0], day_bounds(last)[1], first, last
@@ -80,3 +84,21 @@ def case_diagram(case_id: int) -> ResponseReturnValue:
 def diagram_xml(case_id: int) -> ResponseReturnValue:
     case = runtime.get_case(case_id)
     return Response(case.snapshot.model_version.xml, mimetype="application/xml")
+
+
+@bp.route("/protection")
+@roles_required("manager")
+def protection_log() -> ResponseReturnValue:
+    return render_template("protection/manager.html", entries=protection.list_log(limit=300),
+                           residents=protection.list_protected())
+
+
+@bp.route("/rpa", methods=["GET", "POST"])
+@roles_required("manager")
+def rpa_exports() -> ResponseReturnValue:
+    if request.method == "POST":
+        actor = current_actor()
+        export = atomic(lambda: rpa.create_export(actor=actor, trigger="page"))
+        flash(f"RPA 出力 {export.id}: {export.rows} 件（手入力 {export.manual_rows} 件）", "info")
+        return redirect(url_for("manager.rpa_exports"))
+    return render_template("rpa.html", exports=rpa.list_exports(), pending=len(rpa.pending()))

@@ -1,28 +1,29 @@
-"""Resident DB pages: search and one resident (counter, sections, managers); imports and jobs (admin)."""
+"""The common resident DB's pages for staff: search, one resident with the household, and the reveal of a
+protected address (purpose and reason, logged)."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from core.errors import Invalid
 from core.tx import atomic
-from integrations.imports import importer
-from integrations.scheduler import process, runner
-from residents import search
-from web.api.imports import run_upload
+from residents import protection, search
 from web.auth import current_actor, roles_required
+from web.pageinput import PageSchema, optional_date, parse, text
 
 bp = Blueprint("residents", __name__)
 
 
-def _birth_date(raw: str) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError as err:
-        raise Invalid("生年月日は YYYY-MM-DD で入力してください", details={"birth_date": raw}) from err
+class SearchQuery(PageSchema):
+    q = text(max_length=200)
+    birth_date = optional_date("生年月日")
+    address = text(max_length=300)
+
+
+class RevealForm(PageSchema):
+    purpose = text(max_length=32)
+    reason = text(max_length=500)
 
 
 @bp.route("/residents")
@@ -33,9 +34,8 @@ def search_page() -> ResponseReturnValue:
     if any(args.values()):
         actor = current_actor()
         try:
-            born = _birth_date(args["birth_date"])
-            hits = atomic(lambda: search.search(actor=actor, q=args["q"], birth_date=born,
-                                                address=args["address"], limit=50, screen="residents.search"))
+            query = parse(SearchQuery, request.args)
+            hits = atomic(lambda: search.search(actor=actor, limit=50, screen="residents.search", **query))
         except Invalid as err:
             error = err
     return render_template("residents/search.html", args=args, hits=hits, error=error)
@@ -49,35 +49,10 @@ def resident_page(resident_id: int) -> ResponseReturnValue:
     return render_template("residents/detail.html", r=resident, members=search.members(resident))
 
 
-@bp.route("/admin/imports")
-@roles_required("admin")
-def imports_page() -> ResponseReturnValue:
-    runs = importer.list_runs(limit=30)
-    return render_template("admin/imports.html", runs=runs, jobs=runner.list_jobs(),
-                           errors={r.id: importer.errors_of(r)[:100] for r in runs if r.errors_json},
-                           lock=process.lock_holder(), modes=importer.MODES)
-
-
-@bp.route("/admin/imports", methods=["POST"])
-@roles_required("admin")
-def upload_import() -> ResponseReturnValue:
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        flash("ファイルを選択してください。", "error")
-        return redirect(url_for("residents.imports_page"))
-    mode = request.form.get("mode", "full")
-    source = (request.form.get("source") or "kikan").strip()
-    run = run_upload(data=upload.read(), filename=upload.filename, source=source,
-                     mode=mode if mode in importer.MODES else "full", trigger="page")
-    flash(f"取込 {run.id}: {run.status}（追加 {run.inserted}・変更 {run.updated}・削除 {run.deleted}・"
-          f"誤り {run.rejected}行）", "info" if run.status == "succeeded" else "error")
-    return redirect(url_for("residents.imports_page"))
-
-
-@bp.route("/admin/jobs/<job_id>/run", methods=["POST"])
-@roles_required("admin")
-def run_job(job_id: str) -> ResponseReturnValue:
-    run = runner.execute(job_id, trigger="manual", actor=current_actor(),
-                            settings=current_app.config["MADOGUCHI"])
-    flash(f"ジョブ {job_id} を実行しました：{run.status}", "info" if run.status == "succeeded" else "error")
-    return redirect(url_for("residents.imports_page"))
+@bp.route("/residents/<int:resident_id>/reveal", methods=["POST"])
+@roles_required("counter", "section", "manager")
+def reveal(resident_id: int) -> ResponseReturnValue:
+    actor, form = current_actor(), parse(RevealForm, request.form)
+    shown = atomic(lambda: protection.reveal_address(actor=actor, resident_id=resident_id, **form))
+    return render_template("protection/revealed.html", shown=shown, purpose=protection.PURPOSES[form["purpose"]][0],
+                           reason=form["reason"])

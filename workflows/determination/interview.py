@@ -21,10 +21,10 @@ from datetime import date
 from typing import Any
 
 from core.actor import Actor
-from core.errors import Forbidden, Invalid
+from core.errors import Invalid
 from forms import taskforms
 from forms.taskforms import FormDefinition
-from workflows import dashboard, runtime
+from workflows import access, runtime
 from workflows.determination import facts, service
 from workflows.determination import household as residents
 from workflows.models import CaseTask
@@ -107,9 +107,7 @@ def form_for(*, task: CaseTask, on: date | None = None) -> FormDefinition | None
 
 def questions(*, task_id: int, actor: Actor) -> dict[str, Any]:
     """The questions a task asks now and those the visit does not need (by name); Forbidden outside its section."""
-    task = runtime.get_task(task_id)
-    if not dashboard.may_see_task(actor=actor, task=task):
-        raise Forbidden(f"task {task_id} belongs to section {task.section_code}", details={"task_id": task_id})
+    task = access.task(actor=actor, task_id=task_id)
     form = form_for(task=task)
     full = taskforms.get(task.form_key) if task.form_key else None
     shown = list(form.fields) if form else []

@@ -3,12 +3,11 @@
 The counter never retypes what the resident DB holds: :func:`prefill` turns the household into the values of the
 reception form, and :func:`start_for_resident` starts the journey with them. Every look at a resident is logged.
 A resident under 支援措置 (``support_measure``) never has an address shown or copied into a case by these
-functions: :func:`shown_address` masks it.
+functions: screens show :func:`residents.protection.shown_address`.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,14 +18,13 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Forbidden, Invalid, NotFound
-from residents import normalize, protection
+from residents import protection, search
 from residents.models import Resident
 from workflows import runtime
 from workflows.determination import household as residents
 from workflows.models import Case
 
 COUNTER_ROLES = ("counter",)
-MASKED_ADDRESS = "（支援措置対象者のため表示しません）"
 # Life events (DOMAIN.md codes) → the journey that handles them; only deployed journeys are offered.
 EVENTS = {"tennyu": "転入", "tenshutsu": "転出", "tenkyo": "転居", "setai_henko": "世帯変更", "shussei": "出生",
           "shibo": "死亡", "konin": "婚姻", "rikon": "離婚", "shomei": "証明書交付"}
@@ -39,14 +37,6 @@ class HouseholdView:
     resident: Resident
     members: list[Resident]
     protected: bool  # someone in the household is under 支援措置
-
-
-def _search_module() -> Any:
-    """Issue 3's search (``residents.search``) when it is installed, else None."""
-    try:
-        return importlib.import_module("residents.search")
-    except ModuleNotFoundError:
-        return None
 
 
 def find_residents(*, actor: Actor, q: str = "", birth_date: date | None = None, address: str = "",
@@ -68,20 +58,7 @@ def _query(*, q: str, birth_date: date | None, address: str, limit: int) -> list
     if q.isdigit():  # a barcode reader types the 住民票コード or 世帯番号 and Enter
         stmt = select(Resident).where(or_(Resident.jumin_code == q, Resident.setai_no == q))
         return list(db.session.scalars(stmt.limit(limit)))
-    search = _search_module()
-    if search is not None and hasattr(search, "search_residents"):
-        return list(search.search_residents(q=q or None, birth_date=birth_date, address=address or None,
-                                            limit=limit))
-    stmt = select(Resident).order_by(Resident.kana_key, Resident.id).limit(limit)
-    if q:
-        kana, name = normalize.kana_key(q), normalize.name_key(q)
-        stmt = stmt.where(or_(Resident.kana_key.startswith(kana), Resident.given_kana_key.startswith(kana),
-                              Resident.name_key.startswith(name), Resident.given_name_key.startswith(name)))
-    if birth_date:
-        stmt = stmt.where(Resident.birth_date == birth_date)
-    if address:
-        stmt = stmt.where(Resident.address_key.contains(normalize.address_key(address)))
-    return list(db.session.scalars(stmt))
+    return search.search_residents(q=q or None, birth_date=birth_date, address=address or None, limit=limit)
 
 
 def get_household(*, resident_id: int, actor: Actor) -> HouseholdView:
@@ -97,15 +74,6 @@ def get_household(*, resident_id: int, actor: Actor) -> HouseholdView:
                  details={"household": resident.setai_no, "members": len(members), "support_measure": protected})
     protection.note_access(actor=actor, residents=members, action="view", screen="counter.household")
     return HouseholdView(resident=resident, members=members, protected=protected)
-
-
-def shown_address(resident: Resident) -> str:
-    """The address a screen may show: masked when the resident or anyone of their household is under 支援措置
-    (they share the address)."""
-    members = resident.household.members if resident.household else []
-    if resident.support_measure or any(m.support_measure for m in members):
-        return MASKED_ADDRESS
-    return " ".join(p for p in (resident.address, resident.address_extra) if p) or "—"
 
 
 def is_child(member: Resident, on: date) -> bool:

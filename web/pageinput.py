@@ -1,0 +1,71 @@
+"""Page input, parsed with marshmallow schemas as the API's is: one place turns a form or query string into values.
+
+A page schema ignores what it does not declare (the CSRF token, buttons); a bad value raises Invalid naming each
+field, which the error handlers turn into a 422 page — or the view catches it to show the form again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import marshmallow as ma
+
+from core.errors import Invalid
+
+REQUIRED = {"required": "入力してください", "null": "入力してください"}
+
+
+class PageSchema(ma.Schema):
+    """Base of the schemas of page forms and query strings."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+def text(*, max_length: int = 200, required: bool = False, **kwargs: Any) -> ma.fields.String:
+    """A text field, stripped; empty is ``""`` unless required."""
+    default = {} if required else {"load_default": ""}
+    return Stripped(required=required, **default, validate=ma.validate.Length(
+        min=1 if required else 0, max=max_length, error=f"{max_length}文字以内で入力してください"),
+        error_messages=REQUIRED, **kwargs)
+
+
+def optional_date(label: str = "日付", **kwargs: Any) -> ma.fields.Date:
+    """An ISO date (YYYY-MM-DD), empty meaning none."""
+    return EmptyNone(load_default=None, allow_none=True,
+                     error_messages={"invalid": f"{label}は YYYY-MM-DD の形で入力してください"}, **kwargs)
+
+
+def whole_number(*, minimum: int = 0, maximum: int = 100_000, default: int = 0) -> ma.fields.Integer:
+    return EmptyNoneInteger(load_default=default, validate=ma.validate.Range(min=minimum, max=maximum,
+                            error=f"{minimum}〜{maximum} の数で指定してください"),
+                            error_messages={"invalid": "数字で指定してください"})
+
+
+class Stripped(ma.fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return str(super()._deserialize(value, attr, data, **kwargs)).strip()
+
+
+class EmptyNone(ma.fields.Date):
+    def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any) -> Any:
+        return None if value in ("", None) else super().deserialize(value, attr, data, **kwargs)
+
+
+class EmptyNoneInteger(ma.fields.Integer):
+    def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any) -> Any:
+        return self.load_default if value in ("", None) else super().deserialize(value, attr, data, **kwargs)
+
+
+def parse(schema: type[ma.Schema], data: Mapping[str, Any], **lists: bool) -> dict[str, Any]:
+    """``data`` (``request.form`` or ``request.args``) loaded by ``schema``; Invalid names each bad field.
+
+    ``lists`` names the fields sent several times (checkboxes): ``parse(S, request.form, sections=True)``."""
+    raw: dict[str, Any] = {}
+    for key in data:
+        raw[key] = data.getlist(key) if lists.get(key) and hasattr(data, "getlist") else data.get(key)
+    try:
+        return schema().load(raw)
+    except ma.ValidationError as err:
+        raise Invalid("入力内容に誤りがあります", details={"fields": err.messages}) from err

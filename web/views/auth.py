@@ -1,0 +1,64 @@
+"""Login, logout and the home page that sends each role to its work."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_user, logout_user
+
+from core import audit, users
+from core.errors import Invalid
+from core.tx import atomic
+from web.auth import LoginUser, current_actor, roles_required
+from web.pageinput import PageSchema, parse, text
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(PageSchema):
+    username = text(max_length=64)
+    password = text(max_length=256)
+    terminal = text(max_length=100)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """Public (PUBLIC_ENDPOINTS): the login form, CSRF-checked."""
+    if request.method == "GET":
+        return render_template("login.html")
+    try:
+        form = parse(LoginForm, request.form)
+    except Invalid as err:
+        flash(f"{err.message}（{'、'.join(err.details['fields'])}）", "error")
+        return render_template("login.html"), 422
+    settings = current_app.config["MADOGUCHI"]
+    user = atomic(lambda: users.authenticate(username=form["username"], password=form["password"],
+                                             terminal=form["terminal"] or None, ip=request.remote_addr,
+                                             max_failures=settings.login_max_failures,
+                                             lockout_minutes=settings.lockout_minutes))
+    if user is None:
+        flash("ユーザー名またはパスワードが違うか、アカウントが一時的にロックされています。", "error")
+        return render_template("login.html"), 401
+    session.clear()
+    login_user(LoginUser(user))
+    session["terminal"] = form["terminal"] or None
+    next_url = request.args.get("next", "")
+    return redirect(next_url if next_url.startswith("/") and not next_url.startswith("//") else url_for("auth.home"))
+
+
+@bp.route("/logout", methods=["POST"])
+@roles_required()
+def logout() -> ResponseReturnValue:
+    actor = current_actor()
+    atomic(lambda: audit.record(actor=actor, action="auth.logout"))
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/")
+@roles_required()
+def home() -> ResponseReturnValue:
+    if current_actor().role == "counter":
+        return redirect(url_for("counter.search"))
+    return redirect(url_for("inbox.inbox"))

@@ -1,0 +1,116 @@
+"""The section inbox and a task: the filtered list of ready tasks, the task's form, claim and release."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from core import users
+from core.db import utcnow
+from core.errors import Conflict, DomainError, Invalid
+from core.tx import atomic
+from residents import protection
+from web.auth import current_actor, roles_required
+from web.pageinput import PageSchema, parse, text, whole_number
+from workflows import access, dashboard, registry, runtime
+from workflows.determination import interview
+
+bp = Blueprint("inbox", __name__)
+
+
+class InboxQuery(PageSchema):
+    section = text(max_length=32)
+    journey = text(max_length=200)
+    due = text(max_length=16)
+    waiting = whole_number(maximum=100_000)
+    assignee = text(max_length=16)
+
+
+class TaskVersion(PageSchema):
+    version = whole_number(maximum=2**31 - 1)
+
+
+class BackTo(PageSchema):
+    next = text(max_length=500)
+
+
+@bp.route("/inbox")
+@roles_required("counter", "section", "manager")
+def inbox() -> ResponseReturnValue:
+    actor = current_actor()
+    query = parse(InboxQuery, request.args)
+    filters = dashboard.InboxFilter(section=query["section"], process_key=query["journey"], due=query["due"],
+                                    waiting_min=query["waiting"], assignee=query["assignee"])
+    tasks = dashboard.inbox(actor=actor, filters=filters)
+    allowed = access.visible_sections(actor)
+    sections = [s for s in users.list_sections() if allowed is None or s.code in allowed]
+    journeys = [v for v in registry.latest_versions() if v.kind == "bpmn"]
+    template = "_inbox_rows.html" if request.headers.get("HX-Request") else "inbox.html"
+    return render_template(template, tasks=tasks, sections=sections, journeys=journeys, f=filters,
+                           now=utcnow(), me=actor.username, query=request.args.to_dict())
+
+
+def _task_page(item, form, values, errors, status=200):  # noqa: ANN001, ANN202 - a template and its status
+    return render_template("task.html", task=item, form=form, values=values, errors=errors,
+                           data=runtime.case_data(item.case)), status
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@roles_required("counter", "section", "manager")
+def task(task_id: int) -> ResponseReturnValue:
+    actor = current_actor()
+    item = access.task(actor=actor, task_id=task_id)
+    form = interview.form_for(task=item)  # an interview shows only the questions this visit needs
+    if request.method == "GET":
+        atomic(lambda: protection.view_case(actor=actor, case=item.case, screen="task"))
+        return _task_page(item, form, {}, {})
+    version = parse(TaskVersion, request.form)["version"] or None
+    values = {k: v for k, v in request.form.items() if k not in {"version", "csrf_token"}}  # the task form's own
+    try:
+        atomic(lambda: runtime.complete_task(task_id=task_id, data=values, actor=actor, version=version))
+    except Invalid as err:
+        errors = err.details.get("fields", {})
+        if not errors:
+            flash(err.message, "error")
+        return _task_page(runtime.get_task(task_id), form, values, errors, 422)
+    except Conflict as err:
+        flash(f"この作業は他の職員が先に処理したか、内容が変わっています：{err.message}", "error")
+        return _task_page(runtime.get_task(task_id), form, values, {}, 409)
+    except DomainError as err:
+        flash(err.message, "error")
+        return redirect(url_for("inbox.task", task_id=task_id))
+    flash(f"「{item.title}」を完了しました。", "info")
+    if actor.role == "counter":
+        return redirect(url_for("counter.summary", case_id=item.case_id))
+    return redirect(url_for("inbox.inbox"))
+
+
+def _back(task_id: int) -> ResponseReturnValue:
+    target = parse(BackTo, request.form)["next"]
+    ok = target.startswith("/") and not target.startswith("//")
+    return redirect(target if ok else url_for("inbox.task", task_id=task_id))
+
+
+def _task_action(task_id: int, action: Callable[..., object], done: str) -> ResponseReturnValue:
+    """Run a claim/unclaim for the current user, flash the outcome, go back where the user came from."""
+    actor = current_actor()
+    try:
+        atomic(lambda: action(task_id=task_id, actor=actor))
+        flash(done, "info")
+    except DomainError as err:
+        flash(err.message, "error")
+    return _back(task_id)
+
+
+@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@roles_required("counter", "section")
+def claim(task_id: int) -> ResponseReturnValue:
+    return _task_action(task_id, runtime.claim, "担当しました。")
+
+
+@bp.route("/tasks/<int:task_id>/unclaim", methods=["POST"])
+@roles_required("counter", "section", "manager")
+def unclaim(task_id: int) -> ResponseReturnValue:
+    return _task_action(task_id, runtime.unclaim, "担当を外しました。")
