@@ -21,6 +21,7 @@ from sqlalchemy import LargeBinary, MetaData, Table, select
 from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
+from core.errors import Invalid
 
 SKIP_TABLES = {"alembic_version", "api_tokens", "apscheduler_jobs", "scheduler_locks"}
 SKIP_COLUMNS = {("users", "password_hash")}
@@ -60,8 +61,6 @@ def export(*, actor: Actor, out: Path, archive_dir: Path | None = None) -> dict[
     """Write the hand-over folder ``out`` (must be empty or new); returns the manifest. Logged."""
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
-        from core.errors import Invalid
-
         raise Invalid("出力先フォルダが空ではありません", details={"out": str(out)})
     metadata = MetaData()
     metadata.reflect(bind=db.engine)

@@ -16,7 +16,10 @@ from flask import Blueprint, Flask, Response, g, request
 from sqlalchemy import func, select
 
 from core.db import db
+from core.models import AuditChainHead
+from integrations.scheduler.models import JobRun
 from web.auth import roles_required
+from workflows.models import CaseTask
 
 bp = Blueprint("monitoring", __name__)
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -85,10 +88,6 @@ def _request_lines() -> list[str]:
 
 
 def _database_lines() -> list[str]:
-    from core.models import AuditChainHead
-    from integrations.scheduler.models import JobRun
-    from workflows.models import CaseTask
-
     lines = ["# HELP madoguchi_tasks_ready User tasks waiting, by section (queue length).",
              "# TYPE madoguchi_tasks_ready gauge"]
     rows = db.session.execute(select(CaseTask.section_code, func.count()).where(CaseTask.state == "ready")

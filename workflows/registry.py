@@ -22,8 +22,9 @@ from core.actor import Actor
 from core.db import db
 from core.errors import Invalid, NotFound
 from workflows import safe_xml, validation
-from workflows.engine import CaseEngine, Specs, is_mutable, private_copy
+from workflows.engine import CaseEngine
 from workflows.models import ModelVersion, SpecSnapshot
+from workflows.specs import Specs, is_mutable, private_copy
 
 _CACHE_SIZE = 128
 
@@ -185,7 +186,7 @@ def specs_for(snapshot: SpecSnapshot, *, engine: CaseEngine) -> Specs:
 def specs_by_hash(spec_hash: str, *, engine: CaseEngine) -> Specs:
     """The parsed spec of a snapshot; only a cache miss reads its JSON from the database.
 
-    A spec that running cases may rewire (:func:`workflows.engine.is_mutable`) is never shared: the caller
+    A spec that running cases may rewire (:func:`workflows.specs.is_mutable`) is never shared: the caller
     gets a private copy of the cached one, which itself is never run."""
 
     def load() -> Specs:

@@ -1,4 +1,4 @@
-"""The private copy a case gets of a spec that triggers may rewire (workflows.engine.private_copy)."""
+"""The private copy a case gets of a spec that triggers may rewire (workflows.specs.private_copy)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from forms import taskforms
 from tests.conftest import deploy_library
 from tests.support.families import TENNYU_HOUSEHOLD, TENNYU_INTERVIEW
 from workflows import registry, runtime
-from workflows.engine import _replay_triggers, _triggered, is_mutable, private_copy
+from workflows.specs import _replay_triggers, _triggered, is_mutable, private_copy
 
 
 def _journey_specs() -> dict[str, Any]:

@@ -11,11 +11,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from core import audit_chain, backup, maintenance, purge
+from core import audit_chain, backup, handover, maintenance, purge
 from core.actor import SYSTEM
 from core.db import db, utcnow
 from core.errors import DomainError
 from core.tx import atomic
+from residents import mynumber
 
 audit_cli = AppGroup("audit", help="The operation log: verify the hash chain, archive old entries.")
 mynumber_cli = AppGroup("mynumber", help="My Number encryption keys.")
@@ -108,8 +109,6 @@ def purge_all_command(certificate: Path, operator: str, yes: bool) -> None:
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 def handover_command(out: Path) -> None:
     """End of contract: export every table (CSV), documents (files) and log archives with a manifest."""
-    from core import handover
-
     manifest = atomic(lambda: handover.export(actor=SYSTEM, out=out, archive_dir=maintenance.archive_dir(_settings())))
     click.echo(f"exported {len(manifest['tables'])} tables, {sum(t['rows'] for t in manifest['tables'])} rows "
                f"to {out} (manifest.json)")
@@ -118,8 +117,6 @@ def handover_command(out: Path) -> None:
 @mynumber_cli.command("rotate")
 def mynumber_rotate() -> None:
     """Re-encrypt every stored My Number with the first key of MADOGUCHI_MYNUMBER_KEYS."""
-    from residents import mynumber
-
     count = atomic(lambda: mynumber.rotate(actor=SYSTEM, settings=_settings()))
     click.echo(f"re-encrypted {count} numbers")
 

@@ -16,7 +16,7 @@ from typing import Any
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
 from core.errors import Invalid
-from workflows import operations, registry, safe_xml, validation
+from workflows import operations, registry, runtime, safe_xml, validation
 from workflows.determination import facts
 
 TABLE_PREFIX = "proc_"
@@ -93,9 +93,7 @@ def determine(*, events: list[str], event_date: date, household: list[dict[str, 
     members = [facts.normalise_member(m, i) for i, m in enumerate(household)]
     if not members:
         raise Invalid("the household has no members", details={"household": "at least one member"})
-    from workflows.runtime import engine
-
-    script_engine = engine().script_engine
+    script_engine = runtime.engine().script_engine
     found: dict[str, dict[str, Any]] = {}
     for event in events:
         contexts = facts.household_context(members, event=event, on=event_date)
