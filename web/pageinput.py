@@ -6,7 +6,7 @@ field, which the error handlers turn into a 422 page — or the view catches it 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import marshmallow as ma
@@ -56,6 +56,20 @@ class EmptyNone(ma.fields.Date):
 class EmptyNoneInteger(ma.fields.Integer):
     def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any) -> Any:
         return self.load_default if value in ("", None) else super().deserialize(value, attr, data, **kwargs)
+
+
+def search_form(search: Callable[[dict[str, Any]], Any], args: Mapping[str, Any],
+                schema: type[ma.Schema]) -> tuple[dict[str, str], Any, Invalid | None]:
+    """A resident search page's query string: (the fields as typed, the results or None, the refusal or None).
+
+    Nothing is searched until something is typed; a bad field is shown on the page, not as an error page."""
+    typed = {name: (args.get(name) or "").strip() for name in schema().fields}
+    if not any(typed.values()):
+        return typed, None, None
+    try:
+        return typed, search(parse(schema, args)), None
+    except Invalid as err:
+        return typed, None, err
 
 
 def parse(schema: type[ma.Schema], data: Mapping[str, Any], **lists: bool) -> dict[str, Any]:

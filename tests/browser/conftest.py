@@ -133,6 +133,16 @@ def browser_login(page: Any, username: str, password: str = PASSWORD, terminal: 
     assert "/login" not in page.url, f"login of {username} failed: {page.url}"
 
 
+def draw_signature(page: Any) -> None:
+    """Draw a zigzag on the signature pad, as a finger would."""
+    box = page.locator("#signature-pad").bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 100)
+    page.mouse.down()
+    for step in range(1, 30):
+        page.mouse.move(box["x"] + 40 + step * 15, box["y"] + 100 + (step % 5) * 12)
+    page.mouse.up()
+
+
 def browser_logout(page: Any) -> None:
     """Press the ログアウト button."""
     page.click("form.logout button[type=submit]")

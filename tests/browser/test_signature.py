@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from core.db import db
-from tests.browser.conftest import browser_login
+from tests.browser.conftest import browser_login, draw_signature
 from tests.forms.support import family_of_four, load_residents, start_visit
 from workflows.visit import signatures
 
@@ -23,12 +23,7 @@ def test_resident_signs_on_the_tablet_and_the_signature_is_stored(app, page: Any
     page.goto(f"/counter/cases/{case_id}/signature")
     page.click("#signature-save")
     assert page.locator("#signature-error").is_visible()  # empty pad: refused in the page
-    box = page.locator("#signature-pad").bounding_box()
-    page.mouse.move(box["x"] + 40, box["y"] + 100)
-    page.mouse.down()
-    for step in range(1, 30):
-        page.mouse.move(box["x"] + 40 + step * 15, box["y"] + 100 + (step % 5) * 12)
-    page.mouse.up()
+    draw_signature(page)
     page.click("#signature-save")
     page.wait_for_url(f"**/counter/cases/{case_id}")
     page.goto(f"/cases/{case_id}/documents")

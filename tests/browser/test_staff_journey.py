@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from core.db import db, utcnow
 from residents.models import Resident
-from tests.browser.conftest import browser_login
+from tests.browser.conftest import browser_login, draw_signature
 from tests.conftest import deploy_library
 from tests.forms.support import load_residents
 from tests.web.test_counter_path import _answer
@@ -92,12 +92,7 @@ def _documents(page, case_id: int, shot) -> int:
 
 def _sign(page, shot) -> int:
     page.get_by_role("link", name="署名（タブレット）へ").click()
-    box = page.locator("#signature-pad").bounding_box()
-    page.mouse.move(box["x"] + 40, box["y"] + 100)
-    page.mouse.down()
-    for step in range(1, 30):
-        page.mouse.move(box["x"] + 40 + step * 15, box["y"] + 100 + (step % 5) * 12)
-    page.mouse.up()
+    draw_signature(page)
     shot(page, "counter-signature")
     page.click("#signature-save")
     expect(page.locator(".flash.info")).to_have_text("署名を保存しました。")

@@ -26,7 +26,7 @@ from core.tx import atomic
 from residents import protection
 from web.auth import current_actor, roles_required
 from web.links import status_url
-from web.pageinput import PageSchema, optional_date, parse, text
+from web.pageinput import PageSchema, optional_date, parse, search_form, text
 from workflows import access, registry, runtime
 from workflows.determination import procedures, service
 from workflows.determination.models import list_for_case
@@ -71,17 +71,11 @@ def _today() -> date:
 @bp.route("/", methods=["GET"])
 @roles_required("counter")
 def search() -> ResponseReturnValue:
-    args = {k: (request.args.get(k) or "").strip() for k in ("q", "birth_date", "address")}
-    results, error = None, None
-    if any(args.values()):
-        actor = current_actor()
-        try:
-            query = parse(SearchQuery, request.args)
-            results = atomic(lambda: intake.find_residents(actor=actor, **query))
-        except Invalid as err:
-            error = err
-        if results is not None and len(results) == 1 and args["q"].isdigit():
-            return redirect(url_for("counter.household", resident_id=results[0].id))  # a scan found one person
+    actor = current_actor()
+    args, results, error = search_form(lambda query: atomic(lambda: intake.find_residents(actor=actor, **query)),
+                                       request.args, SearchQuery)
+    if results is not None and len(results) == 1 and args["q"].isdigit():
+        return redirect(url_for("counter.household", resident_id=results[0].id))  # a scan found one person
     return render_template("counter/search.html", args=args, results=results, error=error,
                            shown_address=protection.shown_address)
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from core.errors import Invalid
 from core.tx import atomic
 from residents import protection, search
 from web.auth import current_actor, roles_required
-from web.pageinput import PageSchema, optional_date, parse, text
+from web.pageinput import PageSchema, optional_date, parse, search_form, text
 
 bp = Blueprint("residents", __name__)
 
@@ -29,15 +28,10 @@ class RevealForm(PageSchema):
 @bp.route("/residents")
 @roles_required("counter", "section", "manager")
 def search_page() -> ResponseReturnValue:
-    args = {k: (request.args.get(k) or "").strip() for k in ("q", "birth_date", "address")}
-    hits, error = None, None
-    if any(args.values()):
-        actor = current_actor()
-        try:
-            query = parse(SearchQuery, request.args)
-            hits = atomic(lambda: search.search(actor=actor, limit=50, screen="residents.search", **query))
-        except Invalid as err:
-            error = err
+    actor = current_actor()
+    args, hits, error = search_form(
+        lambda query: atomic(lambda: search.search(actor=actor, limit=50, screen="residents.search", **query)),
+        request.args, SearchQuery)
     return render_template("residents/search.html", args=args, hits=hits, error=error)
 
 
