@@ -87,7 +87,7 @@ def database(backend: str, tmp: str, name: str = "bench") -> Iterator[str]:
 
 def _deploy(*paths: Path) -> None:
     from web.commands.engine import collect_model_files
-    from web.services import deploy_files
+    from web.model_rules import deploy_files
 
     files = collect_model_files(tuple(str(p) for p in paths))
     atomic(lambda: deploy_files(files=files, actor=actor("admin")))

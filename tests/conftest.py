@@ -147,7 +147,7 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD) -> None:
 def deploy_library(*paths: Path) -> list[Any]:
     """Deploy BPMN/DMN files (default: the repository's bpmn/) as the test admin and commit."""
     from web.commands.engine import collect_model_files
-    from web.services import deploy_files
+    from web.model_rules import deploy_files
 
     files = collect_model_files(tuple(str(p) for p in (paths or (REPO_ROOT / "bpmn",))))
     versions = deploy_files(files=files, actor=actor("admin"))

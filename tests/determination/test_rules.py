@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import Invalid
 from tests.conftest import REPO_ROOT, actor, deploy_library
-from web.services import deploy_files
+from web.model_rules import deploy_files
 from workflows.determination import catalogue, facts, feel, service
 from workflows.scripting import RestrictedEnvironment
 

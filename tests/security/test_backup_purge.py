@@ -16,7 +16,7 @@ from core import audit_chain, backup
 from core.db import db
 from core.tx import atomic
 from tests.conftest import BACKEND, DATA_DIR, actor
-from web.services import deploy_files
+from web.model_rules import deploy_files
 from workflows import runtime
 from workflows.models import Case, CaseTask
 from workflows.visit.models import CaseDocument

@@ -9,7 +9,7 @@ from core.db import db
 from core.errors import Conflict, Forbidden, Invalid
 from core.models import AuditEntry
 from tests.conftest import DATA_DIR, actor, deploy_library
-from web.services import deploy_files
+from web.model_rules import deploy_files
 from workflows import designer, runtime
 
 DESIGNER_DATA = DATA_DIR / "designer"

@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import Invalid, TooLarge
 from tests.conftest import DATA_DIR, TENNYU_FIXTURE, actor, deploy_library
-from web.services import deploy_files
+from web.model_rules import deploy_files
 from workflows import registry
 
 NS = ('xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '

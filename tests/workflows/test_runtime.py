@@ -14,7 +14,7 @@ from core.models import AuditEntry
 from core.tx import atomic
 from tests.conftest import DATA_DIR, TENNYU_FIXTURE, actor, deploy_library
 from tests.workflows.test_registry import FORM, process
-from web.services import deploy_files
+from web.model_rules import deploy_files
 from workflows import runtime
 from workflows.models import Case
 

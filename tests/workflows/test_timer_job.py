@@ -12,7 +12,7 @@ from core.db import db
 from core.tx import atomic
 from integrations.scheduler import runner
 from tests.conftest import DATA_DIR, actor
-from web.services import deploy_files
+from web.model_rules import deploy_files
 from workflows import runtime
 
 

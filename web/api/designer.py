@@ -13,8 +13,7 @@ from core.errors import Conflict
 from core.tx import atomic
 from web.api.process_models import ModelVersionSchema
 from web.auth import current_actor, roles_required
-from web.designer_support import check_files
-from web.services import deploy_files
+from web.model_rules import check_files, deploy_files
 from workflows import designer
 
 URL_PREFIX = "/designer"

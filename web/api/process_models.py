@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from core.errors import Invalid
 from core.tx import atomic
 from web.auth import current_actor, roles_required
-from web.services import deploy_files
+from web.model_rules import deploy_files
 from workflows import registry
 from workflows.models import ModelVersion
 

@@ -12,7 +12,7 @@ from core.actor import Actor
 from core.tx import atomic
 from integrations.imports import demo as residents_demo
 from web.commands.engine import collect_model_files
-from web.services import deploy_files
+from web.model_rules import deploy_files
 
 
 def register(app: Flask) -> None:

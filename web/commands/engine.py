@@ -9,7 +9,7 @@ from flask import Flask
 
 from core.actor import Actor
 from core.tx import atomic
-from web.services import deploy_files
+from web.model_rules import deploy_files
 from workflows import registry, runtime
 
 

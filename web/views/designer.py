@@ -8,8 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from core.tx import atomic
 from web.auth import current_actor, roles_required
-from web.designer_support import form_keys, palette
-from web.services import deploy_files
+from web.model_rules import deploy_files, form_keys, palette
 from workflows import designer, registry
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")

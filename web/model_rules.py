@@ -1,4 +1,5 @@
-"""What the designer's pages and API check models against: the configured lanes, operations and forms."""
+"""What every deployment of BPMN/DMN is checked against: this deployment's section lanes, installed operations and
+defined forms — the designer's pages and API, the `deploy` and `demo` commands alike."""
 
 from __future__ import annotations
 
@@ -7,14 +8,21 @@ from typing import Any
 from flask import current_app
 
 from core import users
+from core.actor import Actor
 from forms import taskforms
 from workflows import designer, registry, validation, wiring
+from workflows.models import ModelVersion
 
 
 def model_rules() -> dict[str, Any]:
     """The keyword arguments ``registry.deploy`` and ``designer.check`` need, read from this deployment."""
     return {"lanes": {s.lane for s in users.list_sections()}, "operation_names": wiring.operation_names(),
             "form_exists": taskforms.exists, "max_bytes": current_app.config["MADOGUCHI"].max_model_bytes}
+
+
+def deploy_files(*, files: list[tuple[str, bytes]], actor: Actor) -> list[ModelVersion]:
+    """Deploy ``files`` as new versions, checked against :func:`model_rules`; flushed."""
+    return registry.deploy(files=files, actor=actor, **model_rules())
 
 
 def check_files(files: list[tuple[str, bytes]]) -> list[validation.Problem]:
