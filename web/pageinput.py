@@ -58,6 +58,18 @@ class EmptyNoneInteger(ma.fields.Integer):
         return self.load_default if value in ("", None) else super().deserialize(value, attr, data, **kwargs)
 
 
+class BackTo(PageSchema):
+    """Where a small action (claim, migrate) sends the user back to; see :func:`local_path`."""
+
+    next = Stripped(load_default="", validate=ma.validate.Length(max=500))
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` when it is a path of this site (``/…``, not ``//host``), else None: a ``next`` parameter must
+    never send a user elsewhere."""
+    return target if target and target.startswith("/") and not target.startswith(("//", "/\\")) else None
+
+
 def search_form(search: Callable[[dict[str, Any]], Any], args: Mapping[str, Any],
                 schema: type[ma.Schema]) -> tuple[dict[str, str], Any, Invalid | None]:
     """A resident search page's query string: (the fields as typed, the results or None, the refusal or None).

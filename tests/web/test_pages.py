@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import TENNYU_FIXTURE, csrf_token, deploy_library, login
+from tests.conftest import PASSWORD, TENNYU_FIXTURE, csrf_token, deploy_library, login
 from tests.workflows.test_runtime import RECEPTION
 from workflows import runtime
 
@@ -53,3 +54,14 @@ def test_hostile_names_are_escaped(app, client: FlaskClient) -> None:
     _post(client, "/cases/new", {"process_key": "tennyu", "title": "<script>alert(1)</script>"})
     page = client.get("/cases").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example/"])
+def test_a_next_parameter_never_leaves_the_site(client, target: str) -> None:
+    token = csrf_token(client)
+    response = client.post(f"/login?next={target}", data={"username": "designer", "password": PASSWORD,
+                                                            "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    from web.pageinput import local_path  # the claim, release and migrate buttons go back through it too
+
+    assert local_path(target) is None and local_path("/inbox?due=today") == "/inbox?due=today"

@@ -10,7 +10,7 @@ from core import audit, users
 from core.errors import Invalid
 from core.tx import atomic
 from web.auth import LoginUser, current_actor, roles_required
-from web.pageinput import PageSchema, parse, text
+from web.pageinput import PageSchema, local_path, parse, text
 
 bp = Blueprint("auth", __name__)
 
@@ -42,8 +42,7 @@ def login() -> ResponseReturnValue:
     session.clear()
     login_user(LoginUser(user))
     session["terminal"] = form["terminal"] or None
-    next_url = request.args.get("next", "")
-    return redirect(next_url if next_url.startswith("/") and not next_url.startswith("//") else url_for("auth.home"))
+    return redirect(local_path(request.args.get("next")) or url_for("auth.home"))
 
 
 @bp.route("/logout", methods=["POST"])

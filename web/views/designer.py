@@ -9,9 +9,17 @@ from flask.typing import ResponseReturnValue
 from core.tx import atomic
 from web.auth import current_actor, roles_required
 from web.model_rules import deploy_files, form_keys, palette
+from web.pageinput import BackTo, PageSchema, local_path, parse, whole_number
 from workflows import designer, registry
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
+
+
+class VersionsQuery(PageSchema):
+    old = whole_number(maximum=2**31 - 1)
+    new = whole_number(maximum=2**31 - 1)
+    version = whole_number(maximum=2**31 - 1)
+
 
 
 @bp.route("/")
@@ -36,7 +44,8 @@ def upload() -> ResponseReturnValue:
 @roles_required("designer", "manager")
 def model(key: str) -> ResponseReturnValue:
     versions = registry.list_versions(key)
-    old, new = request.args.get("old", type=int), request.args.get("new", type=int)
+    query = parse(VersionsQuery, request.args)
+    old, new = query["old"], query["new"]
     diff = designer.diff_versions(key=key, old=old, new=new) if old and new else None
     return render_template("designer/model.html", key=key, versions=versions, latest=versions[-1], diff=diff,
                            usage=designer.cases_by_version(key=key),
@@ -47,7 +56,7 @@ def model(key: str) -> ResponseReturnValue:
 @roles_required("designer")
 def edit(key: str) -> ResponseReturnValue:
     versions = registry.list_versions(key)
-    chosen = request.args.get("version", type=int) or versions[-1].version
+    chosen = parse(VersionsQuery, request.args)["version"] or versions[-1].version
     version = designer.get_version(key=key, version=chosen)
     template = "designer/bpmn_editor.html" if version.kind == "bpmn" else "designer/dmn_editor.html"
     sample = {name: None for name in designer.decision_inputs(version.xml)[0]} if version.kind == "dmn" else {}
@@ -63,4 +72,4 @@ def migrate(case_id: int) -> ResponseReturnValue:
         flash(f"案件 {case_id} を v{result.from_version} から v{result.to_version} へ移行しました。", "info")
     else:
         flash(f"案件 {case_id} は移行できません: {result.reason}", "error")
-    return redirect(request.form.get("next") or url_for("designer.index"))
+    return redirect(local_path(parse(BackTo, request.form)["next"]) or url_for("designer.index"))

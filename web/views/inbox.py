@@ -13,7 +13,7 @@ from core.errors import Conflict, DomainError, Invalid
 from core.tx import atomic
 from residents import protection
 from web.auth import current_actor, roles_required
-from web.pageinput import PageSchema, parse, text, whole_number
+from web.pageinput import BackTo, PageSchema, local_path, parse, text, whole_number
 from workflows import access, dashboard, registry, runtime
 from workflows.determination import interview
 
@@ -31,9 +31,6 @@ class InboxQuery(PageSchema):
 class TaskVersion(PageSchema):
     version = whole_number(maximum=2**31 - 1)
 
-
-class BackTo(PageSchema):
-    next = text(max_length=500)
 
 
 @bp.route("/inbox")
@@ -88,9 +85,7 @@ def task(task_id: int) -> ResponseReturnValue:
 
 
 def _back(task_id: int) -> ResponseReturnValue:
-    target = parse(BackTo, request.form)["next"]
-    ok = target.startswith("/") and not target.startswith("//")
-    return redirect(target if ok else url_for("inbox.task", task_id=task_id))
+    return redirect(local_path(parse(BackTo, request.form)["next"]) or url_for("inbox.task", task_id=task_id))
 
 
 def _task_action(task_id: int, action: Callable[..., object], done: str) -> ResponseReturnValue:
