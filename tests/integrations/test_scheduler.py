@@ -105,7 +105,8 @@ def test_drop_folder_files_move_only_once_the_job_is_stored(app: Flask, monkeypa
     settings = app.config["MADOGUCHI"]
     folder = drop.drop_folder(settings)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "kikan.full.001.csv").write_bytes(generator.csv_bytes(list(generator.generate(10, seed=5))))
+    done_before = set((folder / "done").glob("*")) if (folder / "done").exists() else set()
+    (folder / "kikan.full.009.csv").write_bytes(generator.csv_bytes(list(generator.generate(10, seed=5))))
     real_commit = db.session.commit
     calls = {"n": 0}
 
@@ -119,9 +120,10 @@ def test_drop_folder_files_move_only_once_the_job_is_stored(app: Flask, monkeypa
     run = runner.execute(JOB, trigger="manual", actor=actor("admin"), settings=settings)
     monkeypatch.undo()
     assert run.status == "failed" and "went away" in run.message
-    assert [p.name for p in folder.glob("*.csv")] == ["kikan.full.001.csv"]
+    assert [p.name for p in folder.glob("*.csv")] == ["kikan.full.009.csv"]
     assert db.session.scalar(select(func.count()).select_from(Resident)) == 0
     again = runner.execute(JOB, trigger="manual", actor=actor("admin"), settings=settings)
     assert again.status == "succeeded"
     assert db.session.scalar(select(func.count()).select_from(Resident)) == 10
-    assert not list(folder.glob("*.csv")) and len(list((folder / "done").iterdir())) == 1
+    moved = set((folder / "done").glob("*")) - done_before
+    assert not list(folder.glob("*.csv")) and [p.name.split("_", 1)[1] for p in moved] == ["kikan.full.009.csv"]
