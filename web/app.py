@@ -64,14 +64,32 @@ def _api_config() -> dict[str, Any]:
     }
 
 
+SECRET_KEY_MISSING = (
+    "MADOGUCHI_SECRET_KEY is not set; it is required outside demo mode (デモ以外では必須です). Make one with: "
+    "export MADOGUCHI_SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\""
+)
+
+
+class MissingSecretKey(RuntimeError):
+    """No ``MADOGUCHI_SECRET_KEY`` outside demo mode; the message is one line that says how to make one."""
+
+
 def _check_secret_key(app: Flask) -> None:
+    """Refuse to build a server without a secret key outside demo mode: sessions and CSRF tokens are signed with it.
+
+    Demo mode and tests get a fixed key. The command line (``MADOGUCHI_CLI`` set by ``web/cli.py``) gets none and
+    no error: most commands never sign anything, and ``--help`` must work on a fresh machine; ``web/cli.py`` stops
+    the commands that serve requests with the same one-line message.
+    """
     settings: Settings = app.config["MADOGUCHI"]
     if app.config.get("SECRET_KEY"):
         return
     if settings.demo or app.testing:
         app.config["SECRET_KEY"] = "madoguchi-demo-only-secret"
         return
-    raise RuntimeError("MADOGUCHI_SECRET_KEY must be set outside demo mode")
+    if app.config.get("MADOGUCHI_CLI"):
+        return
+    raise MissingSecretKey(SECRET_KEY_MISSING)
 
 
 # Every module that defines tables; imported so that migrations and queries see the whole schema.
