@@ -45,7 +45,7 @@ def test_untranslatable_cells_are_refused_at_deploy_with_their_position(app, cel
 
 def test_catalogue_is_generated_from_the_files_and_not_stale() -> None:
     assert (REPO_ROOT / "docs/procedures.md").read_text(encoding="utf-8") == catalogue.render(REPO_ROOT / "bpmn"), \
-        "docs/procedures.md is stale: run python -m workflows.determination.catalogue"
+        "docs/procedures.md is stale: run `madoguchi docs build`"
 
 
 @pytest.mark.parametrize(("birth", "on", "age", "calendar"), [

@@ -130,4 +130,5 @@ def test_cli_and_scheduled_job(app, runner, tmp_path: Path) -> None:
 def test_documented_layouts_match_the_form_folders() -> None:
     from core.settings import REPO_ROOT
 
-    assert (REPO_ROOT / "docs" / "rpa-layouts.md").read_text(encoding="utf-8") == rpa.layouts_markdown()
+    assert (REPO_ROOT / "docs" / "rpa-layouts.md").read_text(encoding="utf-8") == rpa.layouts_markdown(), \
+        "docs/rpa-layouts.md is stale: run `madoguchi docs build`"

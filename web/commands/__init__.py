@@ -7,7 +7,8 @@ import importlib
 from flask import Flask
 
 COMMAND_MODULES = ["web.commands.security",
-                   "web.commands.engine", "web.commands.demo", "web.commands.documents", "web.commands.residents"]
+                   "web.commands.engine", "web.commands.demo", "web.commands.documents", "web.commands.residents",
+                   "web.commands.docs"]
 
 
 def register_all(app: Flask) -> None:
