@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -15,11 +16,15 @@ needs_postgres_run = pytest.mark.skipif(
     os.environ.get("MADOGUCHI_TEST_DATABASE") != "postgres",
     reason="PostgreSQL support is checked in the MADOGUCHI_TEST_DATABASE=postgres run",
 )
-needs_initdb = pytest.mark.skipif(
-    postgres.find_bindir() is None,
-    reason="no initdb/pg_ctl on PATH or in /usr/lib/postgresql/*/bin"
-    " (install them with MADOGUCHI_INSTALL_POSTGRES=1 scripts/setup)",
-)
+
+
+@pytest.fixture
+def bindir() -> Path:
+    """The PostgreSQL binaries. Missing ones fail the test: a skip would let the throwaway path go untested."""
+    found = postgres.find_bindir()
+    if found is None:
+        pytest.fail("no initdb/pg_ctl/postgres on PATH or in /usr/lib/postgresql/*/bin: scripts/setup installs them")
+    return found
 
 
 def _version(url: str) -> str:
@@ -109,9 +114,8 @@ def test_unreachable_database_url_raises(monkeypatch):
         postgres.server_url()
 
 
-@needs_initdb
 @pytest.mark.timeout(60)
-def test_throwaway_cluster(monkeypatch):
+def test_throwaway_cluster(monkeypatch, bindir):
     monkeypatch.setattr(postgres, "_cache", {})
     monkeypatch.setenv(postgres.THROWAWAY_ENV, "1")  # skip DATABASE_URL and 127.0.0.1:5432
     base = postgres.server_url()
@@ -122,10 +126,22 @@ def test_throwaway_cluster(monkeypatch):
     _check_create_and_drop(base)
 
 
-@needs_initdb
 @pytest.mark.timeout(60)
-def test_throwaway_cluster_stops_and_cleans_up():
-    cluster = postgres.ThrowawayCluster.start()
+def test_with_no_server_anywhere_a_throwaway_cluster_is_started(monkeypatch, bindir):
+    """A bare machine: no DATABASE_URL and nothing on 127.0.0.1:5432, so the binaries scripts/setup installs serve."""
+    monkeypatch.setattr(postgres, "_cache", {})
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv(postgres.THROWAWAY_ENV, raising=False)
+    monkeypatch.setattr(postgres, "_tcp_open", lambda host, port, timeout=1.0: False)
+    base = postgres.server_url()
+    assert base.startswith("postgresql+psycopg://postgres@127.0.0.1:")
+    assert not base.startswith("postgresql+psycopg://postgres@127.0.0.1:5432/")
+    assert _version(base).startswith("PostgreSQL ")
+
+
+@pytest.mark.timeout(60)
+def test_throwaway_cluster_stops_and_cleans_up(bindir):
+    cluster = postgres.ThrowawayCluster.start(bindir)
     root, port = cluster.root, cluster.port
     try:
         assert _version(cluster.url).startswith("PostgreSQL ")

@@ -139,7 +139,7 @@ def _start_throwaway(tried: list[str]) -> str:
             prefix
             + "; ".join(tried)
             + ". Run a server on 127.0.0.1:5432 with trust auth for user postgres, set DATABASE_URL, "
-            "or install the binaries (MADOGUCHI_INSTALL_POSTGRES=1 scripts/setup)."
+            "or install the binaries (scripts/setup does: Debian package postgresql)."
         )
     try:
         cluster = ThrowawayCluster.start(bindir)
