@@ -46,8 +46,7 @@ def layout(form: printforms.PrintForm) -> list[str]:
 def layouts_markdown() -> str:
     """docs/rpa-layouts.md: the column layout of every procedure's file, generated from the form folders."""
     lines = ["# RPA file layouts (generated from `forms/library/*/form.yaml`; do not edit by hand)", "",
-             "Regenerate with `.venv/bin/python -c \"from integrations.rpa.export import layouts_markdown as m; "
-             "open('docs/rpa-layouts.md','w').write(m())\"`. The rules (CP932, 外字, formulas) are in docs/rpa.md.",
+             "Regenerate with `madoguchi docs build`. The rules (CP932, 外字, formulas) are in docs/rpa.md.",
              ""]
     for key in printforms.all_keys():
         form = printforms.get(key)
