@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from core.errors import DomainError
 from core.tx import atomic
+from residents import protection
 from web.auth import current_actor, roles_required
 from web.links import status_url
 from workflows import access
@@ -19,7 +20,7 @@ bp = Blueprint("documents", __name__)
 @roles_required("counter", "section", "manager")
 def case_documents(case_id: int) -> ResponseReturnValue:
     actor = current_actor()
-    access.case(actor=actor, case_id=case_id)
+    case = access.case(actor=actor, case_id=case_id)
     if request.method == "POST":
         try:
             made = atomic(lambda: documents.generate_visit(case_id=case_id, actor=actor,
@@ -28,5 +29,8 @@ def case_documents(case_id: int) -> ResponseReturnValue:
         except DomainError as err:
             flash(f"{err.message} {err.details.get('fields', '')}", "error")
         return redirect(url_for("documents.case_documents", case_id=case_id))
-    return render_template("documents.html", case_id=case_id, docs=documents.list_for_case(case_id=case_id),
-                           signature=signatures.get(case_id))
+    st = protection.case_status(case)
+    release_for = case.resident_id if st and st.household and actor.has_role("counter") else None
+    return render_template("documents.html", case_id=case_id, docs=documents.list_for_case(case_id=case_id,
+                                                                                            actor=actor),
+                           signature=signatures.get(case_id), release_for=release_for)

@@ -50,8 +50,8 @@ def inbox() -> ResponseReturnValue:
 
 
 def _task_page(item, form, values, errors, status=200):  # noqa: ANN001, ANN202 - a template and its status
-    return render_template("task.html", task=item, form=form, values=values, errors=errors,
-                           data=runtime.case_data(item.case)), status
+    data, _withheld = access.case_data(actor=current_actor(), case=item.case)
+    return render_template("task.html", task=item, form=form, values=values, errors=errors, data=data), status
 
 
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
