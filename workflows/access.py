@@ -57,6 +57,12 @@ def check_section(*, actor: Actor, section: str | None) -> None:
         raise Forbidden(f"課 {section} の一覧は表示できません（担当課のみ）", details={"section": section})
 
 
+def reads_every_case(actor: Actor) -> bool:
+    """Counter staff, managers and administrators see every case (a designer sees none: case titles name
+    residents)."""
+    return actor.has_role(*CASE_READERS)
+
+
 def may_see_task(*, actor: Actor, task: CaseTask) -> bool:
     """Managers and admins see every task; everyone else only their own sections' tasks."""
     allowed = visible_sections(actor)
@@ -65,7 +71,7 @@ def may_see_task(*, actor: Actor, task: CaseTask) -> bool:
 
 def may_see_case(*, actor: Actor, case: Case) -> bool:
     """Counter staff and managers see every case; section staff only cases that have (had) a task of theirs."""
-    if actor.has_role(*CASE_READERS):
+    if reads_every_case(actor):
         return True
     return actor.role == "section" and any(t.section_code in actor.sections for t in case.tasks)
 

@@ -90,7 +90,7 @@ FAMILY = [
 def routed_visit(resident: Resident) -> int:
     """A 転入 of a family: tasks for 市民課, こども家庭課 and 学校教育課; answers stored; documents made."""
     case = runtime.start_case(process_key="journey_tennyu", actor=actor("counter"), resident_id=resident.id,
-                              data={"household": FAMILY, "ticket_no": "A-301"})
+                              data={"household": FAMILY, "ticket_no": "A-301"}, title=f"転入 {resident.name} 様")
     db.session.commit()
     [interview] = [t for t in case.tasks if t.state == "ready"]
     _complete(interview.id, "counter", {"event_date": "2026-11-20", "wants_seal": False})

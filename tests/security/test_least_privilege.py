@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from tests.conftest import api_headers, login
 from tests.security import scenario
 from tests.security.scenario import BANK, TECHO, City
+from workflows import runtime
 
 
 @pytest.fixture
@@ -101,3 +102,13 @@ def test_a_residents_handbook_grade_is_for_kourei(client: FlaskClient, city: Cit
     assert shown["disability"] == "shintai3" and "disability" not in hidden
     login(client, "hoken")
     assert "shintai3" not in client.get(f"/residents/{city.other.id}").get_data(as_text=True)
+
+
+def test_a_designer_tries_tables_on_households_not_on_residents(client: FlaskClient, city: City) -> None:
+    body = {"event": "tenkyo", "event_date": "2026-11-20", "resident_id": city.other.id}
+    assert client.post("/api/v1/determinations", json=body, headers=api_headers("designer")).status_code == 403
+    assert client.post("/api/v1/determinations", json=body, headers=api_headers("counter")).status_code == 200
+    login(client, "designer")
+    page = client.get("/designer/models/journey_tennyu").get_data(as_text=True)
+    assert city.other.name in runtime.get_case(city.routed).title
+    assert f"<td>{city.routed}</td>" in page and city.other.name not in page
