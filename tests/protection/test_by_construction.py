@@ -167,6 +167,7 @@ def test_json_lists_carry_the_protection_mark(client: FlaskClient, city: City) -
 
 def test_a_page_reveal_for_the_case_is_logged_with_it(client: FlaskClient, city: City) -> None:
     login(client, "counter")
+    assert "本人確認を記録する" in client.get(f"/cases/{city.protected}/documents").get_data(as_text=True)
     token = csrf_token(client, f"/residents/{city.head.id}")
     shown = client.post(f"/residents/{city.head.id}/reveal", data={
         "purpose": "self", "reason": "マイナンバーカードで本人確認", "case_id": str(city.protected),
@@ -174,3 +175,4 @@ def test_a_page_reveal_for_the_case_is_logged_with_it(client: FlaskClient, city:
     assert shown.status_code == 200 and city.head.address in shown.get_data(as_text=True)
     [entry] = [e for e in _reveals(city.head.id) if e.outcome == "ok"]
     assert json.loads(entry.details)["case_id"] == city.protected
+    assert "本人確認が記録されています" in client.get(f"/cases/{city.protected}/documents").get_data(as_text=True)

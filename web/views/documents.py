@@ -13,6 +13,7 @@ from web.auth import current_actor, roles_required
 from web.links import status_url
 from workflows import access
 from workflows.visit import documents, signatures
+from workflows.visit import protection as case_protection
 
 bp = Blueprint("documents", __name__)
 
@@ -26,7 +27,8 @@ def case_documents(case_id: int) -> ResponseReturnValue:
     release_for = case.resident_id if st and st.household and actor.has_role("counter") else None
     return render_template("documents.html", case_id=case_id, docs=documents.list_for_case(case_id=case_id,
                                                                                             actor=actor),
-                           signature=signatures.get(case_id), release_for=release_for)
+                           signature=signatures.get(case_id), release_for=release_for,
+                           released=bool(st and st.household) and case_protection.released_for_print(case))
 
 
 @bp.route("/cases/<int:case_id>/documents", methods=["POST"])
