@@ -45,6 +45,10 @@ class FormField:
     # When to ask (an expression for the script sandbox, e.g. ``needed and not known``); None: always. The
     # interview service (workflows.determination.interview) evaluates it; validation ignores it.
     ask_if: str | None = None
+    # Need to know (docs/security.md): ``visible_to`` — the only sections that see the value (e.g. a bank account:
+    # the paying section); ``location`` — the value tells where the person lives (支援措置 masks it).
+    visible_to: tuple[str, ...] = ()
+    location: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,8 @@ def _field_from_yaml(key: str, raw: dict[str, Any]) -> FormField:
     return FormField(name=raw["name"], label=raw.get("label", raw["name"]), type=kind,
                      required=bool(raw.get("required", False)), choices=choices, max_length=raw.get("max_length"),
                      min=raw.get("min"), max=raw.get("max"), help=raw.get("help"), format=raw.get("format"),
-                     ask_if=str(raw["ask_if"]) if raw.get("ask_if") is not None else None)
+                     ask_if=str(raw["ask_if"]) if raw.get("ask_if") is not None else None,
+                     visible_to=tuple(str(s) for s in raw.get("visible_to", ())), location=bool(raw.get("location")))
 
 
 @cache

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from core import audit
 from core.actor import Actor
 from core.db import db
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Forbidden, Invalid, NotFound
 from core.models import AuditEntry
 from residents.models import Resident
 
@@ -70,6 +70,14 @@ def household_protected(resident: Resident | None) -> bool:
         return False
     members = resident.household.members if resident.household else []
     return resident.support_measure or any(m.support_measure for m in members)
+
+
+def mark(resident: Resident | None) -> str | None:
+    """``flagged`` (the resident is protected), ``household`` (someone of their household is) or None: the mark
+    every JSON row about a resident or a case carries (CASE_MARKS)."""
+    if is_protected(resident):
+        return "flagged"
+    return "household" if household_protected(resident) else None
 
 
 def status(resident: Resident, *, today: date | None = None) -> Status:
@@ -141,8 +149,13 @@ def may_see_address(actor: Actor, resident: Resident, purpose: str) -> bool:
     return actor.has_role(*PURPOSES[purpose][1])
 
 
-def reveal_address(*, actor: Actor, resident_id: int, purpose: str, reason: str) -> dict[str, Any]:
-    """The real address for an entitled role and purpose with a stated reason; logged, refusals too."""
+def reveal_address(*, actor: Actor, resident_id: int, purpose: str, reason: str,
+                   case_id: int | None = None) -> dict[str, Any]:
+    """The real address for an entitled role and purpose with a stated reason; logged, refusals too.
+
+    ``case_id``: the visit the reveal is for (the caller, ``workflows.visit.protection.reveal``, has checked that
+    the resident belongs to it). A logged ``self`` reveal for a case is what lets that case's papers carry the
+    address: the only way, whatever the case data says."""
     resident = db.session.get(Resident, resident_id)
     if resident is None:
         raise NotFound(f"住民 {resident_id} は見つかりません", details={"resident_id": resident_id})
@@ -150,7 +163,9 @@ def reveal_address(*, actor: Actor, resident_id: int, purpose: str, reason: str)
         raise Invalid("開示の目的を選んでください", details={"purpose": f"one of {', '.join(PURPOSES)}"})
     if len(reason.strip()) < 4:
         raise Invalid("開示の理由を4文字以上で入力してください", details={"reason": "required (4+ characters)"})
-    details = {"purpose": purpose, "reason": reason.strip()[:300], "jumin_code": resident.jumin_code}
+    details: dict[str, Any] = {"purpose": purpose, "reason": reason.strip()[:300], "jumin_code": resident.jumin_code}
+    if case_id is not None:
+        details["case_id"] = case_id
     if not may_see_address(actor, resident, purpose):
         audit.record_independently(actor=actor, action="protection.reveal", target_type="resident",
                                    target_id=resident.id, outcome="denied", details=details)
@@ -189,28 +204,10 @@ def list_protected(*, limit: int = 500) -> list[Resident]:
 
 
 def certificate_hold(*, resident_id: Any, requester: Any) -> dict[str, Any]:
-    """Whether a certificate request must stop for the supervisor: the household is protected and the
-    requester is not the resident themselves (anything but ``"self"``, also an unknown one, holds)."""
+    """Whether a certificate request must stop for the supervisor: whenever the household is protected
+    (DOMAIN.md: "a certificate request about them is stopped for a supervisor's check"). Who the request says
+    the requester is never lifts it — that is an answer of the case, not a logged check; the supervisor decides,
+    and the address is printed only after a logged 本人確認 (``reveal_address`` with purpose ``self``)."""
     resident = db.session.get(Resident, int(resident_id)) if resident_id not in (None, "") else None
     protected = household_protected(resident)
-    hold = protected and requester != "self"
-    return {"hold": hold, "protected": protected, "requester": requester or "unknown"}
-
-
-def assert_printable(data: dict[str, Any], *, actor: Actor | None = None, case: Any = None) -> None:
-    """Conflict while the case's certificate request waits for the supervisor, or after it was refused; the
-    refusal carries a ``protection.print_refused`` entry that the edge writes after its rollback."""
-    hold = data.get("protection") if isinstance(data.get("protection"), dict) else {}
-    if hold.get("hold") and data.get("protection_decision") != "approve":
-        state = data.get("protection_decision") or "pending"
-        entry = {"actor": actor, "action": "protection.print_refused", "target_type": "resident",
-                 "target_id": getattr(case, "resident_id", None) or data.get("resident_id"), "outcome": "denied",
-                 "details": {"case_id": getattr(case, "id", None), "protection": state}}
-        raise Conflict("支援措置確認が済んでいないため、書類は印刷できません", details={"protection": state},
-                       audit=entry)
-
-
-def requester_is_self(data: dict[str, Any]) -> bool:
-    """The case records that the resident applies in person (only then is a protected address printed)."""
-    answers = data.get("answers") if isinstance(data.get("answers"), dict) else {}
-    return (data.get("requester") or answers.get("requester")) == "self"
+    return {"hold": protected, "protected": protected, "requester": requester or "unknown"}

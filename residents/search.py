@@ -3,7 +3,8 @@ date, address fragment or 住民票コード. Ranked; every search and every rec
 
 Name matching uses indexed prefix ranges on normalised keys (see :mod:`.normalize`): the whole name
 and the given name alone. An address fragment is matched from the town (大字) onward by prefix when it
-is the only criterion, and anywhere in the address when it narrows a name or birth-date search.
+is the only criterion, and anywhere in the address when it narrows a name or birth-date search; it never matches
+a 支援措置 household (a hit would confirm where they live).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import aliased
 
 from core import audit
 from core.actor import Actor
@@ -61,11 +63,21 @@ def find(*, q: str | None = None, birth_date: date | None = None, address: str |
         fragment = normalize.address_key(address)
         conditions.append(Resident.address_key.contains(fragment, autoescape=True) if conditions
                           else _prefix(Resident.address_key, fragment))
+        conditions.append(_not_protected())
     query = select(Resident).where(and_(*conditions)).limit(limit * 2)  # candidates to rank
     residents = db.session.scalars(query).unique().all()
     hits = [Hit(r, _score(r, q, birth_date)) for r in residents]
     hits.sort(key=lambda h: (-h.score, h.resident.kana_key or "", h.resident.id))
     return hits[:limit]
+
+
+def _not_protected() -> ColumnElement[bool]:
+    """No one of the resident's household is under 支援措置. An address search never matches a protected
+    household: a hit, even masked, would confirm to the searcher that the victim lives there. Nobody sees a
+    protected address without a reveal (purpose and reason, logged), so this holds for every searcher."""
+    flagged = aliased(Resident)
+    shares = exists().where(flagged.household_id == Resident.household_id, flagged.support_measure.is_(True))
+    return and_(Resident.support_measure.is_(False), ~shares)
 
 
 def _name_condition(q: str) -> ColumnElement[bool]:

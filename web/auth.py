@@ -1,7 +1,11 @@
-"""Who may do what: session login for pages, bearer tokens for the API, roles on every endpoint.
+"""Who may do what: session login for pages, bearer tokens for the API, roles and objects on every endpoint.
 
-Fail closed: a request to an endpoint that declares no roles is refused, so a new view cannot
-forget its check. Only the endpoints in ``PUBLIC_ENDPOINTS`` are open.
+Fail closed, in this order, before any view or input schema runs: a request to an endpoint that declares no
+roles is refused (only ``PUBLIC_ENDPOINTS`` are open); a role the endpoint does not name is refused; and every
+object the URL names (``<int:case_id>``, ``task_id``, ``document_id``, ``resident_id``) must be one the user may
+see (``workflows.access``), else 403/404. A URL parameter that is neither such an object nor listed in
+``UNSCOPED_PARAMS`` (with the reason it needs no object rule) is refused too, so a new kind of object cannot be
+served without a rule. docs/security.md is the table of every route; tests/security/test_route_matrix.py proves it.
 """
 
 from __future__ import annotations
@@ -20,10 +24,32 @@ from core.actor import Actor
 from core.db import db
 from core.models import User
 from web.extensions import csrf, login_manager
+from workflows import access
 
 PUBLIC_ENDPOINTS = {"static", "auth.login", "health_api.health", "auth_api.issue_token", "api-docs.openapi_json",
                     "public.asset", "public.status", "public.board", "public.board_rows"}
 ROLES_ATTR = "_madoguchi_roles"
+# The objects a URL may name, each checked through the access layer before the view runs.
+OBJECT_RULES: dict[str, Callable[[Actor, Any], object]] = {
+    "case_id": lambda actor, value: access.case(actor=actor, case_id=value),
+    "task_id": lambda actor, value: access.task(actor=actor, task_id=value),
+    "document_id": lambda actor, value: access.document(actor=actor, document_id=value),
+    "resident_id": lambda actor, _value: access.check_residents(actor=actor),
+}
+# URL parameters that name no object of their own, and why none is needed.
+UNSCOPED_PARAMS = {
+    "procedure_id": "a procedure of the case_id beside it (the service checks that it belongs to it)",
+    "export_id": "RPA exports: managers only, every export",
+    "run_id": "import runs: administrators only",
+    "user_id": "users: administrators only",
+    "job_id": "scheduled jobs: administrators only",
+    "code": "sections: administrators only",
+    "key": "process models: designers and managers, every model",
+    "version": "a version of the model key beside it",
+    "token": "the public status page: the unguessable token is the key",
+    "name": "public front-end files (ASSETS)",
+    "filename": "public static files",
+}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -123,4 +149,15 @@ def _enforce_login_and_role() -> None:
     g.actor = current_actor()
     if roles and not g.actor.has_role(*roles):
         abort(403, "権限がありません (role not allowed)")
+    _check_objects(g.actor, request.view_args or {})
     return None
+
+
+def _check_objects(actor: Actor, view_args: dict[str, Any]) -> None:
+    """Every object the URL names must be one ``actor`` may see (access raises Forbidden or NotFound)."""
+    for name, value in view_args.items():
+        rule = OBJECT_RULES.get(name)
+        if rule is not None:
+            rule(actor, value)
+        elif name not in UNSCOPED_PARAMS:
+            abort(403, f"URL の項目 {name} に閲覧規則がありません (no object rule for {name})")

@@ -244,11 +244,13 @@ def case_data(case: Case) -> dict[str, Any]:
 
 
 def list_tasks(*, section: str | None = None, state: str | None = "ready", assignee: str | None = None,
-               case_id: int | None = None, limit: int = 500) -> list[CaseTask]:
-    """The inbox query: indexed columns only, never a workflow."""
+               case_id: int | None = None, sections: tuple[str, ...] | None = None, limit: int = 500) -> list[CaseTask]:
+    """The inbox query: indexed columns only, never a workflow. ``sections``: only tasks of these (access)."""
     query = db.select(CaseTask).order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.id).limit(limit)
     if section:
         query = query.where(CaseTask.section_code == section)
+    if sections is not None:
+        query = query.where(CaseTask.section_code.in_(sections))
     if state:
         query = query.where(CaseTask.state == state)
     if assignee:
@@ -259,8 +261,12 @@ def list_tasks(*, section: str | None = None, state: str | None = "ready", assig
 
 
 def list_cases(*, state: str | None = None, process_key: str | None = None, section: str | None = None,
-               limit: int = 200) -> list[Case]:
+               among: tuple[str, ...] | None = None, limit: int = 200) -> list[Case]:
+    """Cases, newest first; ``section``: waiting there; ``among``: only those with (or that had) a task of one of
+    these sections (what a section may see, workflows.access)."""
     query = db.select(Case).order_by(Case.id.desc()).limit(limit)
+    if among is not None:
+        query = query.where(Case.id.in_(db.select(CaseTask.case_id).where(CaseTask.section_code.in_(among))))
     if state:
         query = query.where(Case.state == state)
     if process_key:

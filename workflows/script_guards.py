@@ -7,6 +7,7 @@ calls of these guards) and runs them; see its docstring for what is refused and 
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import re
 import time
@@ -25,6 +26,9 @@ MAX_INT_BITS = 100_000
 """Largest int (in bits) ``*``, ``**`` and ``<<`` may produce; about 30,000 decimal digits."""
 MAX_FORMAT_WIDTH = 10_000
 """Largest width or precision in ``%`` formats, f-string specs and ``strftime`` formats."""
+MAX_INT_DIGITS = int(MAX_INT_BITS * math.log10(2))
+"""Most decimal digits of an int a conversion (``int``, ``round``, ``ceil``, ``floor``, ``%d``) may build: the same
+size as :data:`MAX_INT_BITS` (about 30,000 digits). ``Decimal("1e999999999")`` is small; its int is a billion digits."""
 
 FORBIDDEN_ATTRIBUTES = INSPECT_ATTRIBUTES | {"mro", "format", "format_map"}
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
@@ -74,6 +78,26 @@ def _check_int_bits(bits: int) -> None:
         raise ScriptLimitExceeded(f"integer of about {bits} bits exceeds the limit of {MAX_INT_BITS} bits")
 
 
+def _integer_digits(value: Decimal) -> int:
+    """How many digits the integer part of a finite Decimal has (0 for |value| < 1)."""
+    return max(value.adjusted() + 1, 0) if value.is_finite() else 0
+
+
+def _check_decimal(value: Any, what: str = "conversion to int") -> None:
+    """A Decimal whose integer part is too long to become an int (or be written out in full)."""
+    if isinstance(value, Decimal) and _integer_digits(value) > MAX_INT_DIGITS:
+        raise ScriptLimitExceeded(f"{what} of a Decimal with {_integer_digits(value)} integer digits exceeds the "
+                                  f"limit of {MAX_INT_DIGITS} digits")
+
+
+def _check_int_text(text: str | bytes | bytearray, base: int) -> None:
+    """Digits of ``text`` in ``base`` that would make an int larger than :data:`MAX_INT_BITS`."""
+    bits = len(text) * math.log2(base if base >= 2 else 16)  # base 0: the prefix decides; count the worst
+    if bits > MAX_INT_BITS:
+        raise ScriptLimitExceeded(f"conversion to int of {len(text)} digits exceeds the limit of "
+                                  f"{MAX_INT_DIGITS} digits")
+
+
 def _check_widths(numbers: Iterable[str | None], where: str) -> None:
     for number in numbers:
         if number == "*":
@@ -98,6 +122,8 @@ def _check_binop(symbol: str, left: Any, right: Any) -> None:
         _check_int_bits(left.bit_length() + right)
     elif symbol == "%" and isinstance(left, str):
         _check_widths((n for m in _PERCENT_SPEC.finditer(left) for n in m.groups()), "% formatting")
+        for value in right.values() if isinstance(right, dict) else right if isinstance(right, tuple) else (right,):
+            _check_decimal(value, "% formatting")  # %d turns a Decimal into an int
 
 
 def _binop(symbol: str, left: Any, right: Any) -> Any:
@@ -118,6 +144,11 @@ def _inplacevar(op: str, target: Any, value: Any) -> Any:
 
 def _format(value: Any, conversion: int, spec: str) -> str:
     _check_widths(_NUMBER.findall(spec), "format specs")
+    if isinstance(value, Decimal) and value.is_finite() and spec[-1:] in ("f", "F", "%"):
+        written = _integer_digits(value) + (0 if "." in spec else max(-value.as_tuple().exponent, 0))  # type: ignore[operator]
+        if written > MAX_SEQUENCE_LENGTH:
+            raise ScriptLimitExceeded(f"fixed-point format of a Decimal would write {written} digits "
+                                      f"(limit {MAX_SEQUENCE_LENGTH}); use the scientific format")
     converters: dict[int, Callable[[Any], str]] = {ord("s"): str, ord("r"): repr, ord("a"): ascii}
     return format(converters[conversion](value) if conversion in converters else value, spec)
 
@@ -136,6 +167,8 @@ _STRING_SIZES: dict[str, Callable[..., int]] = {
     "zfill": lambda s, width: width,
     "expandtabs": lambda s, tabsize=8: len(s) + s.count("\t" if isinstance(s, str) else b"\t") * tabsize,
     "replace": lambda s, old, new, *_: len(s) + s.count(old) * max(len(new) - len(old), 0),
+    "translate": lambda s, table: len(s) * max([len(v) for v in table.values() if isinstance(v, (str, bytes))]
+                                               or [1]) if isinstance(table, dict) else len(s),
 }
 
 
@@ -150,6 +183,10 @@ def _size_guarded(obj: Any, name: str, method: Any) -> Any:
         estimate = lambda lst, items: len(lst) + len(items) if isinstance(items, Sized) else 0  # noqa: E731
     elif isinstance(obj, date) and name == "strftime":
         return lambda fmt: (_check_widths(_NUMBER.findall(fmt), "strftime"), method(fmt))[1]
+    elif isinstance(obj, Decimal) and name == "as_integer_ratio":
+        return lambda: (_check_decimal(obj, "as_integer_ratio()"), method())[1]
+    elif isinstance(obj, int) and name == "to_bytes":
+        estimate = lambda n, length=1, *_, **__: length  # noqa: E731
     if estimate is None:
         return method
 
@@ -172,6 +209,57 @@ def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
                               "introspection and str.format are refused; use f-strings to format)")
     value = getattr(obj, name) if default is _MISSING else getattr(obj, name, default)
     return _size_guarded(obj, name, value)
+
+
+class _Guarded(type):
+    """The type of a guarded stand-in for a builtin type: ``isinstance``/``issubclass`` still answer as for it."""
+
+    wraps: type
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, cls.wraps)
+
+    def __subclasscheck__(cls, sub: type) -> bool:
+        return issubclass(sub, cls.wraps)
+
+
+class LimitedInt(metaclass=_Guarded):
+    """``int`` for scripts: a conversion never builds an int past :data:`MAX_INT_DIGITS` in one C call."""
+
+    wraps = int
+
+    def __new__(cls, value: Any = 0, base: int | None = None) -> int:  # type: ignore[misc]
+        if isinstance(value, (str, bytes, bytearray)):
+            _check_int_text(value, 10 if base is None else base)
+            return int(value) if base is None else int(value, base)
+        if base is not None:
+            raise TypeError("int() can't convert non-string with explicit base")
+        _check_decimal(value)
+        return int(value)
+
+    @staticmethod
+    def from_bytes(data: bytes, byteorder: str = "big", *, signed: bool = False) -> int:
+        if len(data) * 8 > MAX_INT_BITS:
+            raise ScriptLimitExceeded(f"int.from_bytes of {len(data)} bytes exceeds the limit of {MAX_INT_BITS} bits")
+        return int.from_bytes(data, byteorder, signed=signed)  # type: ignore[arg-type]
+
+
+def limited_round(number: Any, ndigits: int | None = None) -> Any:
+    """``round`` for scripts: rounding a Decimal to an int is the same conversion as ``int``."""
+    if ndigits is None:
+        _check_decimal(number, "round()")
+        return round(number)
+    return round(number, ndigits)
+
+
+def limited_ceil(number: Any) -> int:
+    _check_decimal(number, "ceil()")
+    return math.ceil(number)
+
+
+def limited_floor(number: Any) -> int:
+    _check_decimal(number, "floor()")
+    return math.floor(number)
 
 
 def limited_range(*args: int) -> range:

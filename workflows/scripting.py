@@ -18,7 +18,11 @@ Bounded:
   * size (``ScriptLimitExceeded``): ``+``, ``*``, ``**``, ``<<`` and their augmented forms on sequences and
     ints, ``*`` unpacking in literals and calls, ``range()`` length, widths in ``%`` formatting, f-string
     format specs and ``strftime``, the ``ljust``/``rjust``/``center``/``zfill``/``expandtabs``/``join``/
-    ``replace`` string methods, ``list.extend`` with a sized argument and ``sum()`` with a non-numeric start.
+    ``replace``/``translate`` string methods, ``list.extend`` with a sized argument, ``sum()`` with a
+    non-numeric start, ``int.to_bytes``/``int.from_bytes``; and the conversions that build a huge value from a
+    small one in one C call: ``int()``, ``round()``, ``ceil()``, ``floor()``, ``%d``, ``as_integer_ratio()`` and
+    fixed-point formats (``f``, ``%``) of a Decimal such as ``Decimal("1e999999999")``, and ``int()`` of a long
+    digit string in any base.
 
 Not bounded (defence in depth needs a worker process with ``RLIMIT_AS`` and a hard kill):
   * a single C-level operation cannot be interrupted: deep ``==``, ``str()``/``repr`` or sorting of structures
@@ -32,7 +36,6 @@ from __future__ import annotations
 import ast
 import functools
 import logging
-import math
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -47,12 +50,16 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from workflows.script_guards import (  # noqa: F401 - the errors are part of this module's API
     GUARD_KEYS,
     Budget,
+    LimitedInt,
     ScriptError,
     ScriptForbidden,
     ScriptLimitExceeded,
     ScriptTimeout,
     guarded_getattr,
+    limited_ceil,
+    limited_floor,
     limited_range,
+    limited_round,
     numeric_sum,
 )
 
@@ -203,15 +210,16 @@ def age_on(birth_date: date, on: date) -> int:
 
 
 SAFE_BUILTINS: dict[str, Any] = {
-    **{f.__name__: f for f in (len, min, max, sorted, reversed, any, all, abs, round, str, int, float, bool,
+    **{f.__name__: f for f in (len, min, max, sorted, reversed, any, all, abs, str, float, bool,
                                dict, list, tuple, set, frozenset, enumerate, zip, isinstance, divmod, chr,
                                ord, repr, map, filter)},
     **{e.__name__: e for e in (Exception, ValueError, TypeError, KeyError, IndexError, LookupError,
                                ArithmeticError, ZeroDivisionError)},
     "None": None, "True": True, "False": False,
     "range": limited_range, "sum": numeric_sum, "getattr": guarded_getattr,
+    "int": LimitedInt, "round": limited_round, "ceil": limited_ceil, "floor": limited_floor,
     "date": date, "datetime": datetime, "timedelta": timedelta, "Decimal": Decimal,
-    "ceil": math.ceil, "floor": math.floor, "round_half_up": round_half_up, "age_on": age_on,
+    "round_half_up": round_half_up, "age_on": age_on,
 }
 """Everything a script can name besides task data, the environment's globals and the external context."""
 

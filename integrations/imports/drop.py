@@ -35,12 +35,22 @@ def source_and_mode(filename: str) -> tuple[str, str]:
 
 
 def import_file(*, data: bytes, filename: str | None, source: str, mode: str, actor: Actor, settings: Any,
-                trigger: str, now: datetime | None = None, progress: Any = None) -> ImportRun:
+                trigger: str, now: datetime | None = None, progress: Any = None,
+                confirm_deletions: bool = False) -> ImportRun:
     """Import one file with the mapping its source names (the drop folder's ``mappings/`` first, then the
-    packaged ones); returns the recorded run, flushed (the page, API, command or job commits)."""
+    packaged ones); returns the recorded run, flushed (the page, API, command or job commits). A full file that
+    would delete more than 5 % of the residents needs ``confirm_deletions`` (the drop-folder job never gives
+    it: such a file is rejected and an administrator imports it on the page)."""
     found = mapping.find(source, dirs=[drop_folder(settings) / "mappings"])
     return importer.run_import(data=data, source=source, mode=mode, actor=actor, filename=filename, mapping=found,
-                               trigger=trigger, now=now, progress=progress)
+                               trigger=trigger, now=now, progress=progress, confirm_deletions=confirm_deletions)
+
+
+def preview_file(*, data: bytes, filename: str | None, source: str, mode: str, actor: Actor,
+                 settings: Any) -> dict[str, Any]:
+    """The dry run of :func:`import_file` (nothing kept): the counts an administrator sees before importing."""
+    found = mapping.find(source, dirs=[drop_folder(settings) / "mappings"])
+    return importer.preview(data=data, source=source, mode=mode, actor=actor, filename=filename, mapping=found)
 
 
 def import_drop_folder(*, actor: Actor, now: datetime, settings: Any) -> tuple[str, str]:

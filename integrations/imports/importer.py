@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from core import audit, writebehind
 from core.actor import Actor
 from core.db import UTCDateTime, db, utcnow
-from core.errors import Invalid, NotFound
+from core.errors import Conflict, Invalid, NotFound
 from integrations.imports import parsing
 from integrations.imports.mapping import Mapping
 from integrations.imports.models import ImportRun, staging
@@ -30,18 +30,41 @@ from residents.models import Resident
 
 MODES = ("full", "diff")
 BATCH = 5000
+# A full import that would delete more than this share of the residents needs ``confirm_deletions`` (a file cut
+# short, or the wrong source, must not empty the common DB on a schedule or a click).
+MAX_UNCONFIRMED_DELETIONS = 0.05
 log = logging.getLogger(__name__)
 STAGED = [c.name for c in staging.columns]
 LIVE = [c for c in STAGED if c not in {"run_id", "line", "op"}]
 
 
+class DeletionsNeedConfirmation(Conflict):
+    """A full import would delete more than :data:`MAX_UNCONFIRMED_DELETIONS` of the residents (409): nothing
+    changed; ``details`` holds the dry run's counts."""
+
+
+def _check_deletions(counts: dict[str, int], residents: int, mode: str, confirmed: bool) -> None:
+    if mode != "full" or confirmed or counts["deleted"] <= MAX_UNCONFIRMED_DELETIONS * residents:
+        return
+    share = round(100 * counts["deleted"] / residents, 1)
+    raise DeletionsNeedConfirmation(
+        f"この全件取込は住民 {residents} 人のうち {counts['deleted']} 人（{share}%）を削除します。"
+        f"{int(MAX_UNCONFIRMED_DELETIONS * 100)}% を超える削除には確認が必要です（confirm_deletions）。"
+        "データは変更していません。", details={"would_delete": counts["deleted"], "residents": residents,
+                                      "share_percent": share, "dry_run": counts})
+
+
 def run_import(*, data: bytes, source: str, mode: str, actor: Actor, filename: str | None = None,
                mapping: Mapping | None = None, trigger: str = "api", progress: parsing.Progress | None = None,
-               now: datetime | None = None) -> ImportRun:
-    """Validate and apply one file; returns the run (succeeded, rejected or failed), flushed not committed."""
+               now: datetime | None = None, confirm_deletions: bool = False) -> ImportRun:
+    """Validate and apply one file; returns the run (succeeded, rejected or failed), flushed not committed.
+
+    A full file that would delete more than 5 % of the residents raises :class:`DeletionsNeedConfirmation`
+    (nothing is applied) unless ``confirm_deletions``."""
     if mode not in MODES:
         raise Invalid("mode は full か diff です", details={"mode": mode})
     now = now or utcnow()
+    residents = count_residents()
     run = ImportRun(source=source, mode=mode, filename=filename, trigger=trigger, started_by=actor.username,
                     started_at=now, file_sha256=hashlib.sha256(data).hexdigest())
     db.session.add(run)
@@ -59,6 +82,7 @@ def run_import(*, data: bytes, source: str, mode: str, actor: Actor, filename: s
     try:
         with db.session.begin_nested():  # the merge is all or nothing; the run's record stays either way
             counts = _apply(run, parsed.rows, progress=progress, now=now)
+            _check_deletions(counts, residents, mode, confirm_deletions)
     except SQLAlchemyError as err:
         log.exception("import run %s failed", run.id)
         return _finish(run, actor, status="failed", message=f"database error: {type(err).__name__}")
@@ -83,6 +107,29 @@ def _finish(run: ImportRun, actor: Actor, *, status: str, errors: list[dict[str,
                           "inserted": run.inserted, "updated": run.updated, "deleted": run.deleted,
                           "rejected": run.rejected})
     return run
+
+
+def preview(*, data: bytes, source: str, mode: str, actor: Actor, filename: str | None = None,
+            mapping: Mapping | None = None) -> dict[str, Any]:
+    """The dry run of a file: what it would insert, update, leave and delete, the residents now and the share
+    deleted, or its errors. Nothing of it is kept (rolled back); the dry run itself is logged."""
+    residents = count_residents()
+    savepoint = db.session.begin_nested()
+    try:
+        run = run_import(data=data, source=source, mode=mode, actor=actor, filename=filename, mapping=mapping,
+                         trigger="dry_run", confirm_deletions=True)
+        result = {"status": run.status, "read": run.rows_read, "inserted": run.inserted, "updated": run.updated,
+                  "unchanged": run.unchanged, "deleted": run.deleted, "rejected": run.rejected,
+                  "errors": errors_of(run)[:100], "message": run.message}
+    finally:
+        savepoint.rollback()
+    result.update(residents=residents, share_percent=round(100 * result["deleted"] / residents, 1) if residents
+                  else 0.0, needs_confirmation=mode == "full" and result["deleted"] > MAX_UNCONFIRMED_DELETIONS
+                  * residents)
+    audit.record(actor=actor, action="resident.import_preview", target_type="import",
+                 details={"source": source, "mode": mode, "file": filename,
+                          **{k: result[k] for k in ("read", "inserted", "updated", "deleted", "rejected")}})
+    return result
 
 
 def errors_of(run: ImportRun) -> list[dict[str, Any]]:

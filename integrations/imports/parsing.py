@@ -16,6 +16,7 @@ from typing import Any
 
 from integrations.imports.mapping import Mapping
 from residents import normalize
+from workflows.determination import facts
 
 CANONICAL = (
     "jumin_code", "setai_no", "name", "name_kana", "birth_date", "sex", "relation", "postal_code", "address",
@@ -32,6 +33,8 @@ BOOLEANS = ("mynumber_card", "seal_registered", "child_allowance_recipient", "si
 TEXTS = ("name_kana", "relation", "postal_code", "address", "address_extra", "change_reason", "nationality",
          "residence_status", "alias", "insurance", "pension_category", "disability", "care_certified", "school",
          "welfare_medical", "former_surname", "support_measure_relation")
+# Coded facts checked against DOMAIN.md's lists (workflows.determination.facts) and stored as those codes.
+FACT_CODES = ("insurance", "pension_category", "disability", "care_certified", "school")
 _TRUE = {"1", "true", "t", "yes", "y", "○", "有"}
 _FALSE = {"", "0", "false", "f", "no", "n", "無"}
 Progress = Callable[[int], None]
@@ -204,6 +207,9 @@ def _convert(line: int, raw: dict[str, str], parsed: Parsed) -> dict[str, Any]:
     for column in BOOLEANS:
         value = get(column, "")
         row[column] = value == "1" or (value not in ("", "0") and _boolean(line, column, value, parsed))
+    for column in FACT_CODES:
+        if row[column] is not None:
+            row[column] = _fact(line, column, row[column], parsed)
     row.update(_codes(line, raw, parsed))
     row.update(_keys(row))
     return row
@@ -216,6 +222,16 @@ def _boolean(line: int, column: str, value: str, parsed: Parsed) -> bool:
     if lowered not in _FALSE:
         parsed.error(line, f"真偽値が不正です / bad value: {value!r}", column)
     return False
+
+
+def _fact(line: int, column: str, value: str, parsed: Parsed) -> str | None:
+    """A coded fact as its DOMAIN.md code (the core system's 身体3級 is ``shintai3``); an unknown one is the row's
+    error, never read as "none" later (a mapping's ``values:`` translates a city's own codes)."""
+    code = _fact_code(column, value)
+    if code is None:
+        parsed.error(line, f"{facts.FACT_LABELS[column]}の値が不正です（{'、'.join(facts.CODES[column])} のいずれか）"
+                           f" / bad code: {value!r}", column)
+    return None if code == "none" and column in ("disability", "care_certified") else code
 
 
 def _codes(line: int, raw: dict[str, str], parsed: Parsed) -> dict[str, Any]:
@@ -258,6 +274,7 @@ def _split(name: str) -> tuple[str, str]:
 
 
 _date = lru_cache(maxsize=65536)(normalize.parse_date)
+_fact_code = lru_cache(maxsize=4096)(facts.fact_code)
 _valid = lru_cache(maxsize=65536)(normalize.valid_check_digit)
 _kana = lru_cache(maxsize=20000)(normalize.kana_key)
 _name = lru_cache(maxsize=20000)(normalize.name_key)

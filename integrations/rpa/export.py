@@ -76,15 +76,20 @@ def pending(*, since: datetime | None = None) -> list[CaseProcedure]:
 
 
 def _row(form: printforms.PrintForm, proc: CaseProcedure, visit: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """The cells of one application and the reasons it needs manual input."""
+    """The cells of one application and the reasons it needs manual input.
+
+    ``visit`` is masked for a protected household (whatever its papers were released for), and every column of a
+    field the form declares ``location: true`` says 「（支援措置）」: the city's rule, no address of a protected
+    resident leaves in a file, by the fields' declarations rather than by what the columns are called."""
     values = printforms.raw_values(form, visit)
     subject = visit["subject"] or {}
     protected = bool(subject.get("support_measure") or subject.get("protected_household"))
+    located = {f.name for f in form.definition.fields if f.location}
     cells, reasons = [], []
     for column in form.rpa:
         value = values[column.value] if column.value in values else printforms.resolve(visit, column.value)
-        if protected and "address" in column.value:
-            value = SUPPORT_WITHHELD  # the city's rule: no address of a protected resident leaves in a file
+        if protected and column.value in located:
+            value = SUPPORT_WITHHELD
         text, lost = cp932.cell(value)
         cells.append(text)
         if lost and "外字" not in reasons:
@@ -128,6 +133,7 @@ def _export_kind(export: RpaExport, code: str, procs: list[CaseProcedure], visit
     for n, proc in enumerate(procs, start=1):
         if proc.case_id not in visits:
             visits[proc.case_id] = ctx.visit_context(runtime.get_case(proc.case_id))
+            ctx.mask_protected(visits[proc.case_id])  # the robot's file: masked even when the papers were not
         visit = visits[proc.case_id]
         ids = documents.subject_ids(proc.subject_data)
         person = next((m for m in visit["members"] if m["id"] in ids), None) if form.per == "member" else None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
 import tempfile
+import zipfile
 from datetime import date
 from typing import Any
 
@@ -15,7 +17,7 @@ from core.db import db
 from forms import render
 from integrations.imports import generator, importer
 from residents.models import Resident
-from tests.conftest import TENNYU_FIXTURE, actor, deploy_library
+from tests.conftest import TENNYU_FIXTURE, actor, api_headers, deploy_library
 from workflows import runtime
 from workflows.determination.models import CaseProcedure
 
@@ -53,6 +55,17 @@ def start_visit(resident: Resident | None, *, answers: dict[str, Any] | None = N
                                      subject=json.dumps(subject or {}), state=state, created_by="counter"))
     db.session.commit()
     return case.id
+
+
+def exported_text(client: Any) -> str:
+    """A new RPA export made by the manager through the API, every file of it decoded (CP932) and joined."""
+    export = client.post("/api/v1/rpa-exports", json={}, headers=api_headers("manager"))
+    assert export.status_code == 201, export.get_json()
+    body = client.get(f"/api/v1/rpa-exports/{export.get_json()['id']}/file", headers=api_headers("manager")).data
+    if not body.startswith(b"PK"):
+        return body.decode("cp932")
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        return "".join(archive.read(n).decode("cp932") for n in archive.namelist())
 
 
 def pdf_text(pdf: bytes, *, layout: bool = True) -> str:

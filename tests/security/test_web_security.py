@@ -144,12 +144,17 @@ def _with_alert_command(app: Flask, out: Path) -> object:
 
 def test_health_goes_red_on_a_stale_scheduler_and_alerts_once(app: Flask, client: FlaskClient,
                                                              tmp_path: Path) -> None:
+    from integrations.scheduler import jobs, runner
     from integrations.scheduler.models import SchedulerLock
 
+    for spec in jobs.JOBS:  # no job scheduled: no scheduler is needed (tests/security/test_health_truth.py)
+        runner.set_schedule(actor=actor("admin"), job_id=spec.id, cron="0 1 * * *", business_days_only=False,
+                            enabled=False)
+    db.session.commit()
+    assert client.get("/api/v1/health").json["scheduler"] == "not running (no job scheduled)"  # seen green
     out = tmp_path / "alerts.jsonl"
     settings = _with_alert_command(app, out)
     try:
-        assert client.get("/api/v1/health").json["scheduler"] == "not running"
         db.session.add(SchedulerLock(name="scheduler", holder="host:1", heartbeat_at=utcnow() - timedelta(hours=1)))
         db.session.commit()
         for _ in range(2):

@@ -12,7 +12,7 @@ from residents import protection
 from web.api.marks import ProtectionMarked
 from web.api.tasks import TaskSchema
 from web.auth import current_actor, roles_required
-from workflows import runtime
+from workflows import access, runtime
 from workflows.models import Case
 
 URL_PREFIX = "/cases"
@@ -57,16 +57,29 @@ class CaseSchema(CaseSummarySchema):
 
 
 class CaseDetailSchema(CaseSchema):
-    data = ma.fields.Function(runtime.case_data)
+    data = ma.fields.Dict(metadata={"description": "the case's data, without the fields the caller may not see"})
+    withheld = ma.fields.List(ma.fields.String(), metadata={
+        "description": "need-to-know fields of the case left out for this caller (docs/security.md)"})
+
+
+class _Shown:
+    """A case read like itself, plus its data as the caller may see it (what CaseDetailSchema dumps)."""
+
+    def __init__(self, case: Case, actor: Any) -> None:
+        self._case = case
+        self.data, self.withheld = access.case_data(actor=actor, case=case)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._case, name)
 
 
 @blp.route("", methods=["POST"])
 @roles_required("counter")
 @blp.arguments(CaseStart)
 @blp.response(201, CaseDetailSchema)
-def start_case(body: dict[str, Any]) -> Case:
+def start_case(body: dict[str, Any]) -> _Shown:
     actor = current_actor()
-    return atomic(lambda: runtime.start_case(actor=actor, **body))
+    return _Shown(atomic(lambda: runtime.start_case(actor=actor, **body)), actor)
 
 
 @blp.route("")
@@ -74,17 +87,17 @@ def start_case(body: dict[str, Any]) -> Case:
 @blp.arguments(CaseQuery, location="query")
 @blp.response(200, CaseSummarySchema(many=True))
 def list_cases(query: dict[str, Any]) -> list[Case]:
-    return runtime.list_cases(**query)
+    return access.cases(actor=current_actor(), **query)
 
 
 @blp.route("/<int:case_id>")
 @roles_required("counter", "section", "manager")
 @blp.response(200, CaseDetailSchema)
-def get_case(case_id: int) -> Case:
+def get_case(case_id: int) -> _Shown:
     actor = current_actor()
-    case = runtime.get_case(case_id)
+    case = access.case(actor=actor, case_id=case_id)
     atomic(lambda: protection.view_case(actor=actor, case=case, screen="api.case"))
-    return case
+    return _Shown(case, actor)
 
 
 @blp.route("/<int:case_id>/cancel", methods=["POST"])

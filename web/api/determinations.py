@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from core.tx import atomic
 from web.auth import current_actor, roles_required
+from workflows import access
 from workflows.determination import interview, procedures
 from workflows.determination.models import CaseProcedure
 
@@ -84,6 +85,8 @@ class CaseProcedureSchema(ma.Schema):
 @blp.response(200, DeterminationSchema)
 def determine(body: dict[str, Any]) -> dict[str, Any]:
     actor = current_actor()
+    if body["resident_id"] is not None:  # a real resident's household: only the roles that read the resident DB
+        access.check_residents(actor=actor)
     events = body["events"] or [body["event"]]
     found = atomic(lambda: procedures.dry_run(events=events, event_date=body["event_date"], actor=actor,
                                               resident_id=body["resident_id"], household=body["household"],

@@ -7,8 +7,10 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from core.tx import atomic
+from web.api.marks import ProtectionMarked
 from web.auth import current_actor, roles_required
 from web.links import status_url
+from workflows import access
 from workflows.visit import documents
 from workflows.visit.models import CaseDocument
 
@@ -16,7 +18,7 @@ URL_PREFIX = ""
 blp = Blueprint("documents_api", __name__, description="Generated PDFs: application forms and the procedure guide")
 
 
-class DocumentSchema(ma.Schema):
+class DocumentSchema(ProtectionMarked):
     id = ma.fields.Integer()
     case_id = ma.fields.Integer()
     doc_key = ma.fields.String()
@@ -35,14 +37,15 @@ class DocumentSchema(ma.Schema):
 @blp.response(201, DocumentSchema(many=True))
 def generate(case_id: int) -> list[CaseDocument]:
     actor = current_actor()
-    return atomic(lambda: documents.generate_visit(case_id=case_id, actor=actor, status_url=status_url(case_id)))
+    made = atomic(lambda: documents.generate_visit(case_id=case_id, actor=actor, status_url=status_url(case_id)))
+    return access.visible_documents(actor=actor, docs=made)
 
 
 @blp.route("/cases/<int:case_id>/documents")
 @roles_required("counter", "section", "manager")
 @blp.response(200, DocumentSchema(many=True))
 def list_documents(case_id: int) -> list[CaseDocument]:
-    return documents.list_for_case(case_id=case_id)
+    return documents.list_for_case(case_id=case_id, actor=current_actor())
 
 
 @blp.route("/documents/<int:document_id>")

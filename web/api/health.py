@@ -1,4 +1,5 @@
-"""GET /api/v1/health — open to monitors: database, scheduler heartbeat, disk; 503 and an alert when red."""
+"""GET /api/v1/health — open to monitors: database, scheduler heartbeat, disk; 503 and an alert when red (also when
+no scheduler runs while jobs are scheduled)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask_smorest import Blueprint
 
 from core import alerts
 from core import health as health_service
-from integrations.scheduler import process
+from integrations.scheduler import jobs, process, runner, schedules
 
 URL_PREFIX = "/health"
 blp = Blueprint("health_api", __name__, description="Liveness for monitoring (no login)")
@@ -23,9 +24,15 @@ _lock = threading.Lock()
 @blp.alt_response(503, description="a component is red (db, disk, scheduler)")
 def health() -> tuple[dict[str, Any], int]:
     settings = current_app.config["MADOGUCHI"]
-    result = health_service.check(settings=settings, heartbeat=process.last_heartbeat)
+    result = health_service.check(settings=settings, heartbeat=process.last_heartbeat, scheduled=_scheduled_jobs)
     _alert_on_change(settings, result)
     return result, 200 if result["status"] == "ok" else 503
+
+
+def _scheduled_jobs() -> int:
+    """How many jobs run on a schedule (the administrators' overrides applied; switched-off jobs do not count)."""
+    found = schedules.overrides()
+    return sum(1 for spec in jobs.JOBS if runner.job_trigger(spec, found.get(spec.id))[0] is not None)
 
 
 def _alert_on_change(settings: Any, result: dict[str, Any]) -> None:

@@ -27,6 +27,9 @@ class ImportFile(ma.Schema):
 class ImportForm(ma.Schema):
     source = ma.fields.String(load_default="kikan", validate=ma.validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$"))
     mode = ma.fields.String(load_default="full", validate=ma.validate.OneOf(importer.MODES))
+    confirm_deletions = ma.fields.Boolean(load_default=False, metadata={
+        "description": "a full import that would delete more than 5 % of the residents is refused (409, with the "
+                       "dry run's counts in details) unless this is true"})
 
 
 class ImportRunSummarySchema(ma.Schema):

@@ -13,6 +13,7 @@ from core.tx import atomic
 from residents import protection
 from web.api.audit import AuditEntrySchema
 from web.auth import current_actor, roles_required
+from workflows.visit import protection as case_protection
 
 URL_PREFIX = "/protection"
 blp = Blueprint("protection_api", __name__, description="支援措置: address reveal with a reason, access log")
@@ -21,6 +22,9 @@ blp = Blueprint("protection_api", __name__, description="支援措置: address r
 class RevealBody(ma.Schema):
     purpose = ma.fields.String(required=True, validate=ma.validate.OneOf(list(protection.PURPOSES)))
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=300))
+    case_id = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=2**31 - 1),
+                                metadata={"description": "the visit this reveal is for: with purpose self (本人確認), "
+                                                         "that case's papers print the real address"})
 
 
 class RevealedSchema(ma.Schema):
@@ -37,7 +41,7 @@ class RevealedSchema(ma.Schema):
 @blp.response(200, RevealedSchema)
 def reveal(body: dict[str, Any], resident_id: int) -> dict[str, Any]:
     actor = current_actor()
-    return atomic(lambda: protection.reveal_address(actor=actor, resident_id=resident_id, **body))
+    return atomic(lambda: case_protection.reveal(actor=actor, resident_id=resident_id, **body))
 
 
 class ProtectionLogEntrySchema(AuditEntrySchema):

@@ -11,6 +11,7 @@ from core.tx import atomic
 from residents import protection, search
 from residents.models import Resident
 from web.auth import current_actor, roles_required
+from workflows import access
 
 URL_PREFIX = "/residents"
 blp = Blueprint("residents_api", __name__, description="The common resident database (共通DB)")
@@ -47,6 +48,9 @@ class ResidentSummarySchema(ma.Schema):
     nationality = ma.fields.String(allow_none=True)
     support_measure = ma.fields.Boolean()
     household_protected = ma.fields.Function(lambda r: protection.household_protected(r))
+    protection = ma.fields.Function(protection.mark, allow_none=True, metadata={
+        "description": "支援措置: flagged (the resident is protected), household (someone of the household is), "
+                       "null (neither); as on every case and task row"})
     alert = ma.fields.Function(lambda r: protection.status(r).alert)
 
 
@@ -88,10 +92,12 @@ class ResidentDetailSchema(ResidentSummarySchema):
     household = ma.fields.Nested(ResidentHouseholdSchema, allow_none=True)
 
     def _facts(self, resident: Resident) -> dict[str, Any]:
+        """The facts the caller may see (a 障害者手帳 grade only 高齢障がい福祉課: workflows.access)."""
         names = ("insurance", "pension_category", "mynumber_card", "seal_registered", "disability",
                  "care_certified", "child_allowance_recipient", "welfare_medical", "single_parent", "school",
                  "dog_owner", "support_measure")
-        return {name: getattr(resident, name) for name in names}
+        hidden = access.hidden_facts(actor=current_actor())
+        return {name: getattr(resident, name) for name in names if name not in hidden}
 
 
 class _HitView:

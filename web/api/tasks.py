@@ -11,7 +11,7 @@ from core.tx import atomic
 from residents import protection
 from web.api.marks import ProtectionMarked
 from web.auth import current_actor, roles_required
-from workflows import runtime
+from workflows import access, runtime
 from workflows.models import CaseTask
 
 URL_PREFIX = "/tasks"
@@ -52,7 +52,7 @@ class TaskComplete(ma.Schema):
 @blp.arguments(TaskQuery, location="query")
 @blp.response(200, TaskSchema(many=True))
 def list_tasks(query: dict[str, Any]) -> list[CaseTask]:
-    return runtime.list_tasks(**query)
+    return access.tasks(actor=current_actor(), **query)
 
 
 @blp.route("/<int:task_id>")
@@ -60,7 +60,7 @@ def list_tasks(query: dict[str, Any]) -> list[CaseTask]:
 @blp.response(200, TaskSchema)
 def get_task(task_id: int) -> CaseTask:
     actor = current_actor()
-    task = runtime.get_task(task_id)
+    task = access.task(actor=actor, task_id=task_id)
     atomic(lambda: protection.view_case(actor=actor, case=task.case, screen="api.task"))
     return task
 

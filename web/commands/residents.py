@@ -26,14 +26,19 @@ def _lines(path: Path) -> int:
         return max(0, sum(1 for _ in handle) - 1)
 
 
-def import_path(path: Path, *, source: str, mode: str, actor: Actor, trigger: str = "cli") -> Any:
+def import_path(path: Path, *, source: str, mode: str, actor: Actor, trigger: str = "cli",
+                confirm_deletions: bool = False) -> Any:
     """Import one file with a progress bar (rows parsed, then rows staged) and commit the run."""
     settings = current_app.config["MADOGUCHI"]
     data = path.read_bytes()
     total = _lines(path) * 2  # parsed + staged
     with click.progressbar(length=total, label=f"{path.name} を取込中") as bar:
-        return atomic(lambda: drop.import_file(data=data, filename=path.name, source=source, mode=mode, actor=actor,
-                                               settings=settings, trigger=trigger, progress=bar.update))
+        try:
+            return atomic(lambda: drop.import_file(data=data, filename=path.name, source=source, mode=mode,
+                                                   actor=actor, settings=settings, trigger=trigger,
+                                                   progress=bar.update, confirm_deletions=confirm_deletions))
+        except importer.DeletionsNeedConfirmation as err:
+            raise click.ClickException(f"{err.message}（--confirm-deletions で取り込みます）") from err
 
 
 def run_scheduler(app: Flask) -> None:
@@ -79,9 +84,10 @@ def register(app: Flask) -> None:
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--source", default="kikan", show_default=True, help="source name (selects <source>.yaml)")
     @click.option("--mode", type=click.Choice(importer.MODES), default="full", show_default=True)
-    def import_command(file: Path, source: str, mode: str) -> None:
+    @click.option("--confirm-deletions", is_flag=True, help="a full import may delete more than 5 % of residents")
+    def import_command(file: Path, source: str, mode: str, confirm_deletions: bool) -> None:
         """Import a core-system file (canonical CSV, or per the source's mapping file)."""
-        run = import_path(file, source=source, mode=mode, actor=_cli_actor())
+        run = import_path(file, source=source, mode=mode, actor=_cli_actor(), confirm_deletions=confirm_deletions)
         click.echo(f"run {run.id}: {run.status} read={run.rows_read} inserted={run.inserted} "
                    f"updated={run.updated} deleted={run.deleted} unchanged={run.unchanged} rejected={run.rejected}")
         for error in importer.errors_of(run)[:50]:

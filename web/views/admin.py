@@ -79,6 +79,8 @@ class ScheduleForm(PageSchema):
 class ImportForm(PageSchema):
     mode = text(max_length=8)
     source = text(max_length=64)
+    dry_run = Flag()
+    confirm_deletions = Flag()
 
 
 def _apply(work: Callable[[], Any], done: str, back: str, **values: Any) -> ResponseReturnValue:
@@ -214,26 +216,41 @@ def run_job(job_id: str) -> ResponseReturnValue:
     return redirect(url_for("admin.imports"))
 
 
-@bp.route("/imports")
-@roles_required("admin")
-def imports() -> ResponseReturnValue:
+def _imports_page(*, preview: dict[str, Any] | None = None, chosen: dict[str, Any] | None = None) -> str:
     runs = importer.list_runs(limit=30)
     return render_template("admin/imports.html", runs=runs, jobs=runner.list_jobs(),
                            errors={r.id: importer.errors_of(r)[:100] for r in runs if r.errors_json},
-                           lock=process.lock_holder(), modes=importer.MODES)
+                           lock=process.lock_holder(), modes=importer.MODES, preview=preview,
+                           chosen=chosen or {"mode": "diff", "source": "kikan"},
+                           limit=int(importer.MAX_UNCONFIRMED_DELETIONS * 100))
+
+
+@bp.route("/imports")
+@roles_required("admin")
+def imports() -> ResponseReturnValue:
+    return _imports_page()
 
 
 @bp.route("/imports", methods=["POST"])
 @roles_required("admin")
 def upload_import() -> ResponseReturnValue:
+    """Import a file; ``dry_run`` only counts (nothing kept). A full import deleting more than 5 % of the
+    residents shows its dry run and needs the confirmation box (409 until then): the page defaults to a diff."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash("ファイルを選択してください。", "error")
         return redirect(url_for("admin.imports"))
     actor, form, data = current_actor(), parse(ImportForm, request.form), upload.read()
-    run = atomic(lambda: drop.import_file(data=data, filename=upload.filename, source=form["source"] or "kikan",
-                                          mode=form["mode"] if form["mode"] in importer.MODES else "full",
-                                          actor=actor, settings=current_app.config["MADOGUCHI"], trigger="page"))
+    chosen = {"source": form["source"] or "kikan", "mode": form["mode"] if form["mode"] in importer.MODES else "diff"}
+    file = {"data": data, "filename": upload.filename, **chosen, "actor": actor,
+            "settings": current_app.config["MADOGUCHI"]}
+    if form["dry_run"]:
+        return _imports_page(preview=atomic(lambda: drop.preview_file(**file)), chosen=chosen)
+    try:
+        run = atomic(lambda: drop.import_file(**file, trigger="page", confirm_deletions=form["confirm_deletions"]))
+    except importer.DeletionsNeedConfirmation as err:
+        flash(err.message, "error")
+        return _imports_page(preview=atomic(lambda: drop.preview_file(**file)), chosen=chosen), 409
     flash(f"取込 {run.id}: {run.status}（追加 {run.inserted}・変更 {run.updated}・削除 {run.deleted}・"
           f"誤り {run.rejected}行）", "info" if run.status == "succeeded" else "error")
     return redirect(url_for("admin.imports"))

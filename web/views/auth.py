@@ -58,6 +58,10 @@ def logout() -> ResponseReturnValue:
 @bp.route("/")
 @roles_required()
 def home() -> ResponseReturnValue:
-    if current_actor().role == "counter":
+    """Each role's work: the counter's search, the designer's library, everyone else's inbox."""
+    role = current_actor().role
+    if role == "counter":
         return redirect(url_for("counter.search"))
+    if role == "designer":
+        return redirect(url_for("designer.index"))
     return redirect(url_for("inbox.inbox"))

@@ -41,7 +41,7 @@ def start() -> ResponseReturnValue:
 @roles_required("counter", "manager")
 def cases() -> ResponseReturnValue:
     state = parse(CaseListQuery, request.args)["state"] or None
-    return render_template("cases.html", cases=runtime.list_cases(state=state), state=state)
+    return render_template("cases.html", cases=access.cases(actor=current_actor(), state=state), state=state)
 
 
 @bp.route("/cases/<int:case_id>")
@@ -52,5 +52,6 @@ def case(case_id: int) -> ResponseReturnValue:
     atomic(lambda: protection.view_case(actor=actor, case=item, screen="case"))
     history = audit.list_(target_type="case", target_id=str(case_id))
     sections = {s.code: s.name for s in users.list_sections()}
-    return render_template("case.html", case=item, data=runtime.case_data(item), history=history,
+    data, withheld = access.case_data(actor=actor, case=item)
+    return render_template("case.html", case=item, data=data, withheld=withheld, history=history,
                            sections=sections)

@@ -207,7 +207,9 @@ def hand_over(case_id: int) -> ResponseReturnValue:
 @bp.route("/cases/<int:case_id>/guide")
 @roles_required("counter", "manager")
 def guide(case_id: int) -> ResponseReturnValue:
-    case = access.case(actor=current_actor(), case_id=case_id)
+    actor = current_actor()
+    case = access.case(actor=actor, case_id=case_id)
     sections = {s.code: s for s in users.list_sections()}
-    return render_template("counter/guide.html", case=case, data=runtime.case_data(case), sections=sections,
+    return render_template("counter/guide.html", case=case, data=access.case_data(actor=actor, case=case)[0],
+                           sections=sections,
                            procedures=visit_context.procedures(case.id), catalogue=service.catalogue())

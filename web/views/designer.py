@@ -10,7 +10,7 @@ from core.tx import atomic
 from web.auth import current_actor, roles_required
 from web.model_rules import deploy_files, form_keys, palette
 from web.pageinput import BackTo, PageSchema, local_path, parse, whole_number
-from workflows import designer, registry
+from workflows import access, designer, registry
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 
@@ -49,7 +49,8 @@ def model(key: str) -> ResponseReturnValue:
     diff = designer.diff_versions(key=key, old=old, new=new) if old and new else None
     return render_template("designer/model.html", key=key, versions=versions, latest=versions[-1], diff=diff,
                            usage=designer.cases_by_version(key=key),
-                           running=designer.running_cases(key=key) if versions[-1].kind == "bpmn" else [])
+                           running=designer.running_cases(key=key) if versions[-1].kind == "bpmn" else [],
+                           reads_cases=access.reads_every_case(current_actor()))
 
 
 @bp.route("/models/<key>/edit")

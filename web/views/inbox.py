@@ -50,19 +50,26 @@ def inbox() -> ResponseReturnValue:
 
 
 def _task_page(item, form, values, errors, status=200):  # noqa: ANN001, ANN202 - a template and its status
-    return render_template("task.html", task=item, form=form, values=values, errors=errors,
-                           data=runtime.case_data(item.case)), status
+    data, _withheld = access.case_data(actor=current_actor(), case=item.case)
+    return render_template("task.html", task=item, form=form, values=values, errors=errors, data=data), status
 
 
-@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@bp.route("/tasks/<int:task_id>")
 @roles_required("counter", "section", "manager")
 def task(task_id: int) -> ResponseReturnValue:
     actor = current_actor()
     item = access.task(actor=actor, task_id=task_id)
-    form = interview.form_for(task=item)  # an interview shows only the questions this visit needs
-    if request.method == "GET":
-        atomic(lambda: protection.view_case(actor=actor, case=item.case, screen="task"))
-        return _task_page(item, form, {}, {})
+    atomic(lambda: protection.view_case(actor=actor, case=item.case, screen="task"))
+    return _task_page(item, interview.form_for(task=item), {}, {})  # an interview asks only what the visit needs
+
+
+@bp.route("/tasks/<int:task_id>", methods=["POST"])
+@roles_required("counter", "section")
+def complete(task_id: int) -> ResponseReturnValue:
+    """Complete the task with its form (its own section's staff: managers read, sections work)."""
+    actor = current_actor()
+    item = access.task(actor=actor, task_id=task_id)
+    form = interview.form_for(task=item)
     version = parse(TaskVersion, request.form)["version"] or None
     values = {k: v for k, v in request.form.items() if k not in {"version", "csrf_token"}}  # the task form's own
     try:

@@ -9,7 +9,9 @@ from flask.typing import ResponseReturnValue
 from core.tx import atomic
 from residents import protection, search
 from web.auth import current_actor, roles_required
-from web.pageinput import PageSchema, optional_date, parse, search_form, text
+from web.pageinput import PageSchema, optional_date, parse, search_form, text, whole_number
+from workflows import access
+from workflows.visit import protection as case_protection
 
 bp = Blueprint("residents", __name__)
 
@@ -23,6 +25,7 @@ class SearchQuery(PageSchema):
 class RevealForm(PageSchema):
     purpose = text(max_length=32)
     reason = text(max_length=500)
+    case_id = whole_number(maximum=2**31 - 1)
 
 
 @bp.route("/residents")
@@ -40,13 +43,15 @@ def search_page() -> ResponseReturnValue:
 def resident_page(resident_id: int) -> ResponseReturnValue:
     actor = current_actor()
     resident = atomic(lambda: search.get(resident_id=resident_id, actor=actor, screen="residents.detail"))
-    return render_template("residents/detail.html", r=resident, members=search.members(resident))
+    return render_template("residents/detail.html", r=resident, members=search.members(resident),
+                           hidden_facts=access.hidden_facts(actor=actor))
 
 
 @bp.route("/residents/<int:resident_id>/reveal", methods=["POST"])
 @roles_required("counter", "section", "manager")
 def reveal(resident_id: int) -> ResponseReturnValue:
     actor, form = current_actor(), parse(RevealForm, request.form)
-    shown = atomic(lambda: protection.reveal_address(actor=actor, resident_id=resident_id, **form))
+    case_id = form.pop("case_id") or None
+    shown = atomic(lambda: case_protection.reveal(actor=actor, resident_id=resident_id, case_id=case_id, **form))
     return render_template("protection/revealed.html", shown=shown, purpose=protection.PURPOSES[form["purpose"]][0],
                            reason=form["reason"])

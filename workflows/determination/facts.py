@@ -7,6 +7,8 @@ Age rules (DOMAIN.md): ``age`` is reached on the day before the birthday (20 for
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,8 +17,33 @@ from core.errors import Invalid
 BOOL_FACTS = ("mynumber_card", "seal_registered", "child_allowance_recipient", "single_parent", "dog_owner",
               "support_measure")
 TEXT_FACTS = {"insurance": "none", "pension_category": "none", "disability": "none", "care_certified": "none",
-              "resident_type": "japanese", "relation": "", "school": ""}
-INSURANCES = {"kokuho", "shaho", "kouki", "seiho", "none"}
+              "resident_type": "japanese", "relation": "", "school": "none"}
+# DOMAIN.md's codes of the coded facts. Anything else is refused (an unknown code must never read as "none").
+CODES: dict[str, tuple[str, ...]] = {
+    "insurance": ("kokuho", "shaho", "kouki", "seiho", "none"),
+    "pension_category": ("1", "2", "3", "none"),
+    "disability": (*(f"shintai{n}" for n in range(1, 7)), "ryoiku_a", "ryoiku_b",
+                   *(f"seishin{n}" for n in range(1, 4)), "none"),
+    "care_certified": (*(f"yoshien{n}" for n in range(1, 3)), *(f"yokaigo{n}" for n in range(1, 6)), "none"),
+    "school": ("none", "elementary", *(f"elementary_{n}" for n in range(1, 7)), "junior_high",
+               *(f"junior_high_{n}" for n in range(1, 4))),  # without the grade: the birth date gives it
+    "resident_type": ("japanese", "foreign"),
+}
+FACT_LABELS = {"insurance": "健康保険", "pension_category": "国民年金の種別", "disability": "障害者手帳",
+               "care_certified": "要介護・要支援認定", "school": "学校・学年", "resident_type": "住民区分"}
+# How core systems write the same codes (after NFKC: full-width digits and letters read as half-width).
+_SPELLINGS = [
+    (re.compile(r"^身体(?:障害者手帳|障害)?([1-6])級$"), r"shintai\1"),
+    (re.compile(r"^療育(?:手帳)?([ABab])$"), lambda m: f"ryoiku_{m.group(1).lower()}"),
+    (re.compile(r"^精神(?:障害者保健福祉手帳)?([1-3])級$"), r"seishin\1"),
+    (re.compile(r"^要介護([1-5])$"), r"yokaigo\1"),
+    (re.compile(r"^要支援([12])$"), r"yoshien\1"),
+    (re.compile(r"^小学(?:校)?([1-6])年(?:生)?$"), r"elementary_\1"),
+    (re.compile(r"^中学(?:校)?([1-3])年(?:生)?$"), r"junior_high_\1"),
+]
+_NONE = {"", "none", "なし", "無", "該当なし"}
+_RESIDENT_TYPES = {"1": "japanese", "2": "foreign"}
+INSURANCES = set(CODES["insurance"])
 HEAD = "世帯主"
 SPOUSES = {"妻", "夫"}
 SEVERE = {"shintai1", "shintai2", "shintai3", "ryoiku_a", "seishin1"}
@@ -56,8 +83,38 @@ def _subject_of(member: dict[str, Any], event: str) -> bool:
     return event in subject if isinstance(subject, list) else bool(subject)
 
 
+def fact_code(field: str, value: Any) -> str | None:
+    """The DOMAIN.md code of a coded fact as given (``身体3級`` → ``shintai3``, empty → ``none``); None when it is
+    no code of that fact."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return "none" if value is None else None
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if field == "resident_type":
+        text = _RESIDENT_TYPES.get(text, text)
+    if text.lower() in _NONE:
+        return "none" if "none" in CODES[field] else None
+    for pattern, code in _SPELLINGS:
+        if pattern.match(text):
+            text = pattern.sub(code, text)
+            break
+    return text if text in CODES[field] else None
+
+
+def _coded(member: dict[str, Any], where: str) -> None:
+    """Each coded fact as its DOMAIN.md code; Invalid (422) naming the member's field and the codes allowed."""
+    for field, allowed in CODES.items():
+        code = fact_code(field, member[field])
+        if code is None:
+            raise Invalid(f"{where}.{field}（{FACT_LABELS[field]}）の「{member[field]}」は使えません。"
+                          f"{'、'.join(allowed)} のいずれかを指定してください",
+                          details={"field": f"{where}.{field}", "value": str(member[field])[:100],
+                                   "allowed": list(allowed)})
+        member[field] = code
+
+
 def normalise_member(raw: dict[str, Any], index: int) -> dict[str, Any]:
-    """Defaults for absent facts; Invalid naming ``household[index].field`` for bad ones."""
+    """Defaults for absent facts, coded facts as DOMAIN.md's codes; Invalid naming ``household[index].field``
+    (and what is allowed) for bad ones."""
     where = f"household[{index}]"
     member = {**TEXT_FACTS, **{k: False for k in BOOL_FACTS}, **{k: v for k, v in raw.items() if v is not None}}
     try:
@@ -65,8 +122,7 @@ def normalise_member(raw: dict[str, Any], index: int) -> dict[str, Any]:
     except ValueError as err:
         raise Invalid(f"{where}.birth_date: an ISO date (YYYY-MM-DD) is required",
                       details={"field": f"{where}.birth_date"}) from err
-    if member["insurance"] not in INSURANCES:
-        raise Invalid(f"{where}.insurance: one of {sorted(INSURANCES)}", details={"field": f"{where}.insurance"})
+    _coded(member, where)
     for key in BOOL_FACTS:
         if not isinstance(member[key], bool):
             raise Invalid(f"{where}.{key}: true or false", details={"field": f"{where}.{key}"})
@@ -77,14 +133,14 @@ def member_context(member: dict[str, Any], *, event: str, on: date) -> dict[str,
     """The facts of one member as the tables read them (derived ages and flags included)."""
     birth = member["birth_date"]
     grade = school_grade(birth, on)
-    school = member.get("school") or ""
+    school = member["school"]
     return {
         "event": event, "is_subject": _subject_of(member, event), "is_head": member.get("relation") == HEAD,
         "age": legal_age(birth, on), "age_calendar": age_on(birth, on),
         "insurance": member["insurance"], "pension_category": str(member["pension_category"]),
         "mynumber_card": member["mynumber_card"], "seal_registered": member["seal_registered"],
         "disability": member["disability"], "disability_severe": member["disability"] in SEVERE,
-        "care_certified": member["care_certified"] not in ("none", "", False),
+        "care_certified": member["care_certified"] != "none",
         "child_allowance_recipient": member["child_allowance_recipient"], "dog_owner": member["dog_owner"],
         "single_parent": member["single_parent"], "resident_type": member["resident_type"],
         "child_allowance_child": allowance_child(birth, on),

@@ -15,6 +15,7 @@ from residents.models import Household, Resident
 from workflows import runtime
 from workflows.determination.models import CaseProcedure, list_for_case
 from workflows.models import Case
+from workflows.visit import protection as case_protection
 
 SEX = {"1": "男", "2": "女"}
 
@@ -93,16 +94,22 @@ def visit_context(case: Case) -> dict[str, Any]:
         "household": _household(resident), "members": people, "answers": answers,
         "city": city_of_forms(), "today": utcnow().astimezone().date().isoformat(),
     }
-    if not protection.requester_is_self(data):
-        _mask_protected(visit)
+    if not case_protection.released_for_print(case):  # a logged 本人確認 for this case, never the case data
+        mask_protected(visit)
     return visit
 
 
-def _mask_protected(visit: dict[str, Any]) -> None:
-    """支援措置: a protected household's address is never printed unless the resident applies in person."""
+def mask_protected(visit: dict[str, Any]) -> None:
+    """支援措置: for a protected household, every address in the context — the people's, the household's and each
+    answer a form declares ``location: true`` (a previous or new address) — is masked; idempotent."""
     people = [visit["subject"], visit["applicant"], *visit["members"]]
     for p in people:
         if p.get("protected_household"):
             p.update(postal_code="", address=protection.MASKED, address_extra="")
-    if any(p.get("protected_household") for p in people) and "address" in visit["household"]:
+    if not any(p.get("protected_household") for p in people):
+        return
+    if "address" in visit["household"]:
         visit["household"].update(postal_code="", address=protection.MASKED, address_extra="")
+    for name, field in case_protection.location_fields().items():
+        if visit["answers"].get(name) not in (None, ""):
+            visit["answers"][name] = "" if field.format else protection.MASKED

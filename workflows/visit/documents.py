@@ -19,13 +19,12 @@ import segno
 from core import audit, users
 from core.actor import Actor
 from core.db import db, utcnow
-from core.errors import Forbidden, Invalid, NotFound
+from core.errors import Forbidden, Invalid
 from forms import printforms, render, wareki
 from forms.taskforms import LIBRARY
-from residents import protection
-from workflows import runtime
+from workflows import access, runtime
 from workflows.visit import context as ctx
-from workflows.visit import signatures
+from workflows.visit import protection, signatures
 from workflows.visit.models import CaseDocument
 
 DOCUMENT_ROLES = ("counter", "section", "manager")
@@ -144,7 +143,7 @@ def _check_printable(case: Any, actor: Actor) -> None:
     """Nothing is printed while a 支援措置 certificate request waits for (or was refused by) the supervisor.
 
     The Conflict rolls the request back; ``core.tx.atomic`` then logs it as ``protection.print_refused``."""
-    protection.assert_printable(runtime.case_data(case), actor=actor, case=case)
+    protection.assert_printable(case=case, actor=actor)
 
 
 def _guide_plan(case_id: int, visit: dict[str, Any], status_url: str) -> Planned:
@@ -165,20 +164,22 @@ def _guide_plan(case_id: int, visit: dict[str, Any], status_url: str) -> Planned
                                    "procedures": rows, "qr": qr, "status_url": status_url})
 
 
-def list_for_case(*, case_id: int) -> list[CaseDocument]:
-    """The stored documents of a case (without reading them: no log entry)."""
-    runtime.get_case(case_id)
-    return list(db.session.scalars(db.select(CaseDocument).where(CaseDocument.case_id == case_id)
+def list_for_case(*, case_id: int, actor: Actor | None = None) -> list[CaseDocument]:
+    """The stored documents of a case (without reading them: no log entry); with ``actor``, those they may see."""
+    if actor is None:
+        runtime.get_case(case_id)
+    else:
+        access.case(actor=actor, case_id=case_id)
+    docs = list(db.session.scalars(db.select(CaseDocument).where(CaseDocument.case_id == case_id)
                                    .order_by(CaseDocument.id)))
+    return docs if actor is None else access.visible_documents(actor=actor, docs=docs)
 
 
 def get_document(*, document_id: int, actor: Actor) -> CaseDocument:
     """One stored PDF for reprinting; the view of personal data is logged."""
     if not actor.has_role(*DOCUMENT_ROLES):
         raise Forbidden("書類を閲覧する権限がありません")
-    doc = db.session.get(CaseDocument, document_id)
-    if doc is None:
-        raise NotFound(f"document {document_id} does not exist", details={"document_id": document_id})
+    doc = access.document(actor=actor, document_id=document_id)
     audit.record(actor=actor, action="document.view", target_type="document", target_id=doc.id,
                  details={"case_id": doc.case_id, "doc_key": doc.doc_key})
     return doc

@@ -1,9 +1,22 @@
-"""支援措置 in the journeys: the service operation that stops a third party's certificate request for the
-supervisor (lane 「支援措置確認」), and the case hook that logs the supervisor's decision."""
+"""支援措置 in the journeys: the service operation that stops every certificate request about a protected household
+for the supervisor (lane 「支援措置確認」), the case hook that logs the supervisor's decision, and what a case's
+papers may carry.
+
+By construction, protection decisions come only from logged actions, never from the case's data (which a start
+request or an answer could have set):
+
+- **printing** waits while a supervisor's task of the case is open, and after it, for the logged
+  ``protection.decision`` of that task's completion to be ``approve`` (:func:`assert_printable`);
+- **the address on paper** is masked for a protected household unless a ``protection.reveal`` with purpose
+  ``self`` (本人確認, with a reason) was logged for a member of the case's household *for this case*
+  (:func:`released_for_print`, through :func:`reveal`).
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -11,12 +24,18 @@ from sqlalchemy import select
 from core import audit, users
 from core.actor import Actor
 from core.db import db
+from core.errors import Conflict, Invalid
+from core.models import AuditEntry
+from forms.taskforms import FormField
 from residents import protection
+from residents.models import Resident
+from workflows import access, runtime
 from workflows.models import Case
 from workflows.wiring import Operation
 
 WORKFLOW = Actor(username="workflow", role="admin", terminal="engine")
 REVIEW_FORM = "protection_review"
+PRINT_PURPOSE = "self"  # the resident applying in person, identity checked: their own papers carry the address
 
 
 def certificate_check(*, resident_id: Any, requester: Any) -> dict[str, Any]:
@@ -30,7 +49,7 @@ def certificate_check(*, resident_id: Any, requester: Any) -> dict[str, Any]:
 
 CERTIFICATE_CHECK = Operation(
     "protection.certificate_check", certificate_check,
-    description="支援措置: 対象者（世帯）への本人以外からの証明書請求なら上長確認へ（hold=true）",
+    description="支援措置: 対象者（世帯）への証明書請求は上長確認へ（hold=true）。請求者の申告では解除しない",
     params={"resident_id": "any", "requester": "any"})
 
 
@@ -44,7 +63,7 @@ def on_case_saved(*, case: Any, ready: Any, opened: Any, completed: Any, now: An
     user = users.get_by_username(task.completed_by or "")
     actor = users.actor_for(user) if user else Actor(username=task.completed_by or "?", role="section")
     audit.record(actor=actor, action="protection.decision", target_type="resident", target_id=case.resident_id,
-                 details={"case_id": case.id, "decision": cleaned.get("protection_decision"),
+                 details={"case_id": case.id, "task_id": task.id, "decision": cleaned.get("protection_decision"),
                           "reason": cleaned.get("protection_reason")})
 
 
@@ -55,3 +74,87 @@ def marks_by_case(case_ids: Iterable[int]) -> dict[int, str]:
     if not ids:
         return {}
     return protection.case_marks(db.session.execute(select(Case.id, Case.resident_id).where(Case.id.in_(ids))))
+
+
+@cache
+def location_fields() -> dict[str, FormField]:
+    """Every field the form library declares ``location: true`` (it tells where the person lives), by name: what
+    the 支援措置 mask covers on paper (workflows.visit.context) and in the robot's file (integrations.rpa)."""
+    found: dict[str, FormField] = {}
+    for f in access.library_fields():
+        if f.location:
+            found.setdefault(f.name, f)
+    return found
+
+
+# -- what the log says about a case -------------------------------------------------------------------------
+def household_ids(case: Case) -> set[int]:
+    """The residents of the case's household (the resident and everyone sharing their 世帯)."""
+    resident = db.session.get(Resident, case.resident_id) if case.resident_id else None
+    if resident is None:
+        return set()
+    return {resident.id, *(m.id for m in (resident.household.members if resident.household else []))}
+
+
+def _logged(action: str, targets: Iterable[int], case_id: int) -> list[tuple[AuditEntry, dict[str, Any]]]:
+    """The ``action`` entries against ``targets`` that name ``case_id``, oldest first."""
+    ids = [str(t) for t in targets]
+    if not ids:
+        return []
+    rows = db.session.scalars(select(AuditEntry).where(AuditEntry.action == action, AuditEntry.outcome == "ok",
+                                                       AuditEntry.target_type == "resident",
+                                                       AuditEntry.target_id.in_(ids)).order_by(AuditEntry.seq))
+    found = []
+    for entry in rows:
+        details = json.loads(entry.details or "{}")
+        if details.get("case_id") == case_id:
+            found.append((entry, details))
+    return found
+
+
+def released_for_print(case: Case) -> bool:
+    """A 本人確認 for this case was logged (a ``self`` reveal of a member of its household): its papers may
+    carry the household's real address."""
+    return any(d.get("purpose") == PRINT_PURPOSE for _e, d in _logged("protection.reveal", household_ids(case),
+                                                                     case.id))
+
+
+def logged_decision(case: Case) -> str | None:
+    """The supervisor's last logged decision on this case (``approve``/``refuse``), None before any."""
+    found = _logged("protection.decision", [case.resident_id] if case.resident_id else [], case.id)
+    return found[-1][1].get("decision") if found else None
+
+
+def assert_printable(*, case: Case, actor: Actor | None = None) -> None:
+    """Conflict while the case's 支援措置確認 is open, or when its logged decision is not ``approve``.
+
+    Read from the task table and the log, never from the case data: a preset ``protection_decision`` passes
+    nothing. (A ``hold`` the data claims can only add a refusal.) The refusal carries a ``protection.print_refused``
+    entry that the edge writes after its rollback."""
+    reviews = [t for t in case.tasks if t.form_key == REVIEW_FORM]
+    data = runtime.case_data(case)
+    claimed = data.get("protection") if isinstance(data.get("protection"), dict) else {}
+    if not reviews and not claimed.get("hold"):
+        return
+    decision = logged_decision(case)
+    if any(t.state == "ready" for t in reviews) or decision != "approve":
+        state = decision or "pending"
+        entry = {"actor": actor, "action": "protection.print_refused", "target_type": "resident",
+                 "target_id": case.resident_id, "outcome": "denied",
+                 "details": {"case_id": case.id, "protection": state}}
+        raise Conflict("支援措置確認が済んでいないため、書類は印刷できません", details={"protection": state},
+                       audit=entry)
+
+
+# -- the reveal ---------------------------------------------------------------------------------------------
+def reveal(*, actor: Actor, resident_id: int, purpose: str, reason: str,
+           case_id: int | None = None) -> dict[str, Any]:
+    """Reveal a protected address (role + purpose + reason, logged); with ``case_id``, for that visit, which the
+    actor must be allowed to see and the resident must belong to (else Invalid: nothing is revealed)."""
+    if case_id is not None:
+        case = access.case(actor=actor, case_id=case_id)
+        if resident_id not in household_ids(case):
+            raise Invalid("この住民はこの案件の世帯ではありません", details={"case_id": case_id,
+                                                                       "resident_id": resident_id})
+    return protection.reveal_address(actor=actor, resident_id=resident_id, purpose=purpose, reason=reason,
+                                     case_id=case_id)
