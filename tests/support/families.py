@@ -51,3 +51,30 @@ TENNYU_HOUSEHOLD = [
     {"name": "山口 次郎", "relation": "子", "birth_date": "2020-02-10", "insurance": "kokuho", "subject": True},
 ]
 TENNYU_INTERVIEW = {"event_date": "2026-11-20", "wants_seal": True, "previous_prefecture_other": False}
+
+
+def make_residents(members: list[dict[str, object]], *, setai_no: str, first_code: int, address: str = ADDRESS,
+                   postal_code: str = "7530000", address_extra: str | None = None) -> list[Resident]:
+    """A household whose members carry any resident columns (facts, 通称, 国籍 …); each member is a dict with at
+    least ``name``, ``kana``, ``relation``, ``birth`` (a date) and ``sex``; the rest are Resident columns. The head
+    comes first; returns the residents after a commit."""
+    household = Household(setai_no=setai_no, head_name=str(members[0]["name"]), postal_code=postal_code,
+                          address=address, address_extra=address_extra, source="test")
+    db.session.add(household)
+    db.session.flush()
+    residents = []
+    for i, spec in enumerate(members):
+        spec = dict(spec)
+        name, kana, born = str(spec.pop("name")), str(spec.pop("kana")), spec.pop("birth")
+        assert isinstance(born, date)
+        resident = Resident(
+            jumin_code=str(first_code + i), setai_no=setai_no, household_id=household.id, name=name,
+            name_kana=kana, birth_date=born, birth_date_text=born.isoformat(), relation=str(spec.pop("relation")),
+            sex=str(spec.pop("sex")), postal_code=postal_code, address=address, address_extra=address_extra,
+            kana_key=normalize.kana_key(kana), given_kana_key=normalize.kana_key(kana.split()[-1]),
+            name_key=normalize.name_key(name), given_name_key=normalize.name_key(name.split()[-1]),
+            address_key=normalize.address_key(address), row_hash=f"{first_code + i:032d}", source="test", **spec)
+        db.session.add(resident)
+        residents.append(resident)
+    db.session.commit()
+    return residents
