@@ -78,3 +78,27 @@ def make_residents(members: list[dict[str, object]], *, setai_no: str, first_cod
         residents.append(resident)
     db.session.commit()
     return residents
+
+
+FACT_KEYS = ("insurance", "pension_category", "mynumber_card", "seal_registered", "disability", "care_certified",
+             "child_allowance_recipient", "single_parent", "school", "dog_owner", "support_measure")
+
+
+def from_facts(household: list[dict[str, object]], *, setai_no: str | None = None,
+               first_code: int | None = None) -> list[Resident]:
+    """Residents of one household from determination facts (``birth_date`` ISO, ``relation``, the fact keys,
+    ``resident_type`` japanese/foreign); a member without a name is 「試験 一郎1」 … (numbers: the next free)."""
+    taken = db.session.scalar(db.select(db.func.count(Household.id))) or 0
+    setai_no = setai_no or str(3000001 + taken)
+    first_code = first_code or 30000000001 + 100 * taken
+    specs = []
+    for i, member in enumerate(household, start=1):
+        spec: dict[str, object] = {"name": str(member.get("name") or f"試験 一郎{i}"),
+                                   "kana": str(member.get("kana") or "シケン イチロウ"),
+                                   "relation": str(member.get("relation") or "世帯主"),
+                                   "birth": date.fromisoformat(str(member["birth_date"])),
+                                   "sex": str(member.get("sex") or "1"),
+                                   "resident_type": "2" if member.get("resident_type") == "foreign" else "1"}
+        spec.update({k: member[k] for k in FACT_KEYS if member.get(k) is not None})
+        specs.append(spec)
+    return make_residents(specs, setai_no=setai_no, first_code=first_code)
