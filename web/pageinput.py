@@ -92,7 +92,7 @@ def split_members(data: Mapping[str, Any], *, skip: set[str]) -> tuple[dict[str,
     for key in data:
         if key in skip:
             continue
-        parts = key.split(".")
+        parts = key.split(".", 2)  # members.<id>.<name>, where a form's own question is <form>.<field>
         if len(parts) == 3 and parts[0] == MEMBERS:
             members.setdefault(parts[1], {})[parts[2]] = data.get(key)
         else:

@@ -2,12 +2,15 @@
 
 Printed forms take what the resident DB, the start of the visit (who is concerned, the 届出人) and the interview
 know (``workflows.visit.context``); what none of them knows (a previous address, a bank account, how a seal
-applicant proves who they are …) is asked once by :func:`questions`: once for the visit when the answer is the
-visit's (a field mapped to ``answers.<key>``, or any field of a household form), once per person when the form is
-per person and the field is that person's. :func:`save_answers` checks them against every form that uses them and
-keeps them apart from the journey's data (``workflows.visit.form_answers``); :func:`prepare_documents` saves and
-generates. :func:`hand_over` is the counter's last step: the resident has signed, the documents are regenerated
-with the signature, and the hand-over to the sections is recorded on the case and in the log.
+applicant proves who they are …) is asked by :func:`questions`: a field mapped to ``answers.<key>`` is the visit's
+answer, asked once and shared by every form that maps it (the previous address, the date moved in); any other
+field is its form's own question (``<form key>.<field>``: the copies of one certificate are not those of
+another), asked once for a household form and once per person for a per-person form.
+
+:func:`save_answers` checks them against every form that uses them and keeps them apart from the journey's data
+(``workflows.visit.form_answers``); :func:`prepare_documents` saves and generates. :func:`hand_over` is the
+counter's last step: the resident has signed, the documents are regenerated with the signature, and the hand-over
+to the sections is recorded on the case and in the log.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ def _answer_key(form: printforms.PrintForm, field: FormField) -> tuple[str, bool
     """(the answer a field is filled from, whether it is the visit's); None when the DB or the visit fills it."""
     path = form.mapping.get(field.name)
     if path is None:
-        return field.name, form.per != "member"
+        return printforms.own_answer(form, field.name), form.per != "member"
     return (path.removeprefix(ANSWER_PREFIX), True) if path.startswith(ANSWER_PREFIX) else None
 
 

@@ -22,7 +22,7 @@ from workflows.visit import notifier as notifier_rules
 
 TITLE = "手続案内書"
 TEMPLATE = "guide.html"
-STATE_LABELS = {"done": "本日手続済", "open": "手続が必要です", "removed": "取りやめ"}
+STATE_LABELS = {"done": "本日手続済", "open": "要手続", "removed": "取りやめ"}
 HOW_TO = ("お手続は各担当課で行います。待合の表示板に受付番号と窓口が表示されたら、その窓口へお越しください。"
           "本日お手続きができなかったものは、期限までに各窓口でお手続きください。")
 PROXY_LETTER = "委任状（届出人が世帯の方でも親権者でもないため、本人からの委任状が必要です）"
@@ -74,7 +74,9 @@ def view(proc: CaseProcedure, sections: dict[str, str]) -> ProcedureView:
     """``proc`` as people read it (``sections``: code → name)."""
     forms = _printed(proc.forms)
     guide = next((f.guide for f in forms if f.guide), {})
-    bring = list(dict.fromkeys([*_split(proc.bring), *(b for f in forms for b in f.guide.get("bring", []))]))
+    listed = list(dict.fromkeys([*_split(proc.bring), *(b for f in forms for b in f.guide.get("bring", []))]))
+    # without repeats: 「転出証明書」 goes when 「転出証明書（またはマイナンバーカード）」 is listed
+    bring = [b for b in listed if not any(b != other and b in other for other in listed)]
     subjects = tuple({"resident_id": s.get("resident_id"), "name": s.get("name") or ""} for s in proc.subjects)
     return ProcedureView(
         id=proc.id, code=proc.code, name=proc.name, section=proc.section_code,
