@@ -207,8 +207,8 @@ def visit_documents(case_id: int) -> ResponseReturnValue:
             errors, status = err.details.get("fields", {}), 422
             flash(err.message, "error")
     names = {m.get("resident_id"): m.get("name") for m in runtime.case_data(case).get("household") or []}
-    return render_template("counter/documents.html", case=case, questions=visit.questions(case_id=case_id,
-                                                                                          everything=True),
+    return render_template("counter/documents.html", case=case,
+                           groups=visit.by_person(visit.questions(case_id=case_id, everything=True)),
                            values=values, errors=errors, docs=documents.list_for_case(case_id=case_id),
                            signature=signatures.get(case_id), names=names), status
 

@@ -112,13 +112,23 @@ def questions(*, case_id: int, everything: bool = False) -> list[Question]:
             mark = (whose, key)
             if mark in asked:
                 q = asked[mark]
-                asked[mark] = Question(key, q.field, (*q.forms, form.title), q.required or field.required, q.default,
+                forms = q.forms if form.title in q.forms else (*q.forms, form.title)
+                asked[mark] = Question(key, q.field, forms, q.required or field.required, q.default,
                                        q.member, q.member_name)
                 continue
             default = answers.get(key, visit["answers"].get(DEFAULTS.get(key, ""), ""))
             asked[mark] = Question(key, field, (form.title,), field.required, default, whose,
                                    target["name"] if whose is not None and target else "")
-    return sorted(asked.values(), key=lambda q: (q.member is not None, q.member or 0))
+    order = {p["id"]: i for i, p in enumerate(visit["members"])}  # the visit's order: as the household lists them
+    return sorted(asked.values(), key=lambda q: (q.member is not None, order.get(q.member, len(order))))
+
+
+def by_person(questions_: list[Question]) -> list[tuple[str, list[Question]]]:
+    """The questions grouped as the page shows them: the visit's first, then each person's, in order."""
+    groups: dict[int | None, tuple[str, list[Question]]] = {}
+    for q in questions_:
+        groups.setdefault(q.member, (q.member_name, []))[1].append(q)
+    return list(groups.values())
 
 
 def _check(actor: Actor) -> None:
