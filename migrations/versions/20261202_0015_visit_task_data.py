@@ -1,5 +1,4 @@
-"""visit data per task and per person: a task's own answers, a procedure's readable reason and what to bring,
-the people a document is for
+"""visit data per task and per person: task answers, readable reasons, who a document is for, form answers
 
 - ``case_tasks.form_data``: the answers a task was completed with (JSON). A task whose form has ``scope: task``
   (a section's procedure task) keeps them here only, so they never flow through the case into another task's form.

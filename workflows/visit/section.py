@@ -41,7 +41,7 @@ class SectionView:
 
     household: tuple[Person, ...]
     procedure: guide.ProcedureView | None
-    documents: tuple[CaseDocument, ...]
+    documents: tuple[tuple[CaseDocument, str], ...]  # each PDF with the name(s) of whom it is for
     counter_note: str
     event_date: str
     notifier: str
@@ -70,15 +70,16 @@ def _notifier(data: dict[str, Any], people: dict[int, Resident]) -> str:
     return f"{given.get('name', '')}（{given.get('relation', '')}）" if given.get("name") else ""
 
 
-def _documents(case_id: int, proc: CaseProcedure | None) -> tuple[CaseDocument, ...]:
+def _documents(case_id: int, proc: CaseProcedure | None,
+               people: dict[int, Resident]) -> tuple[tuple[CaseDocument, str], ...]:
     if proc is None:
         return ()
     ids = set(proc.subject_ids)
     rows = db.session.scalars(db.select(CaseDocument).options(defer(CaseDocument.pdf))
                               .where(CaseDocument.case_id == case_id, CaseDocument.kind == "form")
                               .order_by(CaseDocument.id))
-    return tuple(d for d in rows if d.form_key in proc.forms and (not ids or not d.subject_ids
-                                                                  or ids & set(d.subject_ids)))
+    mine = [d for d in rows if d.form_key in proc.forms and (not ids or not d.subject_ids or ids & set(d.subject_ids))]
+    return tuple((d, "・".join(people[i].name for i in d.subject_ids if i in people)) for d in mine)
 
 
 def for_task(task: CaseTask) -> SectionView:
@@ -93,29 +94,35 @@ def for_task(task: CaseTask) -> SectionView:
     interview = (data.get("answers") or {}) if isinstance(data.get("answers"), dict) else {}
     return SectionView(
         household=tuple(_person(people[i], subjects) for i in ids if i in people),
-        procedure=guide.view(proc, sections) if proc else None, documents=_documents(task.case_id, proc),
+        procedure=guide.view(proc, sections) if proc else None, documents=_documents(task.case_id, proc, people),
         counter_note=str(interview.get(COUNTER_NOTE) or data.get(COUNTER_NOTE) or ""),
         event_date=wareki.to_wareki(data["event_date"]) if data.get("event_date") else "",
         notifier=_notifier(data, people), answers=readable_answers(task.form_key, task.answers))
 
 
-def readable_answers(form_key: str | None, answers: dict[str, Any]) -> list[tuple[str, str]]:
+def _shown(f: taskforms.FormField, value: Any) -> str:
+    if f.type == "choice":
+        return str(dict(f.choices).get(str(value), value))
+    if f.type == "boolean":
+        return "はい" if value in (True, "true") else "いいえ"
+    return wareki.to_wareki(value) if f.type == "date" else str(value)
+
+
+def readable_answers(form_key: str | None, answers: dict[str, Any],
+                     names: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """A task's own answers as people read them: (label, value) in the form's order — a choice by its label,
-    a box as はい/いいえ, a date in 和暦; per-person answers under the person's id are left to their own list."""
+    a box as はい/いいえ, a date in 和暦; a per-person answer labelled with the person's name (``names`` by id)."""
     if not form_key or not answers or not taskforms.exists(form_key):
         return []
     shown = []
-    for f in taskforms.get(form_key).fields:
+    fields = taskforms.get(form_key).fields
+    for f in fields:
         value = answers.get(f.name)
-        if value in (None, "") or f.per == "member":
-            continue
-        if f.type == "choice":
-            value = dict(f.choices).get(str(value), value)
-        elif f.type == "boolean":
-            value = "はい" if value in (True, "true") else "いいえ"
-        elif f.type == "date":
-            value = wareki.to_wareki(value)
-        shown.append((f.label, str(value)))
+        if value not in (None, "") and f.per != "member":
+            shown.append((f.label, _shown(f, value)))
+    for member, own in (answers.get(taskforms.MEMBERS) or {}).items():
+        for f in (f for f in fields if f.per == "member" and (own or {}).get(f.name) not in (None, "")):
+            shown.append((f"{f.label}（{(names or {}).get(str(member), member)}）", _shown(f, own[f.name])))
     return shown
 
 
@@ -138,6 +145,8 @@ def answers_by_task(*, case_id: int, sections: tuple[str, ...] | None) -> list[A
                                                       .where(CaseProcedure.case_id == case_id))}
     tasks = db.session.scalars(db.select(CaseTask).options(undefer(CaseTask.form_data))
                                .where(CaseTask.case_id == case_id).order_by(CaseTask.id))
+    household = runtime.case_data(runtime.get_case(case_id)).get("household") or []
+    people = {str(m.get("resident_id")): str(m.get("name") or "") for m in household if isinstance(m, dict)}
     result = []
     for task in tasks:
         proc = by_task.get(task.id)
@@ -146,6 +155,6 @@ def answers_by_task(*, case_id: int, sections: tuple[str, ...] | None) -> list[A
         shown = sections is None or task.section_code in sections
         result.append(Answered(title=task.title, section=task.section_code,
                                procedure=guide.view(proc, names) if proc else None,
-                               answers=readable_answers(task.form_key, task.answers) if shown else [],
+                               answers=readable_answers(task.form_key, task.answers, people) if shown else [],
                                shown=shown))
     return result
