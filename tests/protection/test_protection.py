@@ -23,7 +23,8 @@ from workflows.determination.models import list_for_case
 from workflows.visit import status
 from workflows.visit.models import CaseDocument
 
-APPLICATION = {"copies": 1, "scope": "self", "purpose": "相続手続"}  # the certificate form's answers
+# The certificate form's own answers (a form's unmapped fields are its own questions: <form>.<field>).
+APPLICATION = {"cert_juminhyo.copies": 1, "cert_juminhyo.scope": "self", "cert_juminhyo.purpose": "相続手続"}
 PROXY = {"name": "代理 一郎", "kana": "ダイリ イチロウ", "relation": "代理人", "address": "広島県広島市中区基町10-52"}
 SEED, COUNT = 2, 200  # this seed's 200 residents hold one 支援措置 household (世帯主 + 妻 + 子)
 

@@ -181,3 +181,11 @@ def test_every_visit_endpoint_is_in_the_openapi_document(client: FlaskClient) ->
     start = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["CaseStart"]
     assert {"members", "events", "notifier", "event_date"} <= set(start["properties"])
     assert start.get("additionalProperties") is False
+
+
+def test_a_child_is_not_a_notifier(client: FlaskClient, family) -> None:
+    started = _post(client, "/api/v1/cases", {"process_key": "journey_tennyu", "resident_id": family[1].id,
+                                              "members": [family[1].id], "notifier": {"resident_id": family[1].id}})
+    assert started.status_code == 422 and "15歳未満" in started.get_json()["error"]["message"]
+    proposed = VisitClient(client).start(resident_id=family[1].id, members=[family[1].id], events=["tennyu"])
+    assert proposed["state"] == "running"  # nobody named: the 世帯主 files for the 6-year-old

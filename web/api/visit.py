@@ -45,14 +45,11 @@ class ChoiceOptionSchema(ma.Schema):
     label = ma.fields.String()
 
 
-class TaskQuestionSchema(ma.Schema):
-    """One question: a per-person one carries ``member`` (the resident id); answer it under
-    ``data.members["<member>"]["<name>"]``, the others under ``data["<name>"]``."""
+class FieldShape(ma.Schema):
+    """What a client needs to ask a question: its label, type, constraints and, for a choice, the options."""
 
-    name = ma.fields.Function(lambda q: q.field.name)
     label = ma.fields.Function(lambda q: q.field.label)
     type = ma.fields.Function(lambda q: q.field.type)
-    required = ma.fields.Function(lambda q: q.field.required)
     options = ma.fields.Function(lambda q: _options(q.field), allow_none=True)
     format = ma.fields.Function(lambda q: q.field.format, allow_none=True)
     max_length = ma.fields.Function(lambda q: q.field.max_length, allow_none=True)
@@ -60,6 +57,14 @@ class TaskQuestionSchema(ma.Schema):
     max = ma.fields.Function(lambda q: q.field.max, allow_none=True)
     member = ma.fields.Integer(allow_none=True)
     member_name = ma.fields.String()
+
+
+class TaskQuestionSchema(FieldShape):
+    """One question: a per-person one carries ``member`` (the resident id); answer it under
+    ``data.members["<member>"]["<name>"]``, the others under ``data["<name>"]``."""
+
+    name = ma.fields.Function(lambda q: q.field.name)
+    required = ma.fields.Function(lambda q: q.field.required)
 
 
 class TaskQuestionsSchema(ma.Schema):
@@ -91,24 +96,15 @@ class VisitProcedureSchema(ma.Schema):
     task_id = ma.fields.Integer(allow_none=True)
 
 
-class FormQuestionSchema(ma.Schema):
+class FormQuestionSchema(FieldShape):
     """A question of the printed forms: ``key`` under ``answers`` — or under ``members["<member>"]`` when the
     question is that person's (``member`` set); ``name`` is how the page submits it."""
 
     key = ma.fields.String()
     name = ma.fields.String()
-    label = ma.fields.Function(lambda q: q.field.label)
-    type = ma.fields.Function(lambda q: q.field.type)
     required = ma.fields.Boolean()
-    options = ma.fields.Function(lambda q: _options(q.field), allow_none=True)
-    format = ma.fields.Function(lambda q: q.field.format, allow_none=True)
-    max_length = ma.fields.Function(lambda q: q.field.max_length, allow_none=True)
-    min = ma.fields.Function(lambda q: q.field.min, allow_none=True)
-    max = ma.fields.Function(lambda q: q.field.max, allow_none=True)
     default = ma.fields.Raw(allow_none=True)
     forms = ma.fields.List(ma.fields.String())
-    member = ma.fields.Integer(allow_none=True)
-    member_name = ma.fields.String()
 
 
 class FormQuestionsQuery(ma.Schema):

@@ -125,6 +125,7 @@ def household(resident_id: int) -> ResponseReturnValue:
                                                                                            case_id=case.id))
     view = atomic(lambda: intake.get_household(resident_id=resident_id, actor=actor))
     return render_template("counter/household.html", view=view, events=events, today=_today(), form=form,
+                           proposed=intake.default_notifier(view, _today()),
                            relations=notifier_rules.ENTERED_RELATIONS, is_child=intake.is_child,
                            shown_address=protection.shown_address), status
 

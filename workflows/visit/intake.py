@@ -90,6 +90,17 @@ def is_child(member: Resident, on: date) -> bool:
     return on <= date(limit_year, 3, 31)
 
 
+def head_of(view: HouseholdView) -> int | None:
+    """The 世帯主 of the household, if the register names one."""
+    return next((m.id for m in view.members if m.relation == "世帯主"), None)
+
+
+def default_notifier(view: HouseholdView, today: date) -> int:
+    """Whom the household page proposes as 届出人: the resident, or the 世帯主 for a resident under 15."""
+    return notifier_rules.default_member(resident_id=view.resident.id, members={m.id: m for m in view.members},
+                                         head_id=head_of(view), on=today)
+
+
 def journey_for(events: list[str]) -> str:
     """The journey that handles a visit: a visit with a certificate request runs the 証明書交付 journey, whose
     支援措置 check stops a third party's request for the supervisor; otherwise the first event's journey."""
@@ -123,7 +134,8 @@ def start_visit(*, process_key: str, resident_id: int, events: list[str], actor:
     data: dict[str, Any] = {
         "events": events, "support_measure": view.protected, "household": household,
         "member_ids": [m.id for m in view.members], "subject_ids": chosen,
-        "notifier": notifier_rules.from_input(notifier, resident_id=resident_id, member_ids=member_ids)}
+        "notifier": notifier_rules.from_input(notifier, resident_id=resident_id, head_id=head_of(view),
+                                              members={m.id: m for m in view.members}, on=today)}
     if ticket_no:
         data["ticket_no"] = str(ticket_no)[:20]
     if event_date not in (None, ""):

@@ -22,6 +22,7 @@ PARENTS = {"父", "母"}
 # What the clerk may enter as an outside notifier's relation to the subjects.
 ENTERED_RELATIONS = ("父", "母", "子", "妻", "夫", "祖父", "祖母", "孫", "兄弟姉妹", "その他の親族", "同居人", "代理人")
 ADULT_AGE = 18
+NOTIFIER_AGE = 15  # a younger member does not file: their 親権者 (or the 世帯主) does
 FIELDS = ("name", "kana", "address", "relation", "phone")
 LIMITS = {"name": 200, "kana": 200, "address": 300, "relation": 20, "phone": 20}
 
@@ -48,16 +49,42 @@ def _as_member(person: Any) -> Member:
                   birth_date=born if isinstance(born, date) else None)
 
 
-def from_input(given: dict[str, Any] | None, *, resident_id: int, member_ids: set[int]) -> dict[str, Any]:
-    """The notifier to store: ``{"resident_id", "phone"}`` for a member, the entered fields otherwise; Invalid
-    names the field. Nothing given: the resident the visit is for (本人)."""
+def default_member(*, resident_id: int, members: dict[int, Any], head_id: int | None, on: date) -> int:
+    """Who files when the clerk names nobody: the resident, unless younger than 15 — then the 世帯主."""
+    age = _age(_as_member({"id": resident_id, **_facts(members.get(resident_id))}).birth_date, on)
+    return head_id if head_id is not None and age is not None and age < NOTIFIER_AGE else resident_id
+
+
+def _facts(person: Any) -> dict[str, Any]:
+    if person is None or isinstance(person, dict):
+        return dict(person or {})
+    return {"relation": person.relation, "sex": person.sex, "birth_date": person.birth_date}
+
+
+def from_input(given: dict[str, Any] | None, *, resident_id: int, members: dict[int, Any], on: date,
+               head_id: int | None = None) -> dict[str, Any]:
+    """The notifier to store: ``{"resident_id", "phone"}`` for a member (15 or over), the entered fields
+    otherwise; Invalid names the field. Nothing given: :func:`default_member`. ``members``: id → Resident."""
     given = {k: v for k, v in (given or {}).items() if v not in (None, "")}
     if not given or given.get("resident_id") is not None:
-        chosen = int(given.get("resident_id", resident_id))
-        if chosen not in member_ids:
-            raise Invalid("届出人は世帯の中から選ぶか、氏名等を入力してください",
-                          details={"fields": {"notifier.resident_id": ["世帯の方ではありません"]}})
-        return {"resident_id": chosen, "phone": str(given.get("phone", ""))[:LIMITS["phone"]]}
+        chosen = int(given.get("resident_id") or default_member(resident_id=resident_id, members=members,
+                                                                 head_id=head_id, on=on))
+        return _member(chosen, given, members=members, on=on)
+    return _entered(given)
+
+
+def _member(chosen: int, given: dict[str, Any], *, members: dict[int, Any], on: date) -> dict[str, Any]:
+    if chosen not in members:
+        raise Invalid("届出人は世帯の中から選ぶか、氏名等を入力してください",
+                      details={"fields": {"notifier.resident_id": ["世帯の方ではありません"]}})
+    age = _age(_as_member({"id": chosen, **_facts(members[chosen])}).birth_date, on)
+    if age is not None and age < NOTIFIER_AGE:
+        raise Invalid("15歳未満の方は届出人になれません（親権者または世帯主が届け出ます）",
+                      details={"fields": {"notifier.resident_id": ["15歳未満の方です"]}})
+    return {"resident_id": chosen, "phone": str(given.get("phone", ""))[:LIMITS["phone"]]}
+
+
+def _entered(given: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     for name in ("name", "relation"):
         if not str(given.get(name, "")).strip():
@@ -67,9 +94,7 @@ def from_input(given: dict[str, Any] | None, *, resident_id: int, member_ids: se
             errors[f"notifier.{name}"] = [f"{limit}文字以内で入力してください"]
     if given.get("relation") and given["relation"] not in ENTERED_RELATIONS:
         errors["notifier.relation"] = [f"次から選んでください：{'・'.join(ENTERED_RELATIONS)}"]
-    unknown = sorted(set(given) - set(FIELDS))
-    if unknown:
-        errors.update({f"notifier.{k}": ["不明な項目です"] for k in unknown})
+    errors.update({f"notifier.{k}": ["不明な項目です"] for k in sorted(set(given) - set(FIELDS))})
     if errors:
         raise Invalid("届出人の入力に誤りがあります", details={"fields": errors})
     return {name: str(given.get(name, "")).strip() for name in FIELDS}
