@@ -47,7 +47,8 @@ ADMIN = Actor(username="bench", role="admin")
 ANSWERS = {"moved_in_on": "2026-11-20", "previous_address": "広島県広島市中区基町10-52"}
 # The visit's start: the 届出人 as entered at the counter, and the ticket.
 START = {"ticket_no": "B-001", "event_date": "2026-11-20",
-         "notifier": {"name": "届出　太郎", "kana": "トドケデ　タロウ", "address": "", "relation": "代理人", "phone": ""}}
+         "notifier": {"name": "届出　太郎", "kana": "トドケデ　タロウ", "address": "", "relation": "代理人",
+                      "phone": ""}}
 
 
 def _family() -> Resident:

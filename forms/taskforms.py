@@ -218,6 +218,8 @@ def validate_task(form: FormDefinition, data: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as err:
         cleaned, errors = {}, dict(err.messages)
     per_person = form.member_fields
+    misplaced = [f.name for f in per_person if data.get(f.name) not in (None, "")]
+    errors.update({name: [f"人ごとに答える質問です（{MEMBERS}.<住民のID>.{name}）"] for name in misplaced})
     given = data.get(MEMBERS) or {}
     if per_person or given:
         cleaned[MEMBERS] = _members(form, per_person, given if isinstance(given, dict) else {}, errors)

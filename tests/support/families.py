@@ -50,7 +50,7 @@ TENNYU_HOUSEHOLD = [
     {"name": "山口 一郎", "relation": "子", "birth_date": "2016-06-01", "insurance": "kokuho", "subject": True},
     {"name": "山口 次郎", "relation": "子", "birth_date": "2020-02-10", "insurance": "kokuho", "subject": True},
 ]
-TENNYU_INTERVIEW = {"event_date": "2026-11-20", "wants_seal": True, "previous_prefecture_other": False}
+TENNYU_INTERVIEW = {"event_date": "2026-11-20", "previous_prefecture_other": False}  # 印鑑登録 is asked per person
 
 
 def make_residents(members: list[dict[str, object]], *, setai_no: str, first_code: int, address: str = ADDRESS,

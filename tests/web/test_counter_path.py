@@ -79,7 +79,8 @@ def test_counter_path_on_journey_tennyu(app, client: FlaskClient) -> None:
     case, interview = _start(client)
     page = client.get(interview).get_data(as_text=True)
     assert "転入した日" in page and "届出人氏名" not in page  # the journey's interview, not the old reception form
-    done = _post(client, interview, {"event_date": EVENT_DATE, "wants_seal": "true"}, page=interview)
+    done = _post(client, interview, {"event_date": EVENT_DATE, f"members.{case.resident_id}.wants_seal": "true"},
+                 page=interview)
     assert done.status_code == 302 and done.headers["Location"] == f"/counter/cases/{case.id}"
 
     determined = {p.code: p for p in list_for_case(case.id)}

@@ -189,3 +189,12 @@ def test_a_child_is_not_a_notifier(client: FlaskClient, family) -> None:
     assert started.status_code == 422 and "15歳未満" in started.get_json()["error"]["message"]
     proposed = VisitClient(client).start(resident_id=family[1].id, members=[family[1].id], events=["tennyu"])
     assert proposed["state"] == "running"  # nobody named: the 世帯主 files for the 6-year-old
+
+
+def test_a_per_person_question_answered_for_the_household_is_refused_saying_how(client: FlaskClient, family) -> None:
+    api = VisitClient(client)
+    case = api.start(resident_id=family[0].id, members=[family[0].id], events=["tennyu"])
+    refused = _post(client, f"/api/v1/tasks/{case['tasks'][0]['id']}/complete",
+                    {"data": {"event_date": ON, "wants_seal": True}})
+    assert refused.status_code == 422
+    assert "members.<住民のID>.wants_seal" in refused.get_json()["error"]["details"]["fields"]["wants_seal"][0]
