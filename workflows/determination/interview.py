@@ -12,6 +12,11 @@ expression evaluated in the script sandbox over:
 
 A question without ``ask_if`` is always asked. A question not asked is submitted as empty, which is right by
 construction: no table reads it for this household, or the record's fact wins (``facts.fill_from_answers``).
+
+A visit with several events asks the questions of every event's interview form (:func:`combined`), so nothing a
+table of the visit reads is left unasked. A question with ``per: member`` is asked of each ticked member for whom
+its ``member_if`` holds (ages judged on the event date given at the start, else today in Japan): :func:`form_for`
+is the factory's form provider (``workflows.wiring``), so the page, the API and the completion agree on it.
 """
 
 from __future__ import annotations
