@@ -40,12 +40,15 @@ from residents.models import Resident  # noqa: E402
 from workflows import runtime  # noqa: E402
 from workflows.determination.models import CaseProcedure  # noqa: E402
 from workflows.visit import context as ctx  # noqa: E402
-from workflows.visit import documents  # noqa: E402
+from workflows.visit import documents, form_answers  # noqa: E402
 
 WARM_GOAL_MS, VISIT_GOAL_MS = 100.0, 1000.0
 ADMIN = Actor(username="bench", role="admin")
-ANSWERS = {"ticket_no": "B-001", "moved_in_on": "2026-11-20", "previous_address": "広島県広島市中区基町10-52",
-           "applicant_name": "届出　太郎", "applicant_kana": "トドケデ　タロウ"}
+ANSWERS = {"moved_in_on": "2026-11-20", "previous_address": "広島県広島市中区基町10-52"}
+# The visit's start: the 届出人 as entered at the counter, and the ticket.
+START = {"ticket_no": "B-001", "event_date": "2026-11-20",
+         "notifier": {"name": "届出　太郎", "kana": "トドケデ　タロウ", "address": "", "relation": "代理人",
+                      "phone": ""}}
 
 
 def _family() -> Resident:
@@ -78,7 +81,10 @@ def _answers_for(keys: list[str]) -> dict[str, object]:
 
 
 def _case(head: Resident, keys: list[str], subjects: dict[str, list[int]] | None = None) -> int:
-    case = runtime.start_case(process_key="tennyu", actor=ADMIN, resident_id=head.id, data=_answers_for(keys))
+    members = [m.id for m in head.household.members]
+    case = runtime.start_case(process_key="tennyu", actor=ADMIN, resident_id=head.id,
+                              data={**START, "member_ids": members, "subject_ids": members})
+    form_answers.merge(case_id=case.id, visit=_answers_for(keys), members={}, by="bench")
     for key in keys:
         form = printforms.get(key)
         db.session.add(CaseProcedure(case_id=case.id, code=form.procedure, name=form.title, section_code="shimin",

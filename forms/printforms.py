@@ -5,7 +5,9 @@ A printed form's ``form.yaml`` adds to the fields that :mod:`forms.taskforms` re
 - ``procedure`` — the DOMAIN.md procedure code it belongs to (``kokuho.join``); ``per`` — ``visit`` (one
   form for the visit, default) or ``member`` (one per person the procedure is about);
 - ``mapping`` — field name → a dotted path into the render context (``subject.name``, ``answers.moved_in_on``,
-  ``household.head_name``); a field without a mapping takes the interview answer of the same name;
+  ``household.head_name``); a path ``answers.<key>`` is an answer the visit shares between its forms; a field
+  without a mapping is the form's own question, answered as ``answers["<form key>.<field>"]`` (:func:`own_answer`;
+  an answer of the field's bare name is read too);
 - ``print`` — ``template`` (default ``print.html`` in the folder), ``digits`` (``fullwidth`` for forms that
   print 全角数字), ``members`` (max rows of the member table);
 - ``guide`` — what the procedure guide says: ``where``, ``bring`` (list), ``note``;
@@ -115,12 +117,18 @@ def values_for(form: PrintForm, context: dict[str, Any]) -> dict[str, Any]:
     return taskforms.validate_data(form.key, raw_values(form, context))
 
 
+def own_answer(form: PrintForm, name: str) -> str:
+    """The answer key of a field that no mapping fills: the form's own question."""
+    return f"{form.key}.{name}"
+
+
 def raw_values(form: PrintForm, context: dict[str, Any]) -> dict[str, Any]:
     """The form's field values as mapped, not validated (the RPA export keys what there is)."""
     raw: dict[str, Any] = {}
+    answers = context["answers"]
     for f in form.definition.fields:
         path = form.mapping.get(f.name)
-        value = resolve(context, path) if path else context["answers"].get(f.name)
+        value = resolve(context, path) if path else answers.get(own_answer(form, f.name), answers.get(f.name))
         if isinstance(value, date):
             value = value.isoformat()
         elif f.type in {"string", "text"} and value is not None and not isinstance(value, str):

@@ -11,13 +11,8 @@ from __future__ import annotations
 
 from datetime import date
 
-ERAS: tuple[tuple[str, str, date], ...] = (  # (name, initial, first day), newest first
-    ("令和", "R", date(2019, 5, 1)),
-    ("平成", "H", date(1989, 1, 8)),
-    ("昭和", "S", date(1926, 12, 25)),
-    ("大正", "T", date(1912, 7, 30)),
-    ("明治", "M", date(1868, 10, 23)),
-)
+from core.dates import era_of  # the era table is core.dates.ERAS (one table for reading and printing)
+
 UNKNOWN = "不詳"
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
@@ -25,14 +20,6 @@ _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 def fullwidth(text: object) -> str:
     """ASCII digits as full-width digits (forms that print 全角数字)."""
     return "" if text is None else str(text).translate(_FULLWIDTH)
-
-
-def era_of(day: date) -> tuple[str, int]:
-    """(era name, year of the era) of ``day``; ValueError before 明治."""
-    for name, _initial, start in ERAS:
-        if day >= start:
-            return name, day.year - start.year + 1
-    raise ValueError(f"{day.isoformat()} is before 明治; use 西暦")
 
 
 def _year(n: int) -> str:

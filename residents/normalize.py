@@ -7,6 +7,8 @@ from datetime import date
 
 import jaconv
 
+from core import dates
+
 # Variant (異体字) forms folded to their common form in search keys, so 高橋 finds 髙橋.
 VARIANTS = str.maketrans({
     "髙": "高", "﨑": "崎", "𠮷": "吉", "邊": "辺", "邉": "辺", "澤": "沢", "齋": "斎", "齊": "斉",
@@ -19,7 +21,6 @@ _WIDTH = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F
                         "−": "-", "‐": "-", "－": "-", "ー": "ー"})
 _IVS = re.compile("[\U000e0100-\U000e01ef\ufe00-\ufe0f]")
 _SMALL = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
-_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
 
 
 def kana_key(text: str | None) -> str:
@@ -62,18 +63,13 @@ def address_key(text: str | None, *, city_prefixes: tuple[str, ...] = ("山口�
 
 
 def parse_date(text: str, *, partial: bool = False) -> tuple[date | None, str]:
-    """``YYYY-MM-DD`` or ``YYYYMMDD`` → (date, canonical text). With ``partial``, 00 marks an unknown
-    month or day (不詳) and the date part is None. Raises ValueError for anything else."""
-    match = _DATE.match(text.strip())
-    if not match:
-        raise ValueError(f"日付の形式が不正です: {text!r}")
-    y, m, d = (int(g) for g in match.groups())
-    canonical = f"{y:04d}-{m:02d}-{d:02d}"
-    if partial and (m == 0 or d == 0):
-        if m == 0 and d != 0 or not 1800 <= y <= 2200 or m > 12:
-            raise ValueError(f"不詳日の形式が不正です: {text!r}")
-        return None, canonical
-    return date(y, m, d), canonical
+    """A date as the core system or a clerk writes it (ISO, ``YYYYMMDD``, 和暦, full-width: :mod:`core.dates`)
+    → (date, canonical ``YYYY-MM-DD``). With ``partial``, 00 marks an unknown month or day (不詳) and the date
+    part is None. Raises :class:`core.dates.DateError` (a ValueError) with the reason otherwise."""
+    if partial:
+        return dates.parse_partial(text)
+    day = dates.parse_date(text)
+    return day, day.isoformat()
 
 
 _WEIGHTS = (2, 3, 4, 5, 6, 7) * 4

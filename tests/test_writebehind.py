@@ -158,7 +158,7 @@ def test_statements_prepared_in_a_failed_pipeline_do_not_linger(app: Flask, sent
     the failed transaction even when it was the commit that failed (SQLAlchemy then rolls nothing back)."""
     touch = text("UPDATE sections SET name = name WHERE code = :code")
     never = {"row_id": -1, "expected": 1, "state": "completed", "assignee": None, "completed_at": None,
-             "completed_by": None}
+             "completed_by": None, "form_data": None}
     with db.engine.connect() as conn:
         for _ in range(8):  # past psycopg's prepare threshold (5), every time behind a failing statement
             writebehind.write(conn, caserows._UPDATE_TASK, never, expect_rows=1, stale="no such task")  # noqa: SLF001

@@ -1,21 +1,50 @@
-"""What every template may use: times in Japan time, states in Japanese, the helpers that mark 支援措置 residents."""
+"""What every template may use: times in Japan time, dates in 和暦, states in Japanese, the helpers that mark
+支援措置 residents."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
 
+from core import dates
 from core.calendar import JST
+from forms import wareki
 from residents import protection
 
 CASE_STATES = {"running": "処理中", "completed": "完了", "cancelled": "取消"}
 TASK_STATES = {"ready": "処理待ち", "completed": "完了", "cancelled": "取消"}
 
 
-def jst(value: datetime | None) -> str:
+def jst(value: datetime | str | None) -> str:
+    """A moment as people read it: Japan time, whatever the server's zone (an ISO text is read first)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     return value.astimezone(JST).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def wareki_date(value: date | str | None, foreign: bool = False) -> str:
+    """A date (or a partial date of the register) in 和暦 — 西暦 for a foreign resident; "" for none."""
+    if value in (None, ""):
+        return ""
+    try:
+        return wareki.to_wareki(value, foreign=foreign)
+    except ValueError:
+        return str(value)
+
+
+def date_input(value: Any) -> str:
+    """What a date box shows: a known date in 和暦 (read back the same way), anything else as it was typed."""
+    if value in (None, ""):
+        return ""
+    try:
+        return dates.shown(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
 
 
 def protection_helpers() -> dict[str, Any]:
@@ -27,6 +56,8 @@ def protection_helpers() -> dict[str, Any]:
 
 def register_filters(app: Flask) -> None:
     app.add_template_filter(jst, "jst")
+    app.add_template_filter(wareki_date, "wareki")
+    app.add_template_filter(date_input, "date_input")
     app.add_template_filter(lambda s: CASE_STATES.get(s, s), "case_state")
     app.add_template_filter(lambda s: TASK_STATES.get(s, s), "task_state")
     app.context_processor(protection_helpers)

@@ -12,6 +12,7 @@ from typing import Any
 import marshmallow as ma
 
 from core.errors import Invalid
+from forms.taskforms import MEMBERS, TypedDate
 
 REQUIRED = {"required": "入力してください", "null": "入力してください"}
 
@@ -32,9 +33,8 @@ def text(*, max_length: int = 200, required: bool = False, **kwargs: Any) -> ma.
 
 
 def optional_date(label: str = "日付", **kwargs: Any) -> ma.fields.Date:
-    """An ISO date (YYYY-MM-DD), empty meaning none."""
-    return EmptyNone(load_default=None, allow_none=True,
-                     error_messages={"invalid": f"{label}は YYYY-MM-DD の形で入力してください"}, **kwargs)
+    """A date as staff type it (ISO, 和暦, full-width: ``core.dates``), empty meaning none."""
+    return EmptyNone(load_default=None, allow_none=True, metadata={"label": label}, **kwargs)
 
 
 def whole_number(*, minimum: int = 0, maximum: int = 100_000, default: int = 0) -> ma.fields.Integer:
@@ -48,7 +48,7 @@ class Stripped(ma.fields.String):
         return str(super()._deserialize(value, attr, data, **kwargs)).strip()
 
 
-class EmptyNone(ma.fields.Date):
+class EmptyNone(TypedDate):
     def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any) -> Any:
         return None if value in ("", None) else super().deserialize(value, attr, data, **kwargs)
 
@@ -82,6 +82,22 @@ def search_form(search: Callable[[dict[str, Any]], Any], args: Mapping[str, Any]
         return typed, search(parse(schema, args)), None
     except Invalid as err:
         return typed, None, err
+
+
+def split_members(data: Mapping[str, Any], *, skip: set[str]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """A form's own fields as submitted: (the visit's, the per-person ``members.<id>.<name>`` ones by id) —
+    the shape the services take (``{"members": {"<id>": {...}}}`` in the API)."""
+    top: dict[str, Any] = {}
+    members: dict[str, dict[str, Any]] = {}
+    for key in data:
+        if key in skip:
+            continue
+        parts = key.split(".", 2)  # members.<id>.<name>, where a form's own question is <form>.<field>
+        if len(parts) == 3 and parts[0] == MEMBERS:
+            members.setdefault(parts[1], {})[parts[2]] = data.get(key)
+        else:
+            top[key] = data.get(key)
+    return top, members
 
 
 def parse(schema: type[ma.Schema], data: Mapping[str, Any], **lists: bool) -> dict[str, Any]:

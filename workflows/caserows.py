@@ -13,6 +13,7 @@ round trip, and a missed version still fails the transaction.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,7 @@ from workflows.models import Case, CaseTask
 _CASES = Case.__table__
 _TASKS = CaseTask.__table__
 CASE_FIELDS = ("workflow_json", "serializer_version", "updated_at", "next_timer_at", "state", "completed_at")
-TASK_FIELDS = ("state", "assignee", "completed_at", "completed_by")
+TASK_FIELDS = ("state", "assignee", "completed_at", "completed_by", "form_data")
 _UPDATE_CASE = (update(_CASES).where(_CASES.c.id == bindparam("row_id"), _CASES.c.version == bindparam("expected"))
                 .values({**{name: bindparam(name) for name in CASE_FIELDS}, "version": _CASES.c.version + 1}))
 _UPDATE_TASK = (update(_TASKS).where(_TASKS.c.id == bindparam("row_id"), _TASKS.c.version == bindparam("expected"))
@@ -58,10 +59,11 @@ def write_case(case: Case, workflow: Any, engine: CaseEngine, *, now: datetime) 
     _versioned_update(_UPDATE_CASE, case, derived(case, workflow, engine, now=now))
 
 
-def write_completed_task(task: CaseTask, *, by: str, now: datetime) -> None:
-    """UPDATE the task row as completed by ``by``, guarded by its version."""
+def write_completed_task(task: CaseTask, *, by: str, now: datetime, data: dict[str, Any] | None = None) -> None:
+    """UPDATE the task row as completed by ``by`` with the answers it was completed with, guarded by its version."""
+    form_data = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str) if data else None
     _versioned_update(_UPDATE_TASK, task, {"state": "completed", "assignee": task.assignee or by,
-                                           "completed_at": now, "completed_by": by})
+                                           "completed_at": now, "completed_by": by, "form_data": form_data})
 
 
 def _versioned_update(statement: Any, row: Case | CaseTask, values: dict[str, Any]) -> None:
@@ -110,7 +112,7 @@ def _open(case: Case, humans: list[HumanTask], now: datetime) -> None:
         {"case_id": case.id, "task_uuid": h.uuid, "spec_name": h.spec_name, "title": h.title, "lane": h.lane,
          "section_code": lanes.get(h.lane or ""), "form_key": h.form_key, "state": "ready", "assignee": None,
          "created_at": now, "claimed_at": None, "completed_at": None, "completed_by": None,
-         "due_at": _due_at(h.due, now), "version": 1}
+         "due_at": _due_at(h.due, now), "form_data": None, "version": 1}
         for h in humans])
 
 

@@ -196,6 +196,14 @@ class CaseEngine:
             merged.update(task.data)
         return merged
 
+    def correct_data(self, workflow: BpmnWorkflow, values: dict[str, Any]) -> None:
+        """Set ``values`` wherever the case's data holds them (the workflow's data and every task's): a
+        correction (e.g. the event date) then reads the same from every task and from :meth:`data`."""
+        workflow.data.update(deepcopy(values))
+        for task in _all_tasks(workflow):
+            for key in values.keys() & task.data.keys():
+                task.data[key] = deepcopy(values[key])
+
     def next_timer_at(self, workflow: BpmnWorkflow) -> datetime | None:
         """When the earliest waiting timer falls due (for the scheduler's poll), else None."""
         times = []
@@ -285,6 +293,15 @@ def serializer_version() -> str:
 
 def task_properties(spec: Any) -> dict[str, str]:
     return (getattr(spec, "extensions", None) or {}).get("properties", {})
+
+
+def start_form(specs: Specs) -> str | None:
+    """The form the process's start event declares (property ``form``): the schema of its start data."""
+    spec = specs[0]
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ == "StartEvent" and task_properties(task_spec).get("form"):
+            return str(task_properties(task_spec)["form"])
+    return None
 
 
 def iter_task_specs(specs: Specs) -> Iterable[Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -100,7 +102,14 @@ class CaseTask(db.Model):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(64))
     due_at: Mapped[datetime | None]
+    # The answers the task was completed with (JSON): the task's own data, see forms.taskforms "scope".
+    form_data: Mapped[str | None] = mapped_column(Text, deferred=True)
     version: Mapped[int] = mapped_column(default=1)
     case: Mapped[Case] = relationship(back_populates="tasks")
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        """The task's own answers (empty until it is completed)."""
+        return dict(json.loads(self.form_data)) if self.form_data else {}
 
     __mapper_args__ = {"version_id_col": version}

@@ -22,6 +22,7 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound
 from forms import taskforms
 from workflows import caserows, registry, wiring
 from workflows.engine import CaseEngine, EngineError, TaskStateError
+from workflows.engine import start_form as engine_start_form
 from workflows.models import Case, CaseTask
 
 WORKER_ROLES = ("counter", "section")
@@ -83,6 +84,12 @@ def start_case(*, process_key: str, actor: Actor, resident_id: int | None = None
     return case
 
 
+def start_form(process_key: str) -> str | None:
+    """The form that validates ``process_key``'s start data (its start event's ``form``), if it declares one."""
+    snapshot = registry.current_snapshot(process_key, engine=engine())
+    return engine_start_form(registry.specs_for(snapshot, engine=engine()))
+
+
 def load_workflow(case: Case) -> Any:
     """The case's workflow, paired with its snapshot's cached spec (the one place that pairs them)."""
     return engine().loads(case.workflow_json, registry.specs_by_hash(case.spec_hash, engine=engine()))
@@ -99,7 +106,7 @@ def save_workflow(case: Case, workflow: Any, *, now: datetime, ready_before: set
     with db.session.no_autoflush:
         caserows.write_case(case, workflow, engine(), now=now)
         if completed is not None and completed_by is not None:
-            caserows.write_completed_task(completed[0], by=completed_by, now=now)
+            caserows.write_completed_task(completed[0], by=completed_by, now=now, data=completed[1])
         ready = engine().human_tasks(workflow)
         if ready_before is None:
             caserows.sync_all(case, ready, now=now)
@@ -132,7 +139,11 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
     """Validate ``data`` with the task's form, complete the task and run the case on.
 
     ``section_checked``: the calling service has already decided that ``actor`` may act on this task although
-    it is not in the task's section (e.g. the counter removing a procedure with a reason)."""
+    it is not in the task's section (e.g. the counter removing a procedure with a reason).
+
+    The task's form is the one the factory's form provider gives (``wiring.task_form``: an interview shows only
+    what the visit needs, per person where asked so); its answers are stored on the task row, and merged into
+    the journey only when the form's scope is ``case``."""
     now = now or utcnow()
     task = get_task(task_id)
     if not section_checked:
@@ -140,12 +151,14 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
     _check_open(task, version)
     if task.assignee and task.assignee != actor.username:
         raise Conflict(f"task {task.id} is claimed by {task.assignee}", details={"assignee": task.assignee})
-    cleaned = taskforms.validate_data(task.form_key, data) if task.form_key else {}
+    form = wiring.task_form(task, now=now) if task.form_key else None
+    cleaned = taskforms.validate_task(form, data) if form else {}
+    wiring.check_completion(task=task, form=form, data=cleaned, now=now)
     case = task.case
     workflow = load_workflow(case)
     ready_before = {h.uuid for h in engine().human_tasks(workflow)} - {task.task_uuid}  # its row is closed here
     try:
-        engine().complete(workflow, task.task_uuid, cleaned)
+        engine().complete(workflow, task.task_uuid, cleaned if form is None or form.scope == "case" else {})
     except TaskStateError as err:
         raise Conflict(str(err)) from err
     except EngineError as err:
@@ -236,6 +249,14 @@ def fire_due_timers(*, actor: Actor, now: datetime | None = None, limit: int = 1
         audit.record(actor=actor, action="case.timer", target_type="case", target_id=case.id)
     db.session.flush()
     return [c.id for c in due]
+
+
+def correct_data(*, case: Case, values: dict[str, Any], now: datetime) -> None:
+    """Set ``values`` in the case's data wherever its tasks hold them (a correction, or the visit's state such
+    as its hand-over); the case's version guards a concurrent change. Nothing runs on."""
+    workflow = load_workflow(case)
+    engine().correct_data(workflow, values)
+    caserows.write_case(case, workflow, engine(), now=now)
 
 
 def case_data(case: Case) -> dict[str, Any]:

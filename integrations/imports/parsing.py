@@ -196,14 +196,14 @@ def _convert(line: int, raw: dict[str, str], parsed: Parsed) -> dict[str, Any]:
         parsed.error(line, "氏名がありません / missing name", "name")
     try:
         row["birth_date"], row["birth_date_text"] = _date(get("birth_date", ""), partial=True)
-    except ValueError:
-        parsed.error(line, f"生年月日が不正です / bad date: {get('birth_date', '')!r}", "birth_date")
+    except ValueError as err:
+        parsed.error(line, f"生年月日が不正です / bad date: {err}", "birth_date")
     for column in ("resident_since", "change_date", "support_measure_from", "support_measure_until"):
         value = get(column, "")
         try:
             row[column] = _date(value)[0] if value else None
-        except ValueError:
-            parsed.error(line, f"日付が不正です / bad date: {value!r}", column)
+        except ValueError as err:
+            parsed.error(line, f"日付が不正です / bad date: {err}", column)
     for column in BOOLEANS:
         value = get(column, "")
         row[column] = value == "1" or (value not in ("", "0") and _boolean(line, column, value, parsed))

@@ -34,7 +34,7 @@ def test_staff_pages_are_light(app, browser, live_server) -> None:
     from core.db import utcnow
     from core.tx import atomic
 
-    case = atomic(lambda: intake.start_for_resident(process_key="journey_tennyu", resident_id=residents[0].id,
+    case = atomic(lambda: intake.start_visit(process_key="journey_tennyu", resident_id=residents[0].id,
                                                     events=["tennyu"], actor=actor("counter"), today=utcnow().date(),
                                                     subjects=[r.id for r in residents]))
     interview = runtime.list_tasks(case_id=case.id)[0]

@@ -46,7 +46,7 @@ def test_protected_resident_in_the_browser(page: Any, live_server: Any, client: 
     browser_login(page, "shien")  # the supervisor's section sees the held request
     page.goto(live_server(f"/cases/{case_id}"))
     expect(page.locator(".protection-alert")).to_be_visible()
-    expect(page.locator("table.list")).to_contain_text("支援措置確認（上長）")
+    expect(page.locator("table.list.tasks")).to_contain_text("支援措置確認（上長）")
     assert head.address not in page.content()
     shot(page, "case")
     browser_logout(page)

@@ -71,9 +71,9 @@ def _documents(page, case_id: int, shot) -> int:
     db.session.expire_all()  # the browser changed the procedures through the live server
     questions = visit.questions(case_id=case_id)
     assert "previous_address" in {q.key for q in questions}  # the DB cannot know where they came from
-    assert page.locator("#q-moved_in_on").input_value() == EVENT_DATE  # confirmed, not retyped
+    assert page.locator("#q-moved_in_on").input_value() == "令和8年11月20日"  # confirmed (in 和暦), not retyped
     for q in questions:
-        selector = f"#q-{q.key}"
+        selector = "#q-" + q.name.replace(".", "-")
         if q.field.type == "choice":
             page.select_option(selector, _answer(q))
         elif q.field.type == "boolean":
@@ -133,8 +133,9 @@ def _counter_path(page, head: Resident, shot) -> tuple[int, int]:
     clicks += 1
     expect(page.locator("h1")).to_have_text("手続案内書")
     db.session.expire_all()
-    open_now = [p for p in list_for_case(case_id) if p.state != "removed"]
-    assert page.locator(".guide tbody tr").count() == len(open_now)
+    assert page.locator("iframe#guide-pdf").get_attribute("src") == f"/counter/cases/{case_id}/guide.pdf"
+    pdf = page.request.get(f"/counter/cases/{case_id}/guide.pdf")
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"  # the page shows that document
     page.emulate_media(media="print")
     assert page.locator("header.top").is_hidden() and page.get_by_role("button", name="印刷する").is_hidden()
     shot(page, "counter-guide-print")

@@ -8,6 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import api_headers, deploy_library
+from tests.determination.visits import start_visit
 from tests.support.families import TENNYU_HOUSEHOLD
 from workflows.determination.models import CaseProcedure, list_for_case
 
@@ -36,15 +37,10 @@ def test_journey_runs_to_completion_through_the_api(client: FlaskClient, event: 
     deploy_library()
     answers, expected = JOURNEYS[event]
     household = FAMILY if event != "shomei" else [FAMILY[0]]
-    started = client.post("/api/v1/cases", json={"process_key": f"journey_{event}", "data": {"household": household}},
-                          headers=api_headers("counter"))
-    assert started.status_code == 201, started.get_json()
-    case = started.get_json()
-    [interview] = case["tasks"]
+    case_id, interview_id, _ids = start_visit(client, event, household, answers, on="2026-11-20")
+    case = {"id": case_id}
+    interview = client.get(f"/api/v1/tasks/{interview_id}", headers=api_headers("counter")).get_json()
     assert interview["spec_name"] == "interview" and interview["section"] == "madoguchi"
-    done = client.post(f"/api/v1/tasks/{interview['id']}/complete",
-                       json={"data": {"event_date": "2026-11-20", **answers}}, headers=api_headers("counter"))
-    assert done.status_code == 200, done.get_json()
     tasks = [t for t in client.get("/api/v1/tasks?state=ready", headers=api_headers("admin")).get_json()
              if t["case_id"] == case["id"]]
     procedures = {p.code: p for p in list_for_case(case["id"])}

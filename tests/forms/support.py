@@ -20,9 +20,12 @@ from residents.models import Resident
 from tests.conftest import TENNYU_FIXTURE, actor, api_headers, deploy_library
 from workflows import runtime
 from workflows.determination.models import CaseProcedure
+from workflows.visit import form_answers
 
-ANSWERS = {"ticket_no": "A-107", "moved_in_on": "2026-11-20", "previous_address": "広島県広島市中区基町10-52",
-           "applicant_name": "届出　太郎", "applicant_kana": "トドケデ　タロウ", "phone": "083-922-4111"}
+ANSWERS = {"ticket_no": "A-107", "moved_in_on": "2026-11-20", "previous_address": "広島県広島市中区基町10-52"}
+# The 届出人 of these visits: someone entered at the counter (not of the household).
+NOTIFIER = {"name": "届出　太郎", "kana": "トドケデ　タロウ", "address": "山口県山口市中河原町5-1",
+            "relation": "代理人", "phone": "083-922-4111"}
 
 
 def load_residents(count: int = 400, seed: int = 11) -> list[Resident]:
@@ -43,12 +46,21 @@ def family_of_four(residents: list[Resident]) -> Resident:
 
 
 def start_visit(resident: Resident | None, *, answers: dict[str, Any] | None = None,
-                procedures: list[tuple[str, str, list[str], str]] = (), subject: Any = None) -> int:
-    """A 転入 case for ``resident`` with ``procedures`` as (code, name, form keys, state); returns the case id."""
+                procedures: list[tuple[str, str, list[str], str]] = (), subject: Any = None,
+                notifier: dict[str, Any] | None = NOTIFIER) -> int:
+    """A 転入 case for ``resident``'s household (every member ticked) with ``procedures`` as (code, name, form
+    keys, state) and the printed forms' ``answers`` already given; returns the case id."""
     if not db.session.scalar(db.select(db.func.count()).select_from(db.text("model_versions"))):
         deploy_library(TENNYU_FIXTURE)
+    answers = dict(ANSWERS if answers is None else answers)
+    members = [m.id for m in resident.household.members] if resident and resident.household else []
+    data = {"ticket_no": answers.pop("ticket_no", None), "member_ids": members, "subject_ids": members,
+            "event_date": answers.get("moved_in_on")}
+    if notifier is not None:
+        data["notifier"] = notifier
     case = runtime.start_case(process_key="tennyu", actor=actor("counter"),
-                              resident_id=resident.id if resident else None, data=dict(answers or ANSWERS))
+                              resident_id=resident.id if resident else None, data=data)
+    form_answers.merge(case_id=case.id, visit=answers, members={}, by="counter")
     for code, name, forms, state in procedures:
         db.session.add(CaseProcedure(case_id=case.id, code=code, name=name, section_code="shimin",
                                      form_keys=json.dumps(forms), due_date=date(2026, 12, 4), rule="test",

@@ -123,7 +123,7 @@ def test_a_family_visit_makes_every_form_and_guide_and_regenerates_only_on_chang
     assert squeeze(ANSWERS["previous_address"]) in text and "令和8年11月20日" in text
     guide = squeeze(pdf_text(by_key["guide"].pdf))
     assert "A-107" in guide and "転入届" in guide and "本日手続済" in guide
-    assert squeeze(head.name) not in guide and squeeze(head.address) not in guide
+    assert "届出太郎" in guide and squeeze(head.address) not in guide  # the 届出人 is named; no address
     first = {k: (d.generation, d.content_hash) for k, d in by_key.items()}
 
     again = documents.generate_visit(case_id=case_id, actor=actor("counter"), status_url=STATUS_URL)
@@ -141,7 +141,7 @@ def test_a_family_visit_makes_every_form_and_guide_and_regenerates_only_on_chang
 
 def test_missing_interview_answers_are_refused_with_the_field(app) -> None:
     head = family_of_four(load_residents(400))
-    case_id = start_visit(head, answers={"ticket_no": "B-1"},
+    case_id = start_visit(head, answers={"ticket_no": "B-1"}, notifier={"relation": "代理人"},
                           procedures=[("juki.tennyu", "転入届", ["juki_tennyu"], "open")])
     with pytest.raises(documents.Invalid) as err:
         documents.generate_visit(case_id=case_id, actor=actor("counter"), status_url=STATUS_URL)

@@ -82,7 +82,9 @@ def test_the_guide_and_a_signed_box_print_byte_for_byte_as_weasyprint_parses_and
         city={"name": "山口市", "mayor": "山口市長", "office_hours": "08:30-17:15"},
         qr=segno.make("https://x.invalid/status/TOKEN", error="m").svg_data_uri(scale=4, border=2),
         procedures=[{"name": "転入届", "where": "市民課", "due": "令和8年12月4日", "state": "done",
-                     "state_label": "本日手続済", "bring": ["本人確認書類", "転出証明書"], "note": "世帯全員分"}])
+                     "state_label": "本日手続済", "bring": ["本人確認書類", "転出証明書"], "note": "世帯全員分",
+                     "people": "山口 太郎・山口 花子", "reason": "転入", "rule": "proc_juki#r1"}],
+        how_to="番号が表示されたら窓口へ", notifier="山口 太郎", proxy_letter="委任状")
     signed = ("<table class='box'><tr><th>届出人署名</th><td class='sign'>"
               f"<img src='{_signature()}' alt='署名'></td></tr></table>")
     for html in (guide, signed):

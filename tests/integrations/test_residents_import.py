@@ -79,7 +79,7 @@ def _bad_setai(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 
 REJECTIONS = {
     "bad date": (lambda rows: _edit(rows, 2, birth_date="2020-02-30"), 4, "bad date"),
-    "bad date format": (lambda rows: _edit(rows, 2, birth_date="R2.1.1"), 4, "bad date"),
+    "bad date format": (lambda rows: _edit(rows, 2, birth_date="二〇二〇年一月一日"), 4, "bad date"),
     "missing key": (lambda rows: _edit(rows, 2, jumin_code=""), 4, "missing key"),
     "missing setai": (lambda rows: _edit(rows, 2, setai_no=""), 4, "missing key"),
     "duplicate key": (lambda rows: [*rows, rows[1]], 12, "duplicate key"),

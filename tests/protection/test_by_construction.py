@@ -21,7 +21,6 @@ from tests.forms.support import exported_text, pdf_text, squeeze
 from tests.security import scenario
 from tests.security.scenario import City
 from workflows import caserows, runtime
-from workflows.visit import answers as visit
 from workflows.visit import documents
 from workflows.visit import protection as case_protection
 
@@ -63,8 +62,7 @@ def test_a_claim_in_the_data_never_prints_the_address_nor_skips_the_supervisor(c
     db.session.rollback()
     runtime.complete_task(task_id=review.id, actor=actor("shien"),
                           data={"protection_decision": "approve", "protection_reason": "本人申出を確認"})
-    visit.prepare_documents(case_id=case_id, values=dict(scenario.CERTIFICATE), actor=actor("counter"),
-                            status_url=scenario.STATUS_URL)
+    scenario.prepare(case_id, scenario.CERTIFICATE)
     db.session.commit()
     text = _printed(city, case_id)
     assert text and squeeze(city.head.address) not in text and "支援措置" in text
@@ -129,13 +127,11 @@ def test_the_robot_file_never_holds_a_protected_address_or_postal_code(client: F
                                     "ticket_no": "A-303"})
     db.session.commit()
     [interview] = city.tasks(case.id)
-    runtime.complete_task(task_id=interview.id, actor=actor("counter"), data={"event_date": "2026-11-20",
-                                                                               "wants_seal": False})
+    runtime.complete_task(task_id=interview.id, actor=actor("counter"), data={"event_date": "2026-11-20"})
     db.session.commit()
     assert client.post(f"/api/v1/protection/residents/{head.id}/reveal", headers=api_headers("counter"), json={
         "purpose": "self", "reason": "運転免許証で本人確認", "case_id": case.id}).status_code == 200
-    visit.prepare_documents(case_id=case.id, values=dict(scenario.ANSWERS), actor=actor("counter"),
-                            status_url=scenario.STATUS_URL)
+    scenario.prepare(case.id, scenario.ANSWERS)
     db.session.commit()
     assert squeeze(head.address) in _printed(city, case.id)  # released for the resident's own papers
     for task in city.tasks(case.id):

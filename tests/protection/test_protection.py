@@ -21,7 +21,9 @@ from workflows.determination.models import list_for_case
 from workflows.visit import status
 from workflows.visit.models import CaseDocument
 
-APPLICATION = {"applicant_name": "代理 一郎", "copies": 1, "scope": "self", "purpose": "相続手続"}
+# The certificate form's own answers (a form's unmapped fields are its own questions: <form>.<field>).
+APPLICATION = {"cert_juminhyo.copies": 1, "cert_juminhyo.scope": "self", "cert_juminhyo.purpose": "相続手続"}
+PROXY = {"name": "代理 一郎", "kana": "ダイリ イチロウ", "relation": "代理人", "address": "広島県広島市中区基町10-52"}
 SEED, COUNT = 2, 200  # this seed's 200 residents hold one 支援措置 household (世帯主 + 妻 + 子)
 
 
@@ -110,9 +112,9 @@ def test_reveal_needs_role_purpose_and_reason_and_is_logged(client: FlaskClient,
 
 
 def _certificate_case(client: FlaskClient, resident: Resident, requester: str) -> tuple[int, list[dict[str, Any]]]:
+    notifier = {"notifier": PROXY} if requester != "self" else {}
     started = client.post("/api/v1/cases", json={"process_key": "journey_shomei", "resident_id": resident.id,
-                                                 "data": {"resident_id": resident.id, **APPLICATION}},
-                          headers=api_headers("counter"))
+                                                 **notifier}, headers=api_headers("counter"))
     assert started.status_code == 201, started.get_json()
     case = started.get_json()
     [interview] = case["tasks"]
@@ -164,6 +166,9 @@ def test_approved_request_prints_and_exports_without_the_address(client: FlaskCl
     assert approved.status_code == 200, approved.get_json()
     [proc] = list_for_case(case_id)
     assert proc.code == "cert.juminhyo"
+    answered = client.put(f"/api/v1/cases/{case_id}/form-answers", json={"answers": APPLICATION},
+                          headers=api_headers("counter"))
+    assert answered.status_code == 200, answered.get_json()
     made = client.post(f"/api/v1/cases/{case_id}/documents", headers=api_headers("counter"))
     assert made.status_code == 201, made.get_json()
     for doc in _documents(case_id):

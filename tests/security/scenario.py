@@ -73,6 +73,22 @@ def residents() -> tuple[Resident, Resident, Resident]:
     return head, member, other
 
 
+def prepare(case_id: int, values: dict) -> None:
+    """The counter answers what the visit's forms ask (each question by its field's name, per person too) and makes
+    the documents — as the documents page would, whatever key the visit stores an answer under."""
+    answers: dict = {}
+    members: dict = {}
+    for q in visit.questions(case_id=case_id, everything=True):
+        if q.field.name not in values:
+            continue
+        if q.member is None:
+            answers[q.key] = values[q.field.name]
+        else:
+            members.setdefault(str(q.member), {})[q.key] = values[q.field.name]
+    visit.prepare_documents(case_id=case_id, values=answers, members=members, actor=actor("counter"),
+                            status_url=STATUS_URL)
+
+
 def _complete(task_id: int, user: str, data: dict) -> None:
     runtime.complete_task(task_id=task_id, data=data, actor=actor(user))
     db.session.commit()
@@ -93,8 +109,8 @@ def routed_visit(resident: Resident) -> int:
                               data={"household": FAMILY, "ticket_no": "A-301"}, title=f"転入 {resident.name} 様")
     db.session.commit()
     [interview] = [t for t in case.tasks if t.state == "ready"]
-    _complete(interview.id, "counter", {"event_date": "2026-11-20", "wants_seal": False})
-    visit.prepare_documents(case_id=case.id, values=dict(ANSWERS), actor=actor("counter"), status_url=STATUS_URL)
+    _complete(interview.id, "counter", {"event_date": "2026-11-20"})
+    prepare(case.id, ANSWERS)
     db.session.commit()
     return case.id
 
@@ -112,8 +128,7 @@ def certificate(resident: Resident, *, approve: bool) -> int:
     if approve:
         [review] = [t for t in runtime.get_case(case.id).tasks if t.state == "ready"]
         _complete(review.id, "shien", {"protection_decision": "approve", "protection_reason": "委任状を本人に確認"})
-        visit.prepare_documents(case_id=case.id, values=dict(CERTIFICATE), actor=actor("counter"),
-                                status_url=STATUS_URL)
+        prepare(case.id, CERTIFICATE)
         db.session.commit()
     return case.id
 

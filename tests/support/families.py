@@ -50,4 +50,55 @@ TENNYU_HOUSEHOLD = [
     {"name": "山口 一郎", "relation": "子", "birth_date": "2016-06-01", "insurance": "kokuho", "subject": True},
     {"name": "山口 次郎", "relation": "子", "birth_date": "2020-02-10", "insurance": "kokuho", "subject": True},
 ]
-TENNYU_INTERVIEW = {"event_date": "2026-11-20", "wants_seal": True, "previous_prefecture_other": False}
+TENNYU_INTERVIEW = {"event_date": "2026-11-20", "previous_prefecture_other": False}  # 印鑑登録 is asked per person
+
+
+def make_residents(members: list[dict[str, object]], *, setai_no: str, first_code: int, address: str = ADDRESS,
+                   postal_code: str = "7530000", address_extra: str | None = None) -> list[Resident]:
+    """A household whose members carry any resident columns (facts, 通称, 国籍 …); each member is a dict with at
+    least ``name``, ``kana``, ``relation``, ``birth`` (a date) and ``sex``; the rest are Resident columns. The head
+    comes first; returns the residents after a commit."""
+    household = Household(setai_no=setai_no, head_name=str(members[0]["name"]), postal_code=postal_code,
+                          address=address, address_extra=address_extra, source="test")
+    db.session.add(household)
+    db.session.flush()
+    residents = []
+    for i, spec in enumerate(members):
+        spec = dict(spec)
+        name, kana, born = str(spec.pop("name")), str(spec.pop("kana")), spec.pop("birth")
+        assert isinstance(born, date)
+        resident = Resident(
+            jumin_code=str(first_code + i), setai_no=setai_no, household_id=household.id, name=name,
+            name_kana=kana, birth_date=born, birth_date_text=born.isoformat(), relation=str(spec.pop("relation")),
+            sex=str(spec.pop("sex")), postal_code=postal_code, address=address, address_extra=address_extra,
+            kana_key=normalize.kana_key(kana), given_kana_key=normalize.kana_key(kana.split()[-1]),
+            name_key=normalize.name_key(name), given_name_key=normalize.name_key(name.split()[-1]),
+            address_key=normalize.address_key(address), row_hash=f"{first_code + i:032d}", source="test", **spec)
+        db.session.add(resident)
+        residents.append(resident)
+    db.session.commit()
+    return residents
+
+
+FACT_KEYS = ("insurance", "pension_category", "mynumber_card", "seal_registered", "disability", "care_certified",
+             "child_allowance_recipient", "single_parent", "school", "dog_owner", "support_measure")
+
+
+def from_facts(household: list[dict[str, object]], *, setai_no: str | None = None,
+               first_code: int | None = None) -> list[Resident]:
+    """Residents of one household from determination facts (``birth_date`` ISO, ``relation``, the fact keys,
+    ``resident_type`` japanese/foreign); a member without a name is 「試験 一郎1」 … (numbers: the next free)."""
+    taken = db.session.scalar(db.select(db.func.count(Household.id))) or 0
+    setai_no = setai_no or str(3000001 + taken)
+    first_code = first_code or 30000000001 + 100 * taken
+    specs = []
+    for i, member in enumerate(household, start=1):
+        spec: dict[str, object] = {"name": str(member.get("name") or f"試験 一郎{i}"),
+                                   "kana": str(member.get("kana") or "シケン イチロウ"),
+                                   "relation": str(member.get("relation") or "世帯主"),
+                                   "birth": date.fromisoformat(str(member["birth_date"])),
+                                   "sex": str(member.get("sex") or "1"),
+                                   "resident_type": "2" if member.get("resident_type") == "foreign" else "1"}
+        spec.update({k: member[k] for k in FACT_KEYS if member.get(k) is not None})
+        specs.append(spec)
+    return make_residents(specs, setai_no=setai_no, first_code=first_code)

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 
 from core.db import db
 from core.models import AuditEntry
+from forms import wareki
 from tests.conftest import actor, csrf_token, deploy_library, login
 from tests.support.families import make_household
 from workflows import runtime
@@ -78,7 +79,8 @@ def test_counter_path_on_journey_tennyu(app, client: FlaskClient) -> None:
     case, interview = _start(client)
     page = client.get(interview).get_data(as_text=True)
     assert "転入した日" in page and "届出人氏名" not in page  # the journey's interview, not the old reception form
-    done = _post(client, interview, {"event_date": EVENT_DATE, "wants_seal": "true"}, page=interview)
+    done = _post(client, interview, {"event_date": EVENT_DATE, f"members.{case.resident_id}.wants_seal": "true"},
+                 page=interview)
     assert done.status_code == 302 and done.headers["Location"] == f"/counter/cases/{case.id}"
 
     determined = {p.code: p for p in list_for_case(case.id)}
@@ -86,7 +88,7 @@ def test_counter_path_on_journey_tennyu(app, client: FlaskClient) -> None:
     summary = client.get(f"/counter/cases/{case.id}").get_data(as_text=True)
     for p in determined.values():
         assert p.name in summary and p.rule in summary
-    assert "こども家庭課" in summary and determined["juki.tennyu"].due_date.isoformat() in summary
+    assert "こども家庭課" in summary and wareki.to_wareki(determined["juki.tennyu"].due_date) in summary
 
     # Remove one: refused without a reason (nothing changes), then with one.
     gakko = determined["gakko.tennyu"]
@@ -115,11 +117,12 @@ def test_counter_path_on_journey_tennyu(app, client: FlaskClient) -> None:
 
 def _documents_signature_hand_over(client: FlaskClient, case: Case) -> None:
     docs_page = f"/counter/cases/{case.id}/documents"
-    questions = {q.key: q for q in visit.questions(case_id=case.id)}
+    asked = visit.questions(case_id=case.id)
+    questions = {q.key: q for q in asked if q.member is None}
     assert "previous_address" in questions  # the DB cannot know it
     assert "name" not in questions and "guardian_name" not in questions  # the DB does
     assert questions["moved_in_on"].default == EVENT_DATE  # confirmed, not retyped
-    answers = {key: _answer(q) for key, q in questions.items()}
+    answers = {q.name: _answer(q) for q in asked}
     answers.update(moved_in_on=EVENT_DATE, previous_address="広島県広島市中区基町10-52")
 
     refused = _post(client, docs_page, {**answers, "previous_address": ""}, page=docs_page)
@@ -150,7 +153,12 @@ def _documents_signature_hand_over(client: FlaskClient, case: Case) -> None:
     assert again["juki_tennyu"].generation == 2  # regenerated with the signature
     assert "case.hand_over" in _actions() and visit.handed_over(runtime.get_case(case.id))
     guide = client.get(f"/counter/cases/{case.id}/guide").get_data(as_text=True)
-    assert "手続案内書" in guide and "転入届" in guide
+    assert "手続案内書" in guide and f'src="/counter/cases/{case.id}/guide.pdf"' in guide  # the page is the PDF
+    pdf = client.get(f"/counter/cases/{case.id}/guide.pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.headers["X-Frame-Options"] == "SAMEORIGIN"
+    printed = re.sub(r"\s+", "", subprocess.run(["pdftotext", "-", "-"], input=pdf.data, capture_output=True,
+                                                 check=True).stdout.decode())
+    assert "転入届" in printed and "令和8年12月4日" in printed
 
 
 def _sections_finish(case: Case) -> None:

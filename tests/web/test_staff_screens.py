@@ -35,7 +35,7 @@ def _case_at_sections() -> dict[str, CaseTask]:
     """A case of the small 転入 fixture whose reception is done: one ready task per section (shimin, hoken, kodomo)."""
     deploy_library(TENNYU_FIXTURE)
     residents = make_household()
-    case = atomic(lambda: intake.start_for_resident(process_key="tennyu", resident_id=residents[0].id,
+    case = atomic(lambda: intake.start_visit(process_key="tennyu", resident_id=residents[0].id,
                                                     events=["tennyu"], actor=actor("counter"),
                                                     today=utcnow().date()))
     reception = next(t for t in runtime.list_tasks(case_id=case.id))

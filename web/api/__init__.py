@@ -12,6 +12,7 @@ API_MODULES = ["web.api.health", "web.api.auth", "web.api.process_models", "web.
                "web.api.audit",
                "web.api.mynumber",
                "web.api.determinations",
+               "web.api.visit",
                "web.api.protection"]
 
 

@@ -7,6 +7,8 @@ from typing import Any
 import marshmallow as ma
 from flask_smorest import Blueprint
 
+from core.calendar import JST
+from core.db import utcnow
 from core.tx import atomic
 from residents import protection
 from web.api.marks import ProtectionMarked
@@ -14,15 +16,48 @@ from web.api.tasks import TaskSchema
 from web.auth import current_actor, roles_required
 from workflows import access, runtime
 from workflows.models import Case
+from workflows.visit import intake
 
 URL_PREFIX = "/cases"
 blp = Blueprint("cases_api", __name__, description="Cases: one visit's routed journey")
 
 
-class CaseStart(ma.Schema):
-    process_key = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+class NotifierStart(ma.Schema):
+    """The 届出人: a member of the household (``resident_id``, optional ``phone``) or someone entered."""
+
+    class Meta:
+        unknown = ma.RAISE
+
     resident_id = ma.fields.Integer(load_default=None, allow_none=True)
-    data = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
+    name = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))
+    kana = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))
+    address = ma.fields.String(load_default=None, validate=ma.validate.Length(max=300))
+    relation = ma.fields.String(load_default=None, validate=ma.validate.Length(max=20),
+                                metadata={"description": "対象者との関係 (an entered notifier): 父, 母, 代理人 …"})
+    phone = ma.fields.String(load_default=None, validate=ma.validate.Length(max=20))
+
+
+class CaseStart(ma.Schema):
+    """A visit (``events`` — or a journey_<event> process — with the ticked ``members``, the ``notifier`` and
+    maybe the ``event_date``), or a plain process with ``data`` validated by its start form. Unknown keys are
+    refused (422): no client sets the journey's control data."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    process_key = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    resident_id = ma.fields.Integer(load_default=None, allow_none=True, strict=True)
+    members = ma.fields.List(ma.fields.Integer(strict=True), load_default=None, validate=ma.validate.Length(max=50),
+                             metadata={"description": "the ticked members (resident ids) the visit is about"})
+    events = ma.fields.List(ma.fields.String(validate=ma.validate.Length(max=32)), load_default=None,
+                            validate=ma.validate.Length(max=9))
+    notifier = ma.fields.Nested(NotifierStart, load_default=None, allow_none=True)
+    event_date = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=40),
+                                  metadata={"description": "as staff type it: 2026-04-01, 令和8年4月1日, R8.4.1"})
+    data = ma.fields.Dict(keys=ma.fields.String(), load_default=dict,
+                          metadata={"description": "a plain process's start data, validated by its start form"})
+    ticket_no = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=20),
+                                 metadata={"description": "the number on the resident's ticket (受付番号)"})
     title = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=200))
 
 
@@ -79,7 +114,7 @@ class _Shown:
 @blp.response(201, CaseDetailSchema)
 def start_case(body: dict[str, Any]) -> _Shown:
     actor = current_actor()
-    return _Shown(atomic(lambda: runtime.start_case(actor=actor, **body)), actor)
+    return _Shown(atomic(lambda: intake.start(actor=actor, today=utcnow().astimezone(JST).date(), **body)), actor)
 
 
 @blp.route("")

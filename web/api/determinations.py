@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from core.tx import atomic
 from web.auth import current_actor, roles_required
 from workflows import access
-from workflows.determination import interview, procedures
+from workflows.determination import procedures
 from workflows.determination.models import CaseProcedure
 
 URL_PREFIX = ""
@@ -36,6 +36,7 @@ class SubjectSchema(ma.Schema):
     name = ma.fields.String(allow_none=True)
     resident_id = ma.fields.Integer(allow_none=True)
     rule = ma.fields.String()
+    reason = ma.fields.String(metadata={"description": "the rule's annotation: why, for this person"})
 
 
 class ProcedureSchema(ma.Schema):
@@ -46,6 +47,7 @@ class ProcedureSchema(ma.Schema):
     due_date = ma.fields.String(allow_none=True)
     bring = ma.fields.String()
     rule = ma.fields.String()
+    rule_text = ma.fields.String(metadata={"description": "the rule's annotation (readable reason)"})
     subjects = ma.fields.List(ma.fields.Nested(SubjectSchema))
 
 
@@ -56,6 +58,8 @@ class DeterminationSchema(ma.Schema):
 class ProcedureAdd(ma.Schema):
     code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1000))
+    subjects = ma.fields.List(ma.fields.Integer(), load_default=None, validate=ma.validate.Length(max=50),
+                              metadata={"description": "the people it is for (resident ids; default the resident)"})
     name = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))
     section = ma.fields.String(load_default=None, validate=ma.validate.Length(max=32))
 
@@ -110,23 +114,3 @@ def add_procedure(body: dict[str, Any], case_id: int) -> CaseProcedure:
 def remove_procedure(body: dict[str, Any], case_id: int, procedure_id: int) -> CaseProcedure:
     actor = current_actor()
     return atomic(lambda: procedures.remove(case_id=case_id, procedure_id=procedure_id, actor=actor, **body))
-
-
-class QuestionSchema(ma.Schema):
-    name = ma.fields.String()
-    label = ma.fields.String()
-    type = ma.fields.String()
-    required = ma.fields.Boolean()
-
-
-class QuestionsSchema(ma.Schema):
-    form = ma.fields.String(allow_none=True)
-    fields = ma.fields.List(ma.fields.Nested(QuestionSchema))
-    skipped = ma.fields.List(ma.fields.String())
-
-
-@blp.route("/tasks/<int:task_id>/questions")
-@roles_required("counter", "section", "manager")
-@blp.response(200, QuestionsSchema)
-def task_questions(task_id: int) -> dict[str, Any]:
-    return interview.questions(task_id=task_id, actor=current_actor())

@@ -28,6 +28,8 @@ class DocumentSchema(ProtectionMarked):
     content_hash = ma.fields.String()
     size = ma.fields.Integer()
     generation = ma.fields.Integer()
+    subject_resident_ids = ma.fields.List(ma.fields.Integer(), attribute="subject_ids",
+                                          metadata={"description": "the people the document is for"})
     created_by = ma.fields.String()
     created_at = ma.fields.DateTime()
 

@@ -11,6 +11,7 @@ from residents import protection
 from web.auth import current_actor, roles_required
 from web.pageinput import PageSchema, parse, text
 from workflows import access, registry, runtime
+from workflows.visit import section
 
 bp = Blueprint("cases", __name__)
 
@@ -52,6 +53,7 @@ def case(case_id: int) -> ResponseReturnValue:
     atomic(lambda: protection.view_case(actor=actor, case=item, screen="case"))
     history = audit.list_(target_type="case", target_id=str(case_id))
     sections = {s.code: s.name for s in users.list_sections()}
-    data, withheld = access.case_data(actor=actor, case=item)
-    return render_template("case.html", case=item, data=data, withheld=withheld, history=history,
-                           sections=sections)
+    seen = None if actor.has_role("counter", "manager") else actor.sections
+    return render_template("case.html", case=item, history=history, sections=sections,
+                           answered=section.answers_by_task(case_id=item.id, sections=seen,
+                                                            hidden=access.hidden_fields(actor=actor, case=item)))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import date
 
 import marshmallow as ma
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from core import users
@@ -26,18 +26,19 @@ from core.tx import atomic
 from residents import protection
 from web.auth import current_actor, roles_required
 from web.links import status_url
-from web.pageinput import PageSchema, optional_date, parse, search_form, text
+from web.pageinput import PageSchema, optional_date, parse, search_form, split_members, text
+from web.security import CSP
 from workflows import access, registry, runtime
 from workflows.determination import procedures, service
-from workflows.determination.models import list_for_case
 from workflows.visit import answers as visit
-from workflows.visit import context as visit_context
-from workflows.visit import documents, intake, signatures
+from workflows.visit import documents, eventdate, guide, intake, signatures
+from workflows.visit import notifier as notifier_rules
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
 # Which deployed journey handles which life event: bpmn/journeys/journey_<event>.bpmn.
 EVENT_PROCESS = {code: f"journey_{code}" for code in intake.EVENTS}
 PNG_DATA_URL = "data:image/png;base64,"
+FRAMED_PDF_CSP = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
 
 
 class SearchQuery(PageSchema):
@@ -49,11 +50,23 @@ class SearchQuery(PageSchema):
 class StartVisitForm(PageSchema):
     events = ma.fields.List(ma.fields.String(validate=ma.validate.Length(max=32)), load_default=list)
     subjects = ma.fields.List(ma.fields.Integer(strict=False), load_default=list)
+    notifier = text(max_length=20)  # a member's id, or "other" for someone entered
+    notifier_name = text(max_length=200)
+    notifier_kana = text(max_length=200)
+    notifier_address = text(max_length=300)
+    notifier_relation = text(max_length=20)
+    notifier_phone = text(max_length=20)
+    event_date = text(max_length=40)
+
+
+class EventDateForm(PageSchema):
+    event_date = text(max_length=40, required=True)
 
 
 class ProcedureAdd(PageSchema):
     code = text(max_length=64, required=True)
     reason = text(max_length=500)
+    subjects = ma.fields.List(ma.fields.Integer(strict=False), load_default=list)
 
 
 class ProcedureRemove(PageSchema):
@@ -80,25 +93,50 @@ def search() -> ResponseReturnValue:
                            shown_address=protection.shown_address)
 
 
+def _notifier(form: dict[str, str]) -> dict[str, str]:
+    """The 届出人 as the household page gives it: a member chosen, or someone entered ("other")."""
+    if form["notifier"] == "other":
+        return {k: form[f"notifier_{k}"] for k in ("name", "kana", "address", "relation", "phone")}
+    chosen = form["notifier"]
+    return {"resident_id": int(chosen) if chosen.isdigit() else None, "phone": form["notifier_phone"]}
+
+
 @bp.route("/residents/<int:resident_id>", methods=["GET", "POST"])
 @roles_required("counter")
 def household(resident_id: int) -> ResponseReturnValue:
     actor = current_actor()
     deployed = {v.key: v for v in registry.latest_versions() if v.kind == "bpmn"}
     events = {code: label for code, label in intake.EVENTS.items() if EVENT_PROCESS[code] in deployed}
+    form, status = {}, 200
     if request.method == "POST":
         form = parse(StartVisitForm, request.form, events=True, subjects=True)
         chosen = form["events"]
-        process_key = EVENT_PROCESS.get(chosen[0], "") if chosen else ""
-        case = atomic(lambda: intake.start_for_resident(process_key=process_key, resident_id=resident_id,
-                                                        events=chosen, actor=actor, today=_today(),
-                                                        subjects=form["subjects"] or None))
-        first = next((t for t in case.tasks if t.state == "ready" and t.section_code in actor.sections), None)
-        return redirect(url_for("inbox.task", task_id=first.id) if first else url_for("counter.summary",
-                                                                                       case_id=case.id))
+        try:
+            case = atomic(lambda: intake.start_visit(
+                process_key=intake.journey_for(chosen), resident_id=resident_id, events=chosen, actor=actor,
+                today=_today(), subjects=form["subjects"] or None, notifier=_notifier(form),
+                event_date=form["event_date"] or None))
+        except Invalid as err:
+            flash(_refusal(err), "error")
+            status = 422
+        else:
+            first = next((t for t in case.tasks if t.state == "ready" and t.section_code in actor.sections), None)
+            return redirect(url_for("inbox.task", task_id=first.id) if first else url_for("counter.summary",
+                                                                                           case_id=case.id))
     view = atomic(lambda: intake.get_household(resident_id=resident_id, actor=actor))
-    return render_template("counter/household.html", view=view, events=events, today=_today(),
-                           is_child=intake.is_child, shown_address=protection.shown_address)
+    return render_template("counter/household.html", view=view, events=events, today=_today(), form=form,
+                           proposed=intake.default_notifier(view, _today()),
+                           relations=notifier_rules.ENTERED_RELATIONS, is_child=intake.is_child,
+                           shown_address=protection.shown_address), status
+
+
+def _refusal(err: DomainError) -> str:
+    """The refusal as the counter reads it: the message, and each field's reason."""
+    fields = err.details.get("fields") if isinstance(err.details.get("fields"), dict) else {}
+    reasons = [m for msgs in fields.values() for m in (msgs if isinstance(msgs, list) else [msgs])
+               if isinstance(m, str) and m not in err.message]
+    where = err.details.get("field") or ""
+    return "　".join([err.message, *reasons]) + (f"（{where}）" if where else "")
 
 
 @bp.route("/cases/<int:case_id>")
@@ -109,7 +147,7 @@ def summary(case_id: int) -> ResponseReturnValue:
     atomic(lambda: protection.view_case(actor=actor, case=case, screen="counter.summary"))
     sections = {s.code: s.name for s in users.list_sections()}
     return render_template("counter/summary.html", case=case, data=runtime.case_data(case), sections=sections,
-                           procedures=list_for_case(case.id), catalogue=service.catalogue(),
+                           procedures=guide.views(case.id), catalogue=service.catalogue(),
                            docs=documents.list_for_case(case_id=case.id), signature=signatures.get(case.id),
                            handed_over=visit.handed_over(case))
 
@@ -120,17 +158,26 @@ def _to_summary(case_id: int, work: Callable[[], object], done: str) -> Response
         atomic(work)
         flash(done, "info")
     except DomainError as err:
-        where = err.details.get("field") or ", ".join(err.details.get("fields", {}))
-        flash(f"{err.message}{f'（{where}）' if where else ''}", "error")
+        flash(_refusal(err), "error")
     return redirect(url_for("counter.summary", case_id=case_id))
+
+
+@bp.route("/cases/<int:case_id>/event-date", methods=["POST"])
+@roles_required("counter")
+def event_date(case_id: int) -> ResponseReturnValue:
+    actor = current_actor()
+    typed = parse(EventDateForm, request.form)["event_date"]
+    return _to_summary(case_id, lambda: eventdate.change(case_id=case_id, typed=typed, actor=actor),
+                       "異動日を訂正しました（手続と期限を再判定しました・記録済み）。")
 
 
 @bp.route("/cases/<int:case_id>/procedures", methods=["POST"])
 @roles_required("counter")
 def add_procedure(case_id: int) -> ResponseReturnValue:
     actor = current_actor()
-    return _to_summary(case_id, lambda: procedures.add(case_id=case_id, actor=actor,
-                                                       **parse(ProcedureAdd, request.form)),
+    form = parse(ProcedureAdd, request.form, subjects=True)
+    form["subjects"] = form["subjects"] or None
+    return _to_summary(case_id, lambda: procedures.add(case_id=case_id, actor=actor, **form),
                        "手続を追加しました（担当課へ回付済み・記録済み）。")
 
 
@@ -150,19 +197,21 @@ def visit_documents(case_id: int) -> ResponseReturnValue:
     case, values, errors, status = access.case(actor=actor, case_id=case_id), {}, {}, 200
     if request.method == "POST":
         # The answers' own fields are the forms' (validated by the forms' schemas in the service).
+        top, members = split_members(request.form, skip={"csrf_token"})
         values = {k: v for k, v in request.form.items() if k != "csrf_token"}
         try:
-            made = atomic(lambda: visit.prepare_documents(case_id=case_id, values=values, actor=actor,
+            made = atomic(lambda: visit.prepare_documents(case_id=case_id, values=top, members=members, actor=actor,
                                                           status_url=status_url(case_id)))
             flash(f"{len(made)} 件の書類を作成しました。内容を確認してから署名に進んでください。", "info")
             return redirect(url_for("counter.visit_documents", case_id=case_id))
         except Invalid as err:
             errors, status = err.details.get("fields", {}), 422
             flash(err.message, "error")
-    return render_template("counter/documents.html", case=case, questions=visit.questions(case_id=case_id,
-                                                                                          everything=True),
+    names = {m.get("resident_id"): m.get("name") for m in runtime.case_data(case).get("household") or []}
+    return render_template("counter/documents.html", case=case,
+                           groups=visit.by_person(visit.questions(case_id=case_id, everything=True)),
                            values=values, errors=errors, docs=documents.list_for_case(case_id=case_id),
-                           signature=signatures.get(case_id)), status
+                           signature=signatures.get(case_id), names=names), status
 
 
 def _png(data_url: str) -> bytes:
@@ -201,15 +250,27 @@ def hand_over(case_id: int) -> ResponseReturnValue:
         flash(err.message, "error")
         return redirect(url_for("counter.summary", case_id=case_id))
     flash("各課へ送付しました。手続案内書を印刷してお渡しください。", "info")
-    return redirect(url_for("counter.guide", case_id=case_id))
+    return redirect(url_for("counter.guide_page", case_id=case_id))
 
 
 @bp.route("/cases/<int:case_id>/guide")
 @roles_required("counter", "manager")
-def guide(case_id: int) -> ResponseReturnValue:
+def guide_page(case_id: int) -> ResponseReturnValue:
+    """The 手続案内書 as the PDF it is: shown in the page and printed from it (one document, never two)."""
     actor = current_actor()
     case = access.case(actor=actor, case_id=case_id)
-    sections = {s.code: s for s in users.list_sections()}
-    return render_template("counter/guide.html", case=case, data=access.case_data(actor=actor, case=case)[0],
-                           sections=sections,
-                           procedures=visit_context.procedures(case.id), catalogue=service.catalogue())
+    doc = atomic(lambda: documents.guide_document(case_id=case.id, actor=actor, status_url=status_url(case.id)))
+    return render_template("counter/guide.html", case=case, doc=doc, procedures=guide.views(case.id, removed=False))
+
+
+@bp.route("/cases/<int:case_id>/guide.pdf")
+@roles_required("counter", "manager")
+def guide_pdf(case_id: int) -> ResponseReturnValue:
+    """The guide's PDF (the page frames it: this response alone may be framed, by our own pages)."""
+    actor = current_actor()
+    access.case(actor=actor, case_id=case_id)
+    doc = atomic(lambda: documents.guide_document(case_id=case_id, actor=actor, status_url=status_url(case_id)))
+    viewed = atomic(lambda: documents.get_document(document_id=doc.id, actor=actor))
+    return Response(viewed.pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="guide-{case_id}.pdf"', "Cache-Control": "no-store",
+        "X-Frame-Options": "SAMEORIGIN", "Content-Security-Policy": FRAMED_PDF_CSP})

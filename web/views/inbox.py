@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -11,11 +12,12 @@ from core import users
 from core.db import utcnow
 from core.errors import Conflict, DomainError, Invalid
 from core.tx import atomic
+from forms.taskforms import MEMBERS
 from residents import protection
 from web.auth import current_actor, roles_required
-from web.pageinput import BackTo, PageSchema, local_path, parse, text, whole_number
-from workflows import access, dashboard, registry, runtime
-from workflows.determination import interview
+from web.pageinput import BackTo, PageSchema, local_path, parse, split_members, text, whole_number
+from workflows import access, dashboard, registry, runtime, wiring
+from workflows.visit import section
 
 bp = Blueprint("inbox", __name__)
 
@@ -49,9 +51,29 @@ def inbox() -> ResponseReturnValue:
                            now=utcnow(), me=actor.username, query=request.args.to_dict())
 
 
+def _prefill(item: Any, form: Any) -> dict[str, Any]:
+    """What the form starts from: the task's own answers; a journey-wide (``scope: case``) form also from what the
+    visit already knows for its fields (e.g. the event date given at the start). Never another task's answers."""
+    own = item.answers
+    if form is None or form.scope != "case":
+        return _flat(own)
+    data = runtime.case_data(item.case)
+    known = {f.name: data[f.name] for f in form.visit_fields if data.get(f.name) not in (None, "")}
+    members = data.get(MEMBERS) if isinstance(data.get(MEMBERS), dict) else {}
+    return {**known, **_flat({MEMBERS: members}), **_flat(own)}
+
+
+def _flat(values: dict[str, Any]) -> dict[str, Any]:
+    members = values.get(MEMBERS) if isinstance(values.get(MEMBERS), dict) else {}
+    flat = {k: v for k, v in values.items() if k != MEMBERS}
+    flat.update({f"{MEMBERS}.{m}.{k}": v for m, answers in members.items() for k, v in (answers or {}).items()})
+    return flat
+
+
 def _task_page(item, form, values, errors, status=200):  # noqa: ANN001, ANN202 - a template and its status
-    data, _withheld = access.case_data(actor=current_actor(), case=item.case)
-    return render_template("task.html", task=item, form=form, values=values, errors=errors, data=data), status
+    hidden = access.hidden_fields(actor=current_actor(), case=item.case)
+    return render_template("task.html", task=item, form=form, values=values or _prefill(item, form), errors=errors,
+                           visit=section.for_task(item, hidden=hidden)), status
 
 
 @bp.route("/tasks/<int:task_id>")
@@ -60,7 +82,11 @@ def task(task_id: int) -> ResponseReturnValue:
     actor = current_actor()
     item = access.task(actor=actor, task_id=task_id)
     atomic(lambda: protection.view_case(actor=actor, case=item.case, screen="task"))
-    return _task_page(item, interview.form_for(task=item), {}, {})  # an interview asks only what the visit needs
+    return _task_page(item, _form(item), {}, {})
+
+
+def _form(item: Any) -> Any:
+    return wiring.task_form(item) if item.form_key else None  # an interview: only what this visit needs
 
 
 @bp.route("/tasks/<int:task_id>", methods=["POST"])
@@ -69,11 +95,13 @@ def complete(task_id: int) -> ResponseReturnValue:
     """Complete the task with its form (its own section's staff: managers read, sections work)."""
     actor = current_actor()
     item = access.task(actor=actor, task_id=task_id)
-    form = interview.form_for(task=item)
+    form = _form(item)
     version = parse(TaskVersion, request.form)["version"] or None
-    values = {k: v for k, v in request.form.items() if k not in {"version", "csrf_token"}}  # the task form's own
+    top, members = split_members(request.form, skip={"version", "csrf_token"})  # the task form's own fields
+    values = {k: v for k, v in request.form.items() if k not in {"version", "csrf_token"}}
+    data = {**top, MEMBERS: members} if members else top
     try:
-        atomic(lambda: runtime.complete_task(task_id=task_id, data=values, actor=actor, version=version))
+        atomic(lambda: runtime.complete_task(task_id=task_id, data=data, actor=actor, version=version))
     except Invalid as err:
         errors = err.details.get("fields", {})
         if not errors:

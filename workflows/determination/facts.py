@@ -178,3 +178,12 @@ def fill_from_answers(members: list[dict[str, Any]], answers: dict[str, Any]) ->
         return members
     return [{**{k: v for k, v in given.items() if m.get(k) is None}, **m} if m.get("subject") else m
             for m in members]
+
+
+def _context_names() -> frozenset[str]:
+    """The names a member's evaluation context holds (what a table reads without an answer)."""
+    sample = {**TEXT_FACTS, **dict.fromkeys(BOOL_FACTS, False), "birth_date": date(2000, 1, 1)}
+    return frozenset(household_context([sample], event="tennyu", on=date(2026, 1, 1))[0])
+
+
+CONTEXT_NAMES = _context_names()

@@ -12,18 +12,25 @@ expression evaluated in the script sandbox over:
 
 A question without ``ask_if`` is always asked. A question not asked is submitted as empty, which is right by
 construction: no table reads it for this household, or the record's fact wins (``facts.fill_from_answers``).
+
+A visit with several events asks the questions of every event's interview form (:func:`combined`), so nothing a
+table of the visit reads is left unasked. A question with ``per: member`` is asked of each ticked member for whom
+its ``member_if`` holds (ages judged on the event date given at the start, else today in Japan): :func:`form_for`
+is the factory's form provider (``workflows.wiring``), so the page, the API and the completion agree on it.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
 from core.actor import Actor
+from core.calendar import JST
+from core.db import utcnow
 from core.errors import Invalid
 from forms import taskforms
-from forms.taskforms import FormDefinition
+from forms.taskforms import FormDefinition, FormField, FormMember
 from workflows import access, runtime
 from workflows.determination import facts, service
 from workflows.determination import household as residents
@@ -31,6 +38,8 @@ from workflows.models import CaseTask
 from workflows.scripting import RestrictedEnvironment, check_expression
 
 JOURNEY_PREFIX = "journey_"
+INTERVIEW_PREFIX = "interview_"
+NOTE = "counter_note"
 _SANDBOX = RestrictedEnvironment()
 
 
@@ -60,14 +69,14 @@ def _known(name: str, household: list[dict[str, Any]]) -> bool:
     return bool(subjects) and all(m.get(name) is not None for m in subjects)
 
 
-def _visit(task: CaseTask) -> tuple[list[str], list[dict[str, Any]]]:
+def _visit(task: CaseTask) -> tuple[list[str], list[dict[str, Any]], dict[str, Any]]:
     data = runtime.case_data(task.case)
     key = task.case.process_key
     own = [key.removeprefix(JOURNEY_PREFIX)] if key.startswith(JOURNEY_PREFIX) else []
     events = service.event_list([*own, *(data.get("events") or [])])
     resident_id = data.get("resident_id")
-    household = residents.household_for(resident_id) if resident_id else list(data.get("household") or [])
-    return events, household
+    household = list(data.get("household") or []) or (residents.household_for(resident_id) if resident_id else [])
+    return events, household, data
 
 
 def asked(*, form: FormDefinition, events: list[str], household: list[dict[str, Any]],
@@ -93,24 +102,92 @@ def asked(*, form: FormDefinition, events: list[str], household: list[dict[str, 
     return result
 
 
-def form_for(*, task: CaseTask, on: date | None = None) -> FormDefinition | None:
-    """The task's form with only the questions this visit needs (every field for other tasks)."""
+def combined(form: FormDefinition, events: list[str]) -> FormDefinition:
+    """An interview with the questions of every event of the visit: a combined visit (転入 + 証明書交付) asks
+    what any of its events' tables reads before it determines. The event with a date of its own leads
+    (a 転入 date, not the day of a certificate request); each question once, the counter's note last."""
+    forms = [form]
+    for event in sorted(events, key=lambda e: e == "shomei"):
+        key = f"{INTERVIEW_PREFIX}{event}"
+        if key != form.key and taskforms.exists(key):
+            forms.append(taskforms.get(key))
+    lead = next((f for f in forms if f.key != f"{INTERVIEW_PREFIX}shomei"), form)
+    fields: dict[str, FormField] = {}
+    for source in [lead, *forms]:
+        for field in source.fields:
+            fields.setdefault(field.name, field)
+    ordered = [f for f in fields.values() if f.name != NOTE] + [f for f in fields.values() if f.name == NOTE]
+    return replace(form, fields=tuple(ordered))
+
+
+def _members_asked(fields: tuple[FormField, ...], household: list[dict[str, Any]], *, event: str,
+                   on: date) -> tuple[FormMember, ...]:
+    """Who each per-person question is asked of: the visit's subjects for whom its ``member_if`` holds."""
+    per_person = [f for f in fields if f.per == "member"]
+    if not per_person:
+        return ()
+    asked_of = []
+    for index, member in enumerate(household):
+        if not member.get("subject") or member.get("resident_id") is None:
+            continue
+        try:
+            scope = facts.member_context(facts.normalise_member(member, index), event=event, on=on)
+        except Invalid:  # a partial birth date (不詳日): no age to judge by, so not asked
+            continue
+        names = tuple(f.name for f in per_person
+                      if not f.member_if or bool(_SANDBOX.evaluate(f.member_if, {}, external_context=scope)))
+        if names:
+            asked_of.append(FormMember(id=int(member["resident_id"]), name=str(member.get("name") or ""),
+                                       fields=names))
+    return tuple(asked_of)
+
+
+def _on(data: dict[str, Any], now: datetime | None) -> date:
+    """The day ages are judged on: the visit's event date when known, else today in Japan."""
+    try:
+        return date.fromisoformat(str(data.get("event_date")))
+    except ValueError:
+        return (now or utcnow()).astimezone(JST).date()
+
+
+def form_for(*, task: CaseTask, now: datetime | None = None, on: date | None = None) -> FormDefinition | None:
+    """The task's form as it asks now: for a visit's interview, the questions of all its events that this visit
+    needs, the per-person ones with whom to ask (every other task: its form as defined)."""
     if not task.form_key:
         return None
     form = taskforms.get(task.form_key)
-    if not any(f.ask_if for f in form.fields):
+    if not task.form_key.startswith(INTERVIEW_PREFIX):
         return form
-    events, household = _visit(task)
-    shown = asked(form=form, events=events, household=household, on=on or date.today())
-    return replace(form, fields=tuple(f for f in form.fields if shown[f.name]))
+    events, household, data = _visit(task)
+    form = combined(form, events)
+    on = on or _on(data, now)
+    shown = asked(form=form, events=events, household=household, on=on)
+    fields = tuple(f for f in form.fields if shown[f.name])
+    members = _members_asked(fields, household, event=events[0] if events else "", on=on)
+    whose = {n for m in members for n in m.fields}
+    fields = tuple(f for f in fields if f.per != "member" or f.name in whose)
+    return replace(form, fields=fields, members=members)
 
 
 def questions(*, task_id: int, actor: Actor) -> dict[str, Any]:
-    """The questions a task asks now and those the visit does not need (by name); Forbidden outside its section."""
+    """The questions a task asks now — one entry per person for a per-person question (``member``) — and those
+    the visit does not need (by name); Forbidden outside its section."""
     task = access.task(actor=actor, task_id=task_id)
     form = form_for(task=task)
-    full = taskforms.get(task.form_key) if task.form_key else None
-    shown = list(form.fields) if form else []
-    names = {f.name for f in shown}
-    return {"form": task.form_key, "fields": shown,
-            "skipped": [f.name for f in (full.fields if full else ()) if f.name not in names]}
+    if form is None:
+        return {"form": task.form_key, "fields": [], "skipped": []}
+    shown = [Question(field=f) for f in form.visit_fields]
+    shown += [Question(field=f, member=m.id, member_name=m.name) for f in form.member_fields
+              for m in form.members if f.name in m.fields]
+    names = {f.name for f in form.fields}
+    full = taskforms.get(task.form_key).fields
+    return {"form": task.form_key, "fields": shown, "skipped": [f.name for f in full if f.name not in names]}
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a task as a client asks it: the field, and whose it is for a per-person question."""
+
+    field: FormField
+    member: int | None = None
+    member_name: str = ""

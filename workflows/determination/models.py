@@ -27,6 +27,8 @@ class CaseProcedure(db.Model):
     form_keys: Mapped[str] = mapped_column(Text, default="[]")
     due_date: Mapped[date | None] = mapped_column(Date)
     rule: Mapped[str] = mapped_column(String(120), default="manual")
+    rule_text: Mapped[str | None] = mapped_column(Text)  # the rule's annotation: why (read by people)
+    bring: Mapped[str | None] = mapped_column(Text)  # what the resident brings (from the rule that fired)
     subject: Mapped[str] = mapped_column(Text, default="{}")
     state: Mapped[str] = mapped_column(String(16), default="open")
     seq: Mapped[int | None]  # position in the case's determination (the routed work item carries it)
@@ -45,6 +47,18 @@ class CaseProcedure(db.Model):
     def subject_data(self) -> object:
         """The subject (which household member(s)) decoded from its JSON text."""
         return json.loads(self.subject or "{}")
+
+    @property
+    def subjects(self) -> list[dict[str, object]]:
+        """The people the procedure is for: ``{"resident_id", "name", "rule", "reason"}`` each (a legacy single
+        id or dict is read as one person)."""
+        data = self.subject_data
+        items = data if isinstance(data, list) else [data] if data else []
+        return [s if isinstance(s, dict) else {"resident_id": s} for s in items if s not in ({}, None)]
+
+    @property
+    def subject_ids(self) -> list[int]:
+        return [int(s["resident_id"]) for s in self.subjects if isinstance(s.get("resident_id"), int)]
 
 
 def list_for_case(case_id: int) -> list[CaseProcedure]:

@@ -57,8 +57,10 @@ def _procedure_for(code: str, *, name: str | None, section: str | None) -> dict[
 
 
 def add(*, case_id: int, code: str, reason: str, actor: Actor, name: str | None = None,
-        section: str | None = None, now: datetime | None = None) -> CaseProcedure:
-    """Add a procedure to a running case with a reason: a new task in its section's lane; logged."""
+        section: str | None = None, subjects: list[int] | None = None, now: datetime | None = None) -> CaseProcedure:
+    """Add a procedure to a running case with a reason: a new task in its section's lane; logged.
+
+    ``subjects``: the people it is for (default: the case's resident), as they appear on screens and forms."""
     if not actor.has_role(*STAFF_ROLES):
         raise Forbidden("only counter, section staff or managers add procedures")
     if not reason.strip():
@@ -67,16 +69,39 @@ def add(*, case_id: int, code: str, reason: str, actor: Actor, name: str | None 
     if case.state != "running":
         raise Conflict(f"case {case.id} is already {case.state}", details={"state": case.state})
     procedure = _procedure_for(code, name=name, section=section)
-    existing = db.session.scalars(db.select(CaseProcedure).where(CaseProcedure.case_id == case.id)).all()
-    if any(p.code == code and p.state == "open" for p in existing):
-        raise Conflict(f"procedure {code} is already open in case {case.id}", details={"code": code})
-    seq = max([p.seq or 0 for p in existing] + [MANUAL_SEQ]) + 1  # clear of the determination's 1..n
-    event_date = runtime.case_data(case).get("event_date")
+    data = runtime.case_data(case)
+    event_date = data.get("event_date")
     due = service.due_date(date.fromisoformat(event_date), procedure["deadline_days"]) if event_date else None
     item = {"code": code, "name": procedure["name"], "section": procedure["section"], "forms": procedure["forms"],
             "due_date": due.isoformat() if due else None, "bring": procedure.get("bring", ""), "rule": "manual",
-            "seq": seq, "subjects": [], "reason": reason, "added_by": actor.username}
-    runtime.send_message(case_id=case.id, name=ADD_MESSAGE, payload=item, actor=actor, now=now)
+            "rule_text": f"職員が追加：{reason.strip()}", "subjects": _people(data, subjects or [case.resident_id]),
+            "reason": reason, "added_by": actor.username}
+    row = route_item(case_id=case.id, item=item, actor=actor, now=now)
+    audit.record(actor=actor, action="procedure.add", target_type="case_procedure", target_id=row.id,
+                 details={"case_id": case.id, "code": code, "section": row.section_code, "reason": reason})
+    return row
+
+
+def _people(data: dict[str, Any], ids: list[Any]) -> list[dict[str, Any]]:
+    """Subjects as the determination writes them, from the visit's household (unknown ids are refused)."""
+    known = {m.get("resident_id"): m for m in data.get("household") or [] if isinstance(m, dict)}
+    people = []
+    for i in (i for i in ids if i is not None):
+        if known and i not in known:
+            raise Invalid("対象者は世帯の中から選んでください", details={"field": "subjects"})
+        people.append({"resident_id": i, "name": (known.get(i) or {}).get("name"), "rule": "manual", "reason": ""})
+    return people
+
+
+def route_item(*, case_id: int, item: dict[str, Any], actor: Actor, now: datetime | None = None) -> CaseProcedure:
+    """Send one procedure (a determination's item: code, name, section, forms, due date, subjects …) to its
+    section's lane of a running case as the ``add_procedure`` message; the routing hook records it."""
+    case = runtime.get_case(case_id)
+    existing = db.session.scalars(db.select(CaseProcedure).where(CaseProcedure.case_id == case.id)).all()
+    if any(p.code == item["code"] and p.state == "open" for p in existing):
+        raise Conflict(f"procedure {item['code']} is already open in case {case.id}", details={"code": item["code"]})
+    seq = max([p.seq or 0 for p in existing] + [MANUAL_SEQ]) + 1  # clear of the determination's 1..n
+    runtime.send_message(case_id=case.id, name=ADD_MESSAGE, payload={**item, "seq": seq}, actor=actor, now=now)
     row = db.session.scalar(db.select(CaseProcedure).where(CaseProcedure.case_id == case.id,
                                                            CaseProcedure.seq == seq))
     if row is None:
@@ -84,8 +109,6 @@ def add(*, case_id: int, code: str, reason: str, actor: Actor, name: str | None 
                       details={"process_key": case.process_key})
     row.created_by = actor.username
     db.session.flush()
-    audit.record(actor=actor, action="procedure.add", target_type="case_procedure", target_id=row.id,
-                 details={"case_id": case.id, "code": code, "section": row.section_code, "reason": reason})
     return row
 
 

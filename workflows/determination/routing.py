@@ -30,19 +30,29 @@ SECTIONS = ("shimin", "hoken", "kodomo", "gakko", "kourei", "kankyo", "zeimu")
 CLOSING_TIME = time(8, 15, tzinfo=UTC)  # 17:15 JST, when the counters close
 
 
+def _answer(value: Any) -> Any:
+    """An interview answer as a table reads it: a box left unticked is a "no"; a choice stays what was chosen."""
+    return value if isinstance(value, str) and value not in ("true", "false") else value in (True, "true")
+
+
 def route(*, event: str | list[str], event_date: str, household: list[dict[str, Any]] | None,
-          resident_id: int | None, answers: dict[str, Any] | None) -> dict[str, list[dict[str, Any]]]:
+          resident_id: int | None, answers: dict[str, Any] | None,
+          members: dict[str, dict[str, Any]] | None = None) -> dict[str, list[dict[str, Any]]]:
     """The determined procedures grouped by section code (every section present, maybe empty) plus ``all``.
 
     ``event`` is one event or the list of a combined visit (e.g. 転入 with a newborn: ``["tennyu", "shussei"]``);
-    the procedures of every event are unioned without duplicates."""
+    the procedures of every event are unioned without duplicates. ``members`` are the per-person answers
+    (``{resident id: {...}}``). A running case is never stopped for an answer nobody gave: it is a "no"
+    (the interview asks every answer a table of the visit's events reads, see ``interview``)."""
     events = service.event_list(event)
     # The counter passes the household with who the event is about (e.g. the whole family moving in); without it,
     # the resident DB's household with the case's resident as the only subject.
-    members = list(household) if household else residents.household_for(resident_id) if resident_id else []
-    cleaned = {k: bool(v) for k, v in (answers or {}).items()}  # an unticked box is a "no"
+    people = list(household) if household else residents.household_for(resident_id) if resident_id else []
+    cleaned = {k: _answer(v) for k, v in (answers or {}).items()}
+    own = {str(k): {n: _answer(v) for n, v in (a or {}).items()} for k, a in (members or {}).items()}
     procedures = service.determine(events=events, event_date=date.fromisoformat(str(event_date)),
-                                   household=facts.fill_from_answers(members, cleaned), answers=cleaned)
+                                   household=facts.fill_from_answers(people, cleaned), answers=cleaned,
+                                   member_answers=own, strict=False)
     routed: dict[str, list[dict[str, Any]]] = {code: [] for code in SECTIONS}
     for seq, procedure in enumerate(procedures, start=1):
         if procedure["section"] not in routed:
@@ -53,7 +63,7 @@ def route(*, event: str | list[str], event_date: str, household: list[dict[str, 
 
 ROUTE = Operation("determination.route", route, description="関連手続を判定し、担当課ごとに振り分ける",
                   params={"event": "any", "event_date": "str", "household": "any", "resident_id": "any",
-                          "answers": "any"})
+                          "answers": "any", "members": "any"}, optional=frozenset({"members"}))
 
 
 # The form of every task that carries a procedure (routed or added); see bpmn/journeys/.
@@ -88,7 +98,8 @@ def _record(case: Case, items: list[Any]) -> None:
                                      section_code=item["section"], form_keys=json.dumps(item.get("forms", [])),
                                      due_date=due, rule=item["rule"], seq=item["seq"], task_id=row.id,
                                      subject=json.dumps(item.get("subjects", []), ensure_ascii=False),
-                                     created_by=case.created_by))
+                                     rule_text=item.get("rule_text") or item.get("reason") or None,
+                                     bring=item.get("bring") or None, created_by=case.created_by))
     db.session.flush()
 
 

@@ -1,9 +1,14 @@
 """手続判定: evaluate every deployed procedure table (decisions named ``proc_*``) for each household member.
 
 Each table is one business; each fired rule yields a procedure with its code, name, section, forms, deadline
-(days from the event date, moved past closed days), what to bring and the rule that fired. A procedure fired for
-several members is one procedure with several subjects. Tables are read from the deployed library (translated
+(days from the event date, moved past closed days), what to bring and the rule that fired with its annotation
+(the rule's ``description``: the readable reason). A procedure fired for several members is one procedure with
+several subjects, each naming the rule that fired for them. Tables are read from the deployed library (translated
 from FEEL like every DMN, see :mod:`.feel`), so adding a business is deploying a ``proc_*.dmn`` file.
+
+Answers: household-level ``answers`` apply to every member; ``member_answers`` (``{resident id: {...}}``) to one
+member only (e.g. 印鑑登録を希望する is ticked per person). With ``strict`` (the interview's probe) a table that
+reads an answer nobody gave names it (Invalid); without (a running case) an answer nobody gave is a "no".
 """
 
 from __future__ import annotations
@@ -53,7 +58,8 @@ def _fired(table: Any, decision_id: str, context: dict[str, Any], script_engine:
                            task_spec=SimpleNamespace(name=decision_id, bpmn_id=decision_id, bpmn_name=decision_id))
     engine = DMNEngine(table)
     try:
-        return [{**rule.output_as_dict(task), "rule": f"{decision_id}#{rule.id}"} for rule in engine.decide(task)]
+        return [{**rule.output_as_dict(task), "rule": f"{decision_id}#{rule.id}",
+                 "rule_text": (rule.description or "").strip()} for rule in engine.decide(task)]
     except Exception as err:  # noqa: BLE001 - SpiffWorkflow wraps the real cause; name it or report it
         missing = _missing_name(err)
         if missing:
@@ -84,8 +90,15 @@ def due_date(event_date: date, days: int) -> date | None:
     return date.fromisoformat(operations.deadline(start=event_date.isoformat(), days=int(days)))
 
 
+def answer_inputs() -> set[str]:
+    """The names the deployed tables read that no member context provides: the interview's answers."""
+    names = {str(i.expression).strip() for _d, _v, table in procedure_tables() for i in table.inputs}
+    return {n for n in names if n.isidentifier()} - facts.CONTEXT_NAMES
+
+
 def determine(*, events: list[str], event_date: date, household: list[dict[str, Any]],
-              answers: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+              answers: dict[str, Any] | None = None, member_answers: dict[str, dict[str, Any]] | None = None,
+              strict: bool = True) -> list[dict[str, Any]]:
     """The procedures the visit triggers, in table and rule order, each with its subjects (member indexes)."""
     unknown = [e for e in events if e not in EVENTS]
     if not events or unknown:
@@ -94,12 +107,16 @@ def determine(*, events: list[str], event_date: date, household: list[dict[str, 
     if not members:
         raise Invalid("the household has no members", details={"household": "at least one member"})
     script_engine = runtime.engine().script_engine
+    base = {} if strict else dict.fromkeys(answer_inputs(), False)
+    base.update(answers or {})
+    own = {str(k): v for k, v in (member_answers or {}).items() if isinstance(v, dict)}
     found: dict[str, dict[str, Any]] = {}
     for event in events:
         contexts = facts.household_context(members, event=event, on=event_date)
         for decision_id, _version, table in procedure_tables():
             for index, context in enumerate(contexts):
-                for out in _fired(table, decision_id, {**(answers or {}), **context}, script_engine):
+                mine = own.get(str(members[index].get("resident_id")), {})
+                for out in _fired(table, decision_id, {**base, **mine, **context}, script_engine):
                     _merge(found, out, index, members[index], event_date)
     return list(found.values())
 
@@ -108,16 +125,19 @@ def _merge(found: dict[str, dict[str, Any]], out: dict[str, Any], index: int, me
            event_date: date) -> None:
     code = str(out["code"])
     subject = {"index": index, "name": member.get("name"), "resident_id": member.get("resident_id"),
-               "rule": out["rule"]}
+               "rule": out["rule"], "reason": out.get("rule_text") or ""}
     if code in found:
-        if subject not in found[code]["subjects"]:
-            found[code]["subjects"].append(subject)
+        known = found[code]
+        if not any(s["index"] == index for s in known["subjects"]):
+            known["subjects"].append(subject)
+        if subject["reason"] and subject["reason"] not in known["rule_text"].split("／"):
+            known["rule_text"] = "／".join(t for t in (known["rule_text"], subject["reason"]) if t)
         return
     due = due_date(event_date, int(out.get("deadline_days") or 0))
     found[code] = {"code": code, "name": out["name"], "section": out["section"],
                    "forms": [f.strip() for f in str(out.get("forms") or "").split(",") if f.strip()],
                    "due_date": due.isoformat() if due else None, "bring": out.get("bring") or "",
-                   "rule": out["rule"], "subjects": [subject]}
+                   "rule": out["rule"], "rule_text": out.get("rule_text") or "", "subjects": [subject]}
 
 
 def catalogue() -> dict[str, dict[str, Any]]:
@@ -131,5 +151,6 @@ def catalogue() -> dict[str, dict[str, Any]]:
                                     "section": str(out.get("section", "")).strip('"'),
                                     "forms": [str(out.get("forms", "")).strip('"')],
                                     "deadline_days": int(out.get("deadline_days") or 0),
-                                    "bring": str(out.get("bring", "")).strip('"'), "rule": f"{decision_id}#{rule.id}"})
+                                    "bring": str(out.get("bring", "")).strip('"'), "rule": f"{decision_id}#{rule.id}",
+                                    "rule_text": (rule.description or "").strip()})
     return known

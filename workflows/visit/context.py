@@ -1,4 +1,5 @@
-"""What a form is filled from: the resident DB, the case's interview answers, and the form's mapping.
+"""What a form is filled from: the resident DB, the visit's start data (who is concerned, the 届出人), the
+interview's and the printed forms' answers, and the form's mapping.
 
 :func:`visit_context` reads a case once; :func:`forms.printforms.values_for` turns it into the values of one form,
 validated by the form's own schema, so a printed form never shows something its definition would refuse.
@@ -9,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from core import city
+from core.calendar import JST
 from core.db import db, utcnow
 from residents import protection
 from residents.models import Household, Resident
 from workflows import runtime
 from workflows.determination.models import CaseProcedure, list_for_case
 from workflows.models import Case
+from workflows.visit import form_answers
 from workflows.visit import protection as case_protection
 
 SEX = {"1": "男", "2": "女"}
@@ -47,25 +50,38 @@ def _household(resident: Resident | None) -> dict[str, Any]:
             "size": len(household.members)}
 
 
-def _answers(data: dict[str, Any]) -> dict[str, Any]:
-    """The interview answers: the case data's scalars, with a nested ``answers`` dict taking precedence."""
-    flat = {k: v for k, v in data.items() if isinstance(v, str | int | float | bool) or v is None}
-    nested = data.get("answers")
-    if isinstance(nested, dict):
-        flat.update({k: v for k, v in nested.items() if not isinstance(v, dict | list)})
-    return flat
+def _interview_answers(data: dict[str, Any]) -> dict[str, Any]:
+    """What the interview answered (its collected ``answers``), scalars only, with the visit's event date."""
+    nested = data.get("answers") if isinstance(data.get("answers"), dict) else {}
+    flat = {k: v for k, v in nested.items() if isinstance(v, str | int | float | bool) or v is None}
+    return {**flat, "event_date": data.get("event_date") or flat.get("event_date") or ""}
 
 
-def _members(case: Case, data: dict[str, Any], resident: Resident | None) -> list[Resident]:
-    ids = data.get("member_ids")
-    if isinstance(ids, list) and ids:
-        found = {r.id: r for r in db.session.scalars(db.select(Resident).where(Resident.id.in_(ids)))}
-        return [found[i] for i in ids if i in found]
-    if resident is None:
+def _people(ids: Any) -> list[Resident]:
+    if not isinstance(ids, list) or not ids:
         return []
-    if resident.household is None:
-        return [resident]
-    return sorted(resident.household.members, key=lambda m: (m.id != resident.id, m.id))
+    found = {r.id: r for r in db.session.scalars(db.select(Resident).where(Resident.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def _subjects(data: dict[str, Any], resident: Resident | None) -> list[Resident]:
+    """The members the visit is about, as the clerk ticked them (older cases: every member of ``member_ids``)."""
+    ticked = _people(data.get("subject_ids")) or _people(data.get("member_ids"))
+    return ticked or ([resident] if resident is not None else [])
+
+
+def _notifier(data: dict[str, Any], resident: Resident | None) -> dict[str, Any]:
+    """The 届出人 as the forms print them: a member's record (with the phone given), or what the clerk entered."""
+    given = data.get("notifier") if isinstance(data.get("notifier"), dict) else {"resident_id": getattr(resident,
+                                                                                                        "id", None)}
+    if given.get("resident_id") is not None:
+        member = db.session.get(Resident, int(given["resident_id"]))
+        if member is not None:
+            return {**person(member), "member": True, "resident_id": member.id, "phone": given.get("phone") or ""}
+    return {"id": None, "resident_id": None, "member": False, "name": given.get("name") or "",
+            "name_kana": given.get("kana") or "", "postal_code": "", "address": given.get("address") or "",
+            "address_extra": "", "relation": given.get("relation") or "", "phone": given.get("phone") or "",
+            "birth_date": "", "foreign": False, "support_measure": False, "protected_household": False}
 
 
 def city_of_forms() -> dict[str, str]:
@@ -79,20 +95,29 @@ def procedures(case_id: int) -> list[CaseProcedure]:
     return [p for p in list_for_case(case_id) if p.state != "removed"]
 
 
+def today() -> str:
+    """Today in Japan (the 届出日 of a form), whatever the server's zone."""
+    return utcnow().astimezone(JST).date().isoformat()
+
+
 def visit_context(case: Case) -> dict[str, Any]:
-    """Everything the forms of this visit are filled from."""
+    """Everything the forms of this visit are filled from.
+
+    ``members`` are the people the visit is about (ticked at the counter, each with their 続柄 to the 世帯主),
+    ``applicant`` the 届出人, ``answers`` the interview's and the printed forms' answers for the whole visit,
+    ``member_answers`` the answers per person (``{resident id: {...}}``)."""
     data = runtime.case_data(case)
     resident = db.session.get(Resident, case.resident_id) if case.resident_id else None
-    members = _members(case, data, resident)
-    people = [person(m) for m in members]
-    answers = _answers(data)
+    people = [person(m) for m in _subjects(data, resident)]
+    stored = form_answers.stored(case.id)
     visit = {
         "case": {"id": case.id, "ticket_no": str(data.get("ticket_no") or case.id),
                  "event": data.get("event") or "", "event_date": data.get("event_date") or ""},
         "subject": person(resident) if resident else (people[0] if people else {}),
-        "applicant": person(resident) if resident else {},
-        "household": _household(resident), "members": people, "answers": answers,
-        "city": city_of_forms(), "today": utcnow().astimezone().date().isoformat(),
+        "applicant": _notifier(data, resident), "notifier": dict(data.get("notifier") or {}),
+        "household": _household(resident), "members": people,
+        "answers": {**_interview_answers(data), **stored["visit"]}, "member_answers": stored["members"],
+        "city": city_of_forms(), "today": today(),
     }
     if not case_protection.released_for_print(case):  # a logged 本人確認 for this case, never the case data
         mask_protected(visit)

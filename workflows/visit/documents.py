@@ -14,21 +14,20 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import segno
-
-from core import audit, users
+from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid
-from forms import printforms, render, wareki
+from forms import printforms, render
 from forms.taskforms import LIBRARY
 from workflows import access, runtime
 from workflows.visit import context as ctx
-from workflows.visit import protection, signatures
+from workflows.visit import guide, protection, signatures
+from workflows.visit import notifier as notifier_rules
 from workflows.visit.models import CaseDocument
 
 DOCUMENT_ROLES = ("counter", "section", "manager")
-STATE_LABELS = {"done": "本日手続済", "open": "手続が必要です"}
+HANDED_OVER = "handed_over_at"  # the case data key the hand-over sets (workflows.visit.answers)
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,7 @@ class Planned:
     title: str
     template: str
     render_context: dict[str, Any]
+    subject_ids: tuple[int, ...] = ()
 
 
 @cache
@@ -70,14 +70,33 @@ def subject_ids(subject: Any) -> list[int]:
     return []
 
 
+def target_context(visit: dict[str, Any], target: dict[str, Any] | None) -> dict[str, Any]:
+    """The render context of one document: ``target`` (the person of a per-person form, or None for a household
+    form) as ``subject``, that person's own answers over the visit's, and the 届出人's relation to them
+    (``applicant.relation_to_subject``: 本人 on the notifier's own forms)."""
+    notifier = visit.get("notifier") or {}
+    applicant = visit["applicant"]
+    if target is not None:
+        answers = {**visit["answers"], **visit.get("member_answers", {}).get(str(target.get("id")), {})}
+        relation = notifier_rules.relation_to(notifier, target, members=[applicant]) if notifier else "本人"
+        local = {**visit, "subject": target, "answers": answers}
+    else:
+        subjects = {p.get("id") for p in visit["members"]}
+        mine = applicant.get("member") and applicant.get("id") in subjects
+        relation = "本人" if mine or not notifier else notifier_rules.relation_to(notifier, visit["subject"],
+                                                                               members=[applicant])
+        local = dict(visit)
+    return {**local, "applicant": {**applicant, "relation_to_subject": relation}}
+
+
 def form_plans(form: printforms.PrintForm, visit: dict[str, Any], ids: list[int]) -> Iterator[Planned]:
-    """One document per visit, or one per person the procedure is about (``per: member``)."""
-    people = visit["members"] or ([visit["subject"]] if visit["subject"] else [])
+    """One document per visit (for the ticked members), or one per person the procedure is about (``per:
+    member``; a procedure that names nobody is the visit's resident's)."""
     targets: list[Any] = [None]
     if form.per == "member":
-        targets = [p for p in people if p["id"] in ids] or people[:1]
+        targets = [p for p in visit["members"] if p["id"] in ids] or [visit["subject"]]
     for target in targets:
-        local = {**visit, "subject": target} if target else visit
+        local = target_context(visit, target)
         errors: dict[str, Any] = {}
         try:
             values = printforms.values_for(form, local)
@@ -87,8 +106,9 @@ def form_plans(form: printforms.PrintForm, visit: dict[str, Any], ids: list[int]
             who = f"（{target['name']}）" if target else ""
             raise Invalid(f"{form.title}{who}の記載事項が不足しています", details={"form": form.key, "fields": errors})
         suffix = f".{target['id']}" if target else ""
+        people = [target["id"]] if target else [p["id"] for p in visit["members"]]
         yield Planned(doc_key=form.key + suffix, kind="form", form_key=form.key, title=form.title,
-                      template=form.template,
+                      template=form.template, subject_ids=tuple(i for i in people if i is not None),
                       render_context={**local, "form": form, "v": values, "fields": form.definition.fields,
                                       "shown": SHOWN_FIELDS})
 
@@ -106,6 +126,7 @@ def _save(case_id: int, plan: Planned, pdf: bytes, *, data_hash: str, actor: Act
           existing: CaseDocument | None) -> CaseDocument:
     doc = existing or CaseDocument(case_id=case_id, doc_key=plan.doc_key, generation=0)
     doc.kind, doc.form_key, doc.title, doc.data_hash = plan.kind, plan.form_key, plan.title, data_hash
+    doc.subject_ids_json = json.dumps(list(plan.subject_ids))
     doc.pdf, doc.size, doc.content_hash = pdf, len(pdf), hashlib.sha256(pdf).hexdigest()
     doc.generation, doc.created_by, doc.created_at = (doc.generation or 0) + 1, actor.username, utcnow()
     if existing is None:
@@ -113,30 +134,60 @@ def _save(case_id: int, plan: Planned, pdf: bytes, *, data_hash: str, actor: Act
     return doc
 
 
-def generate_visit(*, case_id: int, actor: Actor, status_url: str) -> list[CaseDocument]:
-    """Every form of the case's procedures and the guide, stored; unchanged documents are kept as they are."""
-    if not actor.has_role(*DOCUMENT_ROLES):
-        raise Forbidden("書類を作成する権限がありません")
-    case = runtime.get_case(case_id)
-    _check_printable(case, actor)
-    visit = ctx.visit_context(case)
+def _guide_plan(case_id: int, visit: dict[str, Any], status_url: str) -> Planned:
+    return Planned(doc_key="guide", kind="guide", form_key=None, title=guide.TITLE, template=guide.TEMPLATE,
+                   subject_ids=tuple(p["id"] for p in visit["members"] if p.get("id") is not None),
+                   render_context=guide.render_context(case_id=case_id, visit=visit, status_url=status_url))
+
+
+def _render(case_id: int, plans: list[Planned], actor: Actor) -> list[CaseDocument]:
+    """Store each planned document, rendering only those whose inputs changed."""
     signature = signatures.get(case_id)
-    plans: list[Planned] = []
-    for proc in ctx.procedures(case_id):
-        for key in proc.forms:
-            plans.extend(form_plans(printforms.get(key), visit, subject_ids(proc.subject_data)))
-    plans.append(_guide_plan(case_id, visit, status_url))
     stored, sig_uri = _stored(case_id), render.data_uri(signature.png) if signature else None
     hashes = {p.doc_key: _data_hash(p, signature.sha256 if signature and p.kind == "form" else None) for p in plans}
     stale = [p for p in plans if p.doc_key not in stored or stored[p.doc_key].data_hash != hashes[p.doc_key]]
     pdfs = render.html_to_pdfs([render.render_html(p.template, **p.render_context, signature=sig_uri) for p in stale])
     fresh = {p.doc_key: _save(case_id, p, pdf, data_hash=hashes[p.doc_key], actor=actor,
                               existing=stored.get(p.doc_key)) for p, pdf in zip(stale, pdfs, strict=True)}
-    made = [fresh.get(p.doc_key) or stored[p.doc_key] for p in plans]
+    return [fresh.get(p.doc_key) or stored[p.doc_key] for p in plans]
+
+
+def generate_visit(*, case_id: int, actor: Actor, status_url: str) -> list[CaseDocument]:
+    """Every form of the case's procedures (per person where the form is) and the guide, stored; unchanged
+    documents are kept as they are. Before the hand-over, a form no procedure prints any more (a procedure
+    withdrawn, a person no longer concerned) is withdrawn too; after it, what was handed over stays."""
+    if not actor.has_role(*DOCUMENT_ROLES):
+        raise Forbidden("書類を作成する権限がありません")
+    case = runtime.get_case(case_id)
+    _check_printable(case, actor)
+    visit = ctx.visit_context(case)
+    plans: list[Planned] = []
+    for proc in ctx.procedures(case_id):
+        for key in proc.forms:
+            plans.extend(form_plans(printforms.get(key), visit, subject_ids(proc.subject_data)))
+    plans.append(_guide_plan(case_id, visit, status_url))
+    made = _render(case_id, plans, actor)
+    keep = {p.doc_key for p in plans}
+    handed_over = runtime.case_data(case).get(HANDED_OVER)
+    withdrawn = [] if handed_over else [d for d in _stored(case_id).values() if d.doc_key not in keep]
+    for doc in withdrawn:
+        db.session.delete(doc)
     db.session.flush()
     audit.record(actor=actor, action="documents.generate", target_type="case", target_id=case_id,
-                 details={"documents": [d.doc_key for d in made], "resident_id": case.resident_id})
+                 details={"documents": [d.doc_key for d in made], "withdrawn": [d.doc_key for d in withdrawn],
+                          "resident_id": case.resident_id})
     return made
+
+
+def guide_document(*, case_id: int, actor: Actor, status_url: str) -> CaseDocument:
+    """The visit's 手続案内書 as it stands now (rendered again only when something in it changed)."""
+    if not actor.has_role(*DOCUMENT_ROLES):
+        raise Forbidden("書類を作成する権限がありません")
+    case = runtime.get_case(case_id)
+    _check_printable(case, actor)
+    [doc] = _render(case_id, [_guide_plan(case_id, ctx.visit_context(case), status_url)], actor)
+    db.session.flush()
+    return doc
 
 
 def _check_printable(case: Any, actor: Actor) -> None:
@@ -144,24 +195,6 @@ def _check_printable(case: Any, actor: Actor) -> None:
 
     The Conflict rolls the request back; ``core.tx.atomic`` then logs it as ``protection.print_refused``."""
     protection.assert_printable(case=case, actor=actor)
-
-
-def _guide_plan(case_id: int, visit: dict[str, Any], status_url: str) -> Planned:
-    sections = {s.code: s.name for s in users.list_sections()}
-    rows = []
-    for proc in ctx.procedures(case_id):
-        forms = [printforms.get(k) for k in proc.forms]
-        guide = next((f.guide for f in forms if f.guide), {})
-        rows.append({"name": proc.name, "section": sections.get(proc.section_code, proc.section_code),
-                     "where": guide.get("where") or sections.get(proc.section_code, ""),
-                     "due": wareki.to_wareki(proc.due_date) if proc.due_date else "",
-                     "state": proc.state, "state_label": STATE_LABELS.get(proc.state, proc.state),
-                     "bring": [b for f in forms for b in f.guide.get("bring", [])],
-                     "note": guide.get("note", "")})
-    qr = segno.make(status_url, error="m").svg_data_uri(scale=4, border=2)
-    return Planned(doc_key="guide", kind="guide", form_key=None, title="手続案内書", template="guide.html",
-                   render_context={"case": visit["case"], "today": visit["today"], "city": visit["city"],
-                                   "procedures": rows, "qr": qr, "status_url": status_url})
 
 
 def list_for_case(*, case_id: int, actor: Actor | None = None) -> list[CaseDocument]:

@@ -1,7 +1,8 @@
 """Counter intake (総合窓口): find the resident, read the household, start the journey with what the DB knows.
 
-The counter never retypes what the resident DB holds: :func:`prefill` turns the household into the values of the
-reception form, and :func:`start_for_resident` starts the journey with them. Every look at a resident is logged.
+The counter never retypes what the resident DB holds: :func:`start_visit` starts the journey with the household's
+facts from the DB, the members ticked as concerned, the 届出人 and (when known) the event date. Every look at a
+resident is logged.
 A resident under 支援措置 (``support_measure``) never has an address shown or copied into a case by these
 functions: screens show :func:`residents.protection.shown_address`.
 """
@@ -18,13 +19,17 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Forbidden, Invalid, NotFound
+from forms import taskforms
 from residents import protection, search
 from residents.models import Resident
 from workflows import runtime
 from workflows.determination import household as residents
 from workflows.models import Case
+from workflows.visit import eventdate
+from workflows.visit import notifier as notifier_rules
 
 COUNTER_ROLES = ("counter",)
+JOURNEY_PREFIX = "journey_"
 # Life events (DOMAIN.md codes) → the journey that handles them; only deployed journeys are offered.
 EVENTS = {"tennyu": "転入", "tenshutsu": "転出", "tenkyo": "転居", "setai_henko": "世帯変更", "shussei": "出生",
           "shibo": "死亡", "konin": "婚姻", "rikon": "離婚", "shomei": "証明書交付"}
@@ -85,41 +90,96 @@ def is_child(member: Resident, on: date) -> bool:
     return on <= date(limit_year, 3, 31)
 
 
-def prefill(*, view: HouseholdView, today: date) -> dict[str, Any]:
-    """Reception-form values from the DB: applicant, household size, children, address (unless protected)."""
-    head = view.resident
-    values: dict[str, Any] = {
-        "applicant_name": head.name,
-        "applicant_kana": head.name_kana or "",
-        "household_size": len(view.members),
-        "children_count": sum(1 for m in view.members if is_child(m, today)),
-        "household_no": head.setai_no,
-        "member_names": [m.name for m in view.members],
-    }
-    if not view.protected and head.address:
-        values["new_address"] = " ".join(p for p in (head.address, head.address_extra) if p)
-    return values
+def head_of(view: HouseholdView) -> int | None:
+    """The 世帯主 of the household, if the register names one."""
+    return next((m.id for m in view.members if m.relation == "世帯主"), None)
 
 
-def start_for_resident(*, process_key: str, resident_id: int, events: list[str], actor: Actor,
-                       today: date, subjects: list[int] | None = None) -> Case:
+def default_notifier(view: HouseholdView, today: date) -> int:
+    """Whom the household page proposes as 届出人: the resident, or the 世帯主 for a resident under 15."""
+    return notifier_rules.default_member(resident_id=view.resident.id, members={m.id: m for m in view.members},
+                                         head_id=head_of(view), on=today)
+
+
+def journey_for(events: list[str]) -> str:
+    """The journey that handles a visit: a visit with a certificate request runs the 証明書交付 journey, whose
+    支援措置 check stops a third party's request for the supervisor; otherwise the first event's journey."""
+    return f"{JOURNEY_PREFIX}shomei" if "shomei" in events else f"{JOURNEY_PREFIX}{events[0]}" if events else ""
+
+
+def start_visit(*, process_key: str, resident_id: int, events: list[str], actor: Actor, today: date,
+                subjects: list[int] | None = None, notifier: dict[str, Any] | None = None,
+                event_date: str | date | None = None, title: str | None = None,
+                ticket_no: str | None = None) -> Case:
     """Start ``process_key`` for the resident's household: what the DB knows goes in, nothing is retyped.
 
-    ``subjects``: the members the events are about (e.g. the whole family moving in); default the resident.
-    The journey's determination reads the household's facts from the DB with these subjects marked."""
+    ``subjects``: the members the events are about, as ticked (default the resident); only they get
+    procedures and forms. ``notifier``: the 届出人 (a member's ``resident_id``, or name, kana, address,
+    relation, phone as entered; default the resident). ``event_date`` (as typed, see ``core.dates``) may be
+    given now or asked by the interview; an implausible one is refused with the reason. The journey's
+    determination reads the household's facts from the DB with the subjects marked."""
     unknown = [e for e in events if e not in EVENTS]
     if not events or unknown:
-        raise Invalid("ライフイベントを選択してください", details={"events": unknown or "required"})
+        why = f"不明なライフイベントです：{'、'.join(unknown)}" if unknown else "選択してください"
+        raise Invalid("ライフイベントを選択してください", details={"fields": {"events": [why]}})
+    if "shomei" in events and process_key.startswith("journey_") and process_key != journey_for(events):
+        raise Invalid("証明書の請求を含む受付は証明書交付（journey_shomei）で開始してください（支援措置の確認のため）",
+                      details={"fields": {"process_key": [journey_for(events)]}})
     view = get_household(resident_id=resident_id, actor=actor)
-    chosen = set(subjects or [resident_id])
-    if not chosen <= {m.id for m in view.members}:
-        raise Invalid("対象者は世帯の中から選んでください", details={"subjects": sorted(chosen)})
+    member_ids = {m.id for m in view.members}
+    chosen = list(dict.fromkeys(subjects or [resident_id]))
+    if not set(chosen) <= member_ids:
+        raise Invalid("対象者は世帯の中から選んでください", details={"fields": {"subjects": sorted(chosen)}})
     household = [{**facts, "subject": facts["resident_id"] in chosen} for facts in residents.household_for(resident_id)]
-    data = {**prefill(view=view, today=today), "events": events, "support_measure": view.protected,
-            "household": household, "member_ids": [m.id for m in view.members]}
-    title = f"{'・'.join(EVENTS[e] for e in events)} {view.resident.name} 様"
+    data: dict[str, Any] = {
+        "events": events, "support_measure": view.protected, "household": household,
+        "member_ids": [m.id for m in view.members], "subject_ids": chosen,
+        "notifier": notifier_rules.from_input(notifier, resident_id=resident_id, head_id=head_of(view),
+                                              members={m.id: m for m in view.members}, on=today)}
+    if ticket_no:
+        data["ticket_no"] = str(ticket_no)[:20]
+    if event_date not in (None, ""):
+        day = eventdate.parse(event_date)
+        eventdate.check(day=day, events=events, subjects=[h for h in household if h["subject"]], today=today)
+        data["event_date"] = day.isoformat()
+    names = "・".join(EVENTS[e] for e in events)
     return runtime.start_case(process_key=process_key, actor=actor, resident_id=resident_id, data=data,
-                              title=title[:200])
+                              title=(title or f"{names} {view.resident.name} 様")[:200])
+
+
+def start(*, process_key: str, actor: Actor, today: date, resident_id: int | None = None,
+          members: list[int] | None = None, events: list[str] | None = None, notifier: dict[str, Any] | None = None,
+          event_date: str | None = None, ticket_no: str | None = None, data: dict[str, Any] | None = None,
+          title: str | None = None) -> Case:
+    """Start a case as a client asks (the API): a visit — a ``journey_<event>`` process, or any process given
+    ``events`` — from the ticked ``members``, the ``notifier`` and the ``event_date``, exactly as the counter
+    page starts it; or a plain process with ``data`` validated by its start form (the start event's ``form``).
+    Anything else is refused with the key named: no client sets the journey's control data."""
+    given = data or {}
+    if process_key.startswith(JOURNEY_PREFIX) or events is not None:
+        if given:
+            raise Invalid("受付は members・events・notifier・event_date で開始します（data は使えません）",
+                          details={"fields": {f"data.{k}": ["不明な項目です"] for k in sorted(given)}})
+        if resident_id is None:
+            raise Invalid("受付する住民を指定してください", details={"fields": {"resident_id": ["必須です"]}})
+        case = start_visit(process_key=process_key, resident_id=resident_id, actor=actor, today=today,
+                           events=events or [process_key.removeprefix(JOURNEY_PREFIX)], subjects=members,
+                           notifier={k: v for k, v in (notifier or {}).items() if v is not None} or None,
+                           event_date=event_date, title=title, ticket_no=ticket_no)
+        return case
+    return runtime.start_case(process_key=process_key, actor=actor, resident_id=resident_id, title=title,
+                              data=_start_data(process_key, given))
+
+
+def _start_data(process_key: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` as the process's start form takes it; Invalid for a key it does not declare."""
+    form_key = runtime.start_form(process_key)
+    names = {f.name for f in taskforms.get(form_key).fields} if form_key else set()
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise Invalid("開始データに不明な項目があります",
+                      details={"fields": {f"data.{k}": ["不明な項目です"] for k in unknown}})
+    return taskforms.validate_data(form_key, data) if form_key else {}
 
 
 def _check_counter(actor: Actor) -> None:

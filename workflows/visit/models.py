@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import db, utcnow
@@ -33,6 +34,12 @@ class CaseDocument(db.Model):
     generation: Mapped[int] = mapped_column(default=1)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    subject_ids_json: Mapped[str | None] = mapped_column("subject_ids", Text)  # who it is for (JSON list)
+
+    @property
+    def subject_ids(self) -> list[int]:
+        """The resident ids the document is for (a per-person form: one; a household form: the ticked members)."""
+        return [int(i) for i in json.loads(self.subject_ids_json or "[]")]
 
 
 class CaseSignature(db.Model):
@@ -57,3 +64,22 @@ class CaseStatusLink(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseFormAnswers(db.Model):
+    """What the counter answered for the visit's printed forms (what neither the resident DB nor the interview
+    knows): ``answers`` is JSON ``{"visit": {key: value}, "members": {"<resident id>": {key: value}}}``.
+
+    Kept apart from the journey's data on purpose: the sections' tasks never start from these answers (a bank
+    account, a previous address), and only the visit's documents read them."""
+
+    __tablename__ = "case_form_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    answers: Mapped[str] = mapped_column(Text, default="{}")
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
