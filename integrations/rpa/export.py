@@ -137,7 +137,7 @@ def _export_kind(export: RpaExport, code: str, procs: list[CaseProcedure], visit
         visit = visits[proc.case_id]
         ids = documents.subject_ids(proc.subject_data)
         person = next((m for m in visit["members"] if m["id"] in ids), None) if form.per == "member" else None
-        cells, reasons = _row(form, proc, documents.target_context(visit, person))
+        cells, reasons = _row(form, proc, documents.target_context(visit, person, form))
         lead = [str(n), str(proc.case_id), code]
         rows.append([*lead, *cells, "1" if reasons else "0", "・".join(reasons)])
         db.session.add(RpaRow(case_procedure_id=proc.id, export_id=export.id, procedure=code, manual=bool(reasons),

@@ -148,7 +148,7 @@ def _validate(case_id: int, visit: dict[str, Any], given: dict[tuple[int | None,
         member = None if target is None else target["id"]
         keys = {f.name: _answer_key(form, f) for f in form.definition.fields}
         marks = {n: (None if k[1] else member, k[0]) for n, k in keys.items() if k is not None}
-        context = documents.target_context(local_visit, target)
+        context = documents.target_context(local_visit, target, form)
         try:
             loaded = taskforms.validate_data(form.key, printforms.raw_values(form, context))
         except Invalid as err:  # errors on DB-filled fields are generation's to report, not the counter's

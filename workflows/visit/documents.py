@@ -70,10 +70,15 @@ def subject_ids(subject: Any) -> list[int]:
     return []
 
 
-def target_context(visit: dict[str, Any], target: dict[str, Any] | None) -> dict[str, Any]:
+def target_context(visit: dict[str, Any], target: dict[str, Any] | None,
+                   form: printforms.PrintForm | None = None) -> dict[str, Any]:
     """The render context of one document: ``target`` (the person of a per-person form, or None for a household
     form) as ``subject``, that person's own answers over the visit's, and the 届出人's relation to them
-    (``applicant.relation_to_subject``: 本人 on the notifier's own forms)."""
+    (``applicant.relation_to_subject``: 本人 on the notifier's own forms).
+
+    A household form that names one person in its 氏名 box (the 請求者 of 児童手当, mapped to ``subject.name``)
+    prints the relation to that person; one that only lists the ticked members prints 本人 when the notifier is
+    among them."""
     notifier = visit.get("notifier") or {}
     applicant = visit["applicant"]
     if target is not None:
@@ -81,7 +86,8 @@ def target_context(visit: dict[str, Any], target: dict[str, Any] | None) -> dict
         relation = notifier_rules.relation_to(notifier, target, members=[applicant]) if notifier else "本人"
         local = {**visit, "subject": target, "answers": answers}
     else:
-        subjects = {p.get("id") for p in visit["members"]}
+        names_one = form is not None and "subject.name" in form.mapping.values()
+        subjects = {visit["subject"].get("id")} if names_one else {p.get("id") for p in visit["members"]}
         mine = applicant.get("member") and applicant.get("id") in subjects
         relation = "本人" if mine or not notifier else notifier_rules.relation_to(notifier, visit["subject"],
                                                                                members=[applicant])
@@ -96,7 +102,7 @@ def form_plans(form: printforms.PrintForm, visit: dict[str, Any], ids: list[int]
     if form.per == "member":
         targets = [p for p in visit["members"] if p["id"] in ids] or [visit["subject"]]
     for target in targets:
-        local = target_context(visit, target)
+        local = target_context(visit, target, form)
         errors: dict[str, Any] = {}
         try:
             values = printforms.values_for(form, local)
