@@ -88,9 +88,16 @@ def included_mapping(raw: dict[str, Any]) -> dict[str, str]:
     return merged
 
 
-@cache
 def get(key: str) -> FormDefinition:
-    """The definition of form ``key``; NotFound if no folder holds it."""
+    """The definition of form ``key``: deployed from the designer's page (forms.deployed), else the library's."""
+    from forms import deployed  # imported here: deployed builds on this module
+
+    return deployed.task_form(key) or _library_form(key)
+
+
+@cache
+def _library_form(key: str) -> FormDefinition:
+    """The definition in ``forms/library/<key>/form.yaml``; NotFound if no folder holds it."""
     path = LIBRARY / key / "form.yaml"
     if "/" in key or ".." in key or not path.is_file():
         raise NotFound(f"form {key!r} is not defined", details={"form": key})
@@ -130,9 +137,13 @@ def _marshmallow_field(f: FormField) -> fields.Field:
     return fields.String(validate=checks, **common)
 
 
-@cache
 def schema_for(key: str) -> Schema:
-    definition = get(key)
+    return _schema(get(key))
+
+
+@cache
+def _schema(definition: FormDefinition) -> Schema:
+    key = definition.key
     return Schema.from_dict({f.name: _marshmallow_field(f) for f in definition.fields}, name=f"Form_{key}")()
 
 

@@ -79,7 +79,8 @@ def check(*, files: list[tuple[str, bytes]], lanes: set[str], operation_names: s
     except Invalid as err:
         found = err.details.get("problems") or [{"file": files[0][0] if files else "", "message": err.message}]
         return [validation.Problem(file=p.get("file", ""), message=p.get("message", err.message),
-                                   element=p.get("element"), line=p.get("line")) for p in found]
+                                   element=p.get("element"), line=p.get("line"), rule_id=p.get("rule_id"),
+                                   column_id=p.get("column_id")) for p in found]
 
 
 # -- diff ---------------------------------------------------------------------------------------------

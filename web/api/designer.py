@@ -14,7 +14,7 @@ from core.tx import atomic
 from web.api.process_models import ModelVersionSchema
 from web.auth import current_actor, roles_required
 from web.model_rules import check_files, deploy_files
-from workflows import designer
+from workflows import designer, registry
 
 URL_PREFIX = "/designer"
 blp = Blueprint("designer_api", __name__, description="Process designer's workbench")
@@ -32,6 +32,8 @@ class ProblemSchema(ma.Schema):
     message = ma.fields.String()
     element = ma.fields.String(allow_none=True)
     line = ma.fields.Integer(allow_none=True)
+    rule_id = ma.fields.String(allow_none=True, metadata={"description": "a decision table cell's rule"})
+    column_id = ma.fields.String(allow_none=True, metadata={"description": "a decision table cell's column"})
 
 
 class CheckResult(ma.Schema):
@@ -82,13 +84,30 @@ def check(body: dict[str, Any]) -> dict[str, Any]:
     return {"problems": [p.as_dict() for p in check_files(_upload(body))]}
 
 
+class DeployedVersionSchema(ModelVersionSchema):
+    new = ma.fields.Boolean(metadata={"description": "false: the file said what the latest version says (no new "
+                                                     "version was made)"})
+
+
+class DeployResult(ma.Schema):
+    versions = ma.fields.List(ma.fields.Nested(DeployedVersionSchema))
+
+
 @blp.route("/deploy", methods=["POST"])
 @roles_required("designer")
 @blp.arguments(ModelXml)
-@blp.response(201, ModelVersionSchema(many=True))
-def deploy(body: dict[str, Any]) -> list[Any]:
+@blp.response(201, DeployResult)
+def deploy(body: dict[str, Any]) -> dict[str, Any]:
     actor = current_actor()
-    return atomic(lambda: deploy_files(files=_upload(body), actor=actor))
+
+    def run() -> dict[str, Any]:
+        before = {v.key: v.id for v in registry.latest_versions()}
+        versions = deploy_files(files=_upload(body), actor=actor)
+        fields = ModelVersionSchema().fields
+        return {"versions": [{**{name: getattr(v, name) for name in fields}, "new": before.get(v.key) != v.id}
+                             for v in versions]}
+
+    return atomic(run)
 
 
 @blp.route("/models/<key>/versions/<int:version>/xml")

@@ -60,7 +60,7 @@ def edit(key: str) -> ResponseReturnValue:
     version = designer.get_version(key=key, version=chosen)
     template = "designer/bpmn_editor.html" if version.kind == "bpmn" else "designer/dmn_editor.html"
     sample = {name: None for name in designer.decision_inputs(version.xml)[0]} if version.kind == "dmn" else {}
-    return render_template(template, version=version, palette=palette(), sample=sample)
+    return render_template(template, version=version, palette=palette(), sample=sample, new_xml=None)
 
 
 @bp.route("/cases/<int:case_id>/migrate", methods=["POST"])

@@ -1,0 +1,199 @@
+"""Forms deployed from the designer's page, versioned like models: no change to the repository.
+
+A deployed form is a task or interview form drawn with form-js (:mod:`forms.formjs`) and, when it is printed,
+its field map and layout (:mod:`forms.printupload`). Each deployment of a changed form is a new version; an
+unchanged one is not. The newest version of a key is what :func:`forms.taskforms.get` and
+:func:`forms.printforms.get` find first (a deployed form may also take the key of a library form, and is then
+the city's own version of it); cases print with whatever is newest when they print, as they do with library forms.
+
+Lookups run on every form read, so they cost one indexed query for the newest id; the definitions are built
+once per version. Outside an application (a script that renders the library alone) only library forms exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core import audit
+from core.actor import Actor
+from core.db import db, utcnow
+from core.errors import Forbidden, Invalid, NotFound
+from forms import formjs, printupload
+from forms.taskforms import FormDefinition, included_mapping
+
+TITLE_MAX = 200
+
+
+class DeployedForm(db.Model):
+    """One version of a form deployed in the browser: its form-js schema, and its printed part if it has one."""
+
+    __tablename__ = "deployed_forms"
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_deployed_forms_key_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    schema_json: Mapped[str] = mapped_column(Text)  # form-js schema, as the editor saved it
+    print_json: Mapped[str | None] = mapped_column(Text)  # the checked field map (forms.printupload.parse_map)
+    template: Mapped[str | None] = mapped_column(Text)  # the uploaded layout (body of the sheet)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    deployed_by: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    form: DeployedForm
+    new: bool
+
+
+def _hash(title: str, schema: Any, print_spec: dict[str, Any] | None, template: str | None) -> str:
+    payload = json.dumps([title, schema, print_spec, template], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def latest(key: str) -> DeployedForm | None:
+    return db.session.scalar(db.select(DeployedForm).where(DeployedForm.key == key)
+                             .order_by(DeployedForm.version.desc()).limit(1))
+
+
+def versions(key: str) -> list[DeployedForm]:
+    return list(db.session.scalars(db.select(DeployedForm).where(DeployedForm.key == key)
+                                   .order_by(DeployedForm.version)))
+
+
+def keys() -> list[str]:
+    """Every deployed key, sorted."""
+    return sorted(db.session.scalars(db.select(DeployedForm.key).distinct()))
+
+
+def deploy(*, key: str, title: str, schema: Any, actor: Actor, print_map: str | None = None,
+           template: str | None = None) -> Deployment:
+    """Check and store a new version of form ``key`` (none when nothing changed); flushed, logged.
+
+    ``print_map`` (YAML) makes it a printed form; ``template`` is its layout (else every field is printed).
+    Invalid says what to fix; nothing is stored then."""
+    if not actor.has_role("designer"):
+        raise Forbidden("様式をデプロイできるのは業務設計担当だけです")
+    if not formjs.KEY.match(key or ""):
+        raise Invalid(f"様式のキー「{key}」は使えません。英小文字で始め、英小文字・数字・_ で書いてください（例: kouki_join）。",
+                      details={"problems": [{"element": "key", "message": "英小文字・数字・_"}]})
+    title = (title or "").strip()
+    if not title or len(title) > TITLE_MAX:
+        raise Invalid(f"様式の名前を 1〜{TITLE_MAX} 文字で入れてください。",
+                      details={"problems": [{"element": "title", "message": "名前が必要です"}]})
+    own = formjs.fields_from_schema(schema)
+    spec = printupload.parse_map(print_map) if print_map and print_map.strip() else None
+    body = template if template and template.strip() else None
+    if body is not None:
+        if spec is None:
+            raise Invalid("レイアウトだけでは印刷できません。項目対応表（procedure など）も入れてください。",
+                          details={"problems": [{"element": "field_map", "message": "項目対応表が必要です"}]})
+        printupload.check_template(body)
+    if spec is not None:
+        _check_print_fields(spec, _fields(own, spec))
+    content_hash = _hash(title, schema, spec, body)
+    current = latest(key)
+    if current is not None and current.content_hash == content_hash:
+        return Deployment(current, new=False)
+    row = DeployedForm(key=key, version=(current.version + 1) if current else 1, title=title,
+                       schema_json=json.dumps(schema, ensure_ascii=False),
+                       print_json=json.dumps(spec, ensure_ascii=False) if spec else None, template=body,
+                       content_hash=content_hash, deployed_by=actor.username)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor=actor, action="form.deploy", target_type="form", target_id=f"{key}@{row.version}",
+                 details={"hash": content_hash, "printed": spec is not None})
+    return Deployment(row, new=True)
+
+
+def _fields(own: tuple[Any, ...], spec: dict[str, Any] | None) -> tuple[Any, ...]:
+    """The shared blocks' fields (those the form does not define itself), then the form's own, as form.yaml."""
+    names = {f.name for f in own}
+    shared = [f for block in (spec or {}).get("include", []) for f in formjs.block_fields(block) if f.name not in names]
+    return (*shared, *own)
+
+
+def _check_print_fields(spec: dict[str, Any], fields: tuple[Any, ...]) -> None:
+    names = {f.name for f in fields}
+    unknown = sorted(set(spec["mapping"]) - names)
+    if unknown:
+        raise Invalid(f"mapping の {', '.join(unknown)} は様式にない項目です。様式に部品を加えるか、mapping から外してください。",
+                      details={"problems": [{"element": "mapping", "message": f"unknown field {n}"} for n in unknown]})
+
+
+# -- lookups (forms.taskforms.get / forms.printforms.get) ---------------------------------------------------
+_lock = threading.Lock()
+_built: dict[tuple[int, str], tuple[FormDefinition, Any]] = {}
+
+
+def _newest(key: str) -> tuple[int, str] | None:
+    """(id, content hash) of the newest version of ``key``; None when there is none, or no application."""
+    try:
+        found = db.session.execute(db.select(DeployedForm.id, DeployedForm.content_hash)
+                                   .where(DeployedForm.key == key).order_by(DeployedForm.id.desc()).limit(1)).first()
+    except RuntimeError:  # no application context: a script working on the library alone
+        return None
+    return (found[0], found[1]) if found else None
+
+
+def _build(newest: tuple[int, str]) -> tuple[FormDefinition, Any]:
+    """The definition (and printed form) of one version, built once: (id, hash) names its content."""
+    with _lock:
+        if newest in _built:
+            return _built[newest]
+    row = db.session.get(DeployedForm, newest[0])
+    if row is None:
+        raise NotFound(f"form version {newest[0]} is missing", details={"form": newest[0]})
+    spec = json.loads(row.print_json) if row.print_json else None
+    definition = FormDefinition(key=row.key, title=row.title,
+                                fields=_fields(formjs.fields_from_schema(json.loads(row.schema_json)), spec))
+    printed = _print_form(row, definition, spec) if spec else None
+    with _lock:
+        _built[newest] = (definition, printed)
+    return definition, printed
+
+
+def _print_form(row: DeployedForm, definition: FormDefinition, spec: dict[str, Any]) -> Any:
+    from forms.printforms import PrintForm, RpaColumn
+
+    mapping = dict(included_mapping(spec))
+    mapping.update(spec["mapping"])
+    template = f"{printupload.PREFIX}{row.key}@{row.version}" if row.template else "generic.html"
+    return PrintForm(key=row.key, title=definition.title, procedure=spec["procedure"], per=spec["per"],
+                     mapping=mapping, template=template, digits=spec["print"]["digits"],
+                     members=spec["print"]["members"], guide=spec["guide"],
+                     rpa=tuple(RpaColumn(header=str(c["header"]), value=str(c["value"]))
+                               for c in spec["rpa"]["columns"]))
+
+
+def task_form(key: str) -> FormDefinition | None:
+    """The newest deployed definition of ``key``, or None (then the library's form.yaml is used)."""
+    newest = _newest(key)
+    return _build(newest)[0] if newest is not None else None
+
+
+def print_form(key: str) -> Any:
+    """The newest deployed printed form ``key`` (a :class:`forms.printforms.PrintForm`), or None when ``key`` is not
+    deployed, or its newest version is a task form only (then the library decides)."""
+    newest = _newest(key)
+    return _build(newest)[1] if newest is not None else None
+
+
+def render_template(name: str, context: dict[str, Any]) -> str:
+    """The HTML of the uploaded layout ``deployed:<key>@<version>`` (see :mod:`forms.printupload`)."""
+    key, _, version = name.removeprefix(printupload.PREFIX).partition("@")
+    row = db.session.scalar(db.select(DeployedForm).where(DeployedForm.key == key,
+                                                          DeployedForm.version == int(version)))
+    if row is None or row.template is None:
+        raise NotFound(f"the layout of form {key} v{version} is missing", details={"form": key})
+    return printupload.render(name, row.template, context)
