@@ -85,7 +85,8 @@ def deploy(*, key: str, title: str, schema: Any, actor: Actor, print_map: str | 
     if not actor.has_role("designer"):
         raise Forbidden("様式をデプロイできるのは業務設計担当だけです")
     if not formjs.KEY.match(key or ""):
-        raise Invalid(f"様式のキー「{key}」は使えません。英小文字で始め、英小文字・数字・_ で書いてください（例: kouki_join）。",
+        raise Invalid(f"様式のキー「{key}」は使えません。"
+                      "英小文字で始め、英小文字・数字・_ で書いてください（例: kouki_join）。",
                       details={"problems": [{"element": "key", "message": "英小文字・数字・_"}]})
     title = (title or "").strip()
     if not title or len(title) > TITLE_MAX:
@@ -127,7 +128,8 @@ def _check_print_fields(spec: dict[str, Any], fields: tuple[Any, ...]) -> None:
     names = {f.name for f in fields}
     unknown = sorted(set(spec["mapping"]) - names)
     if unknown:
-        raise Invalid(f"mapping の {', '.join(unknown)} は様式にない項目です。様式に部品を加えるか、mapping から外してください。",
+        raise Invalid(f"mapping の {', '.join(unknown)} は様式にない項目です。"
+                      "様式に部品を加えるか、mapping から外してください。",
                       details={"problems": [{"element": "mapping", "message": f"unknown field {n}"} for n in unknown]})
 
 

@@ -52,9 +52,19 @@ class ElementChangeSchema(ma.Schema):
     name = ma.fields.String(allow_none=True)
 
 
+class CellChangeSchema(ma.Schema):
+    kind = ma.fields.String()
+    rule = ma.fields.String()
+    rule_id = ma.fields.String(allow_none=True)
+    column = ma.fields.String()
+    before = ma.fields.String(allow_none=True)
+    after = ma.fields.String(allow_none=True)
+
+
 class DiffSchema(ma.Schema):
     key = ma.fields.String()
     elements = ma.fields.List(ma.fields.Nested(ElementChangeSchema))
+    cells = ma.fields.List(ma.fields.Nested(CellChangeSchema), metadata={"description": "a decision table's cells"})
     lines = ma.fields.List(ma.fields.String())
 
 
@@ -69,7 +79,7 @@ class MigrationSchema(ma.Schema):
 
 class DecisionRun(ma.Schema):
     xml = ma.fields.String(required=True, validate=ma.validate.Length(min=1))
-    data = ma.fields.Dict(required=True)
+    data = ma.fields.Raw(required=True, metadata={"description": "the sample: a JSON object (checked by the service)"})
 
 
 def _upload(body: dict[str, Any]) -> list[tuple[str, bytes]]:

@@ -58,6 +58,10 @@ def logout() -> ResponseReturnValue:
 @bp.route("/")
 @roles_required()
 def home() -> ResponseReturnValue:
-    if current_actor().role == "counter":
+    """Where each role starts (and where トップへ戻る on an error page leads): a page the role may open."""
+    role = current_actor().role
+    if role == "counter":
         return redirect(url_for("counter.search"))
+    if role == "designer":
+        return redirect(url_for("designer.index"))
     return redirect(url_for("inbox.inbox"))
