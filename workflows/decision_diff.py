@@ -57,12 +57,8 @@ def _summary(rule: dict[str, Any], labels: dict[str, str]) -> str:
     return f"{rule['description']}（{cells}）" if rule["description"] else cells
 
 
-def changes(before: Any, after: Any) -> list[CellChange]:
-    """The changes from the DMN tree ``before`` to ``after``, in the newer table's order."""
-    a, b = _table(before), _table(after)
-    found: list[CellChange] = []
-    if a["hit"] != b["hit"]:
-        found.append(CellChange("changed", "", None, "ヒットポリシー", a["hit"], b["hit"]))
+def _columns(a: dict[str, Any], b: dict[str, Any]) -> list[CellChange]:
+    found = []
     for column in b["order"]:
         if column not in a["columns"]:
             found.append(CellChange("added", "", None, f"列「{b['columns'][column]}」", None, b["columns"][column]))
@@ -71,8 +67,12 @@ def changes(before: Any, after: Any) -> list[CellChange]:
         if column in a.get("expressions", {}) and a["expressions"][column] != b["expressions"].get(column):
             found.append(CellChange("changed", "", None, f"列「{b['columns'][column]}」の入力式",
                                     a["expressions"][column], b["expressions"].get(column)))
-    found += [CellChange("removed", "", None, f"列「{label}」", label, None)
-              for column, label in a["columns"].items() if column not in b["columns"]]
+    return found + [CellChange("removed", "", None, f"列「{label}」", label, None)
+                    for column, label in a["columns"].items() if column not in b["columns"]]
+
+
+def _rules(a: dict[str, Any], b: dict[str, Any]) -> list[CellChange]:
+    found = []
     for rule_id, rule in b["rules"].items():
         number = f"規則 {b['numbers'][rule_id]}"
         old = a["rules"].get(rule_id)
@@ -81,11 +81,16 @@ def changes(before: Any, after: Any) -> list[CellChange]:
             continue
         if old["description"] != rule["description"]:
             found.append(CellChange("changed", number, rule_id, "説明", old["description"], rule["description"]))
-        for column, value in rule["cells"].items():
-            if column in old["cells"] and old["cells"][column] != value:
-                found.append(CellChange("changed", number, rule_id, b["columns"].get(column, column),
-                                        old["cells"][column], value))
-    found += [CellChange("removed", f"規則 {a['numbers'][rule_id]}（旧）", rule_id, "規則",
-                         _summary(rule, a["columns"]), None)
-              for rule_id, rule in a["rules"].items() if rule_id not in b["rules"]]
-    return found
+        found += [CellChange("changed", number, rule_id, b["columns"].get(column, column), old["cells"][column], value)
+                  for column, value in rule["cells"].items()
+                  if column in old["cells"] and old["cells"][column] != value]
+    return found + [CellChange("removed", f"規則 {a['numbers'][rule_id]}（旧）", rule_id, "規則",
+                               _summary(rule, a["columns"]), None)
+                    for rule_id, rule in a["rules"].items() if rule_id not in b["rules"]]
+
+
+def changes(before: Any, after: Any) -> list[CellChange]:
+    """The changes from the DMN tree ``before`` to ``after``, in the newer table's order."""
+    a, b = _table(before), _table(after)
+    hit = [CellChange("changed", "", None, "ヒットポリシー", a["hit"], b["hit"])] if a["hit"] != b["hit"] else []
+    return hit + _columns(a, b) + _rules(a, b)

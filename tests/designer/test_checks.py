@@ -1,6 +1,7 @@
 """What 検証 and 試算 tell the designer, through the real API and database: every DMN cell is read and a bad one is
 named by decision, rule and column; 試算 explains in Japanese; a user task without form or lane deploys with the
-default confirmation form in 総合窓口 and runs; an unchanged file makes no new version; the designer lands on 業務設計."""
+default confirmation form in 総合窓口 and runs; an unchanged file makes no new version; the designer lands on
+業務設計."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def test_a_bad_output_cell_is_named_at_check_and_refused(client) -> None:
                           headers=headers).get_json()["problems"]
     assert len(checked) == 1
     problem = checked[0]
-    assert problem["message"].startswith("判定表 proc_kouki・規則 1・列「持ち物」: 結果「" + BAD_CELL + "」は式として読めません")
+    assert problem["message"].startswith(f"判定表 proc_kouki・規則 1・列「持ち物」: 結果「{BAD_CELL}」は式として")
     assert '"本人確認書類、登録する印鑑（15歳以上）"' in problem["message"]  # how to write it instead
     assert (problem["rule_id"], problem["column_id"], problem["element"]) == ("r1", "proc_kouki_out_bring",
                                                                              "r1_o_bring")
