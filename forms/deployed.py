@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import yaml
 from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -76,14 +78,9 @@ def keys() -> list[str]:
     return sorted(db.session.scalars(db.select(DeployedForm.key).distinct()))
 
 
-def deploy(*, key: str, title: str, schema: Any, actor: Actor, print_map: str | None = None,
-           template: str | None = None) -> Deployment:
-    """Check and store a new version of form ``key`` (none when nothing changed); flushed, logged.
-
-    ``print_map`` (YAML) makes it a printed form; ``template`` is its layout (else every field is printed).
-    Invalid says what to fix; nothing is stored then."""
-    if not actor.has_role("designer"):
-        raise Forbidden("様式をデプロイできるのは業務設計担当だけです")
+def _checked(key: str, title: str, schema: Any, print_map: str | None,
+             template: str | None) -> tuple[str, dict[str, Any] | None, str | None]:
+    """(title, field map, layout) of a form that may be deployed; Invalid says what to fix."""
     if not formjs.KEY.match(key or ""):
         raise Invalid(f"様式のキー「{key}」は使えません。"
                       "英小文字で始め、英小文字・数字・_ で書いてください（例: kouki_join）。",
@@ -102,6 +99,23 @@ def deploy(*, key: str, title: str, schema: Any, actor: Actor, print_map: str | 
         printupload.check_template(body)
     if spec is not None:
         _check_print_fields(spec, _fields(own, spec))
+    return title, spec, body
+
+
+def check(*, key: str, title: str, schema: Any, print_map: str | None = None, template: str | None = None) -> None:
+    """Invalid when form ``key`` could not be deployed as given; stores nothing."""
+    _checked(key, title, schema, print_map, template)
+
+
+def deploy(*, key: str, title: str, schema: Any, actor: Actor, print_map: str | None = None,
+           template: str | None = None) -> Deployment:
+    """Check and store a new version of form ``key`` (none when nothing changed); flushed, logged.
+
+    ``print_map`` (YAML) makes it a printed form; ``template`` is its layout (else every field is printed).
+    Invalid says what to fix; nothing is stored then."""
+    if not actor.has_role("designer"):
+        raise Forbidden("様式をデプロイできるのは業務設計担当だけです")
+    title, spec, body = _checked(key, title, schema, print_map, template)
     content_hash = _hash(title, schema, spec, body)
     current = latest(key)
     if current is not None and current.content_hash == content_hash:
@@ -199,3 +213,39 @@ def render_template(name: str, context: dict[str, Any]) -> str:
     if row is None or row.template is None:
         raise NotFound(f"the layout of form {key} v{version} is missing", details={"form": key})
     return printupload.render(name, row.template, context)
+
+
+# -- opening a form in the editor --------------------------------------------------------------------------
+_PRINT_KEYS = ("procedure", "per", "include", "mapping", "print", "guide", "rpa")
+_BODY = re.compile(r"{%-?\s*block body\s*-?%}(.*){%-?\s*endblock\s*-?%}", re.S)
+
+
+def editable(key: str) -> dict[str, Any]:
+    """What the form editor opens for ``key``: the newest deployed version, else the library's form (its fields
+    as a form-js schema, its printed part as a field map and the body of its print.html), else an empty form."""
+    if not formjs.KEY.match(key or ""):
+        raise Invalid(f"様式のキー「{key}」は使えません。英小文字で始め、英小文字・数字・_ で書いてください。",
+                      details={"key": key})
+    row = latest(key)
+    if row is not None:
+        spec = json.loads(row.print_json) if row.print_json else None
+        return {"key": key, "title": row.title, "schema": json.loads(row.schema_json), "version": row.version,
+                "origin": "deployed", "print_map": _yaml(spec) if spec else "", "template": row.template or ""}
+    from forms import taskforms
+
+    if not taskforms.exists(key):
+        return {"key": key, "title": "", "schema": formjs.schema_from_fields(key, ()), "version": 0,
+                "origin": "new", "print_map": "", "template": ""}
+    raw = yaml.safe_load((taskforms.LIBRARY / key / "form.yaml").read_text(encoding="utf-8")) or {}
+    definition = taskforms.get(key)
+    printed = raw.get("procedure") is not None
+    own = tuple(f for f in definition.fields if not printed or f.name in {r.get("name") for r in raw.get("fields", [])})
+    layout = taskforms.LIBRARY / key / (raw.get("print") or {}).get("template", "print.html")
+    body = _BODY.search(layout.read_text(encoding="utf-8")) if printed and layout.is_file() else None
+    return {"key": key, "title": definition.title, "schema": formjs.schema_from_fields(key, own), "version": 0,
+            "origin": "library", "print_map": _yaml({k: raw[k] for k in _PRINT_KEYS if k in raw}) if printed else "",
+            "template": body.group(1).strip("\n") if body else ""}
+
+
+def _yaml(spec: dict[str, Any]) -> str:
+    return yaml.safe_dump(spec, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100)

@@ -37,6 +37,16 @@ def form_keys() -> list[str]:
     return sorted(library | set(deployed.keys()))
 
 
+def form_list() -> list[dict[str, Any]]:
+    """Every form a designer may edit: key, title, where it comes from, its newest deployed version if any."""
+    found = []
+    for key in form_keys():
+        row = deployed.latest(key)
+        found.append({"key": key, "title": taskforms.get(key).title, "version": row.version if row else None,
+                      "origin": "deployed" if row else "library"})
+    return found
+
+
 def palette() -> dict[str, Any]:
     """What the properties panel offers: section lanes, forms, operations with their parameters, decisions."""
     return {"lanes": [{"lane": s.lane, "name": s.name} for s in users.list_sections()],

@@ -10,6 +10,8 @@ and how to write it instead.
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,8 +63,23 @@ def _output_problem(text: str) -> str | None:
             "数値はそのまま書いてください（例: 14）。")
 
 
-def check(root: Any) -> list[BadCell]:
-    """The unreadable cells and input expressions of every decision table in the DMN tree ``root``."""
+def _forms_problem(text: str, form_exists: Callable[[str], bool]) -> str | None:
+    """A procedure table's 様式 cell must name forms that exist (the visit prints them)."""
+    try:
+        value = ast.literal_eval(text) if text else ""
+    except (ValueError, SyntaxError):
+        return None  # an expression: checked when it runs
+    missing = [k.strip() for k in str(value).split(",") if k.strip() and not form_exists(k.strip())]
+    if not missing:
+        return None
+    return (f"様式 {', '.join(missing)} はありません。業務設計の「様式」で作成してデプロイしてから、"
+            "この判定表をデプロイしてください。")
+
+
+def check(root: Any, form_exists: Callable[[str], bool] | None = None) -> list[BadCell]:
+    """The unreadable cells and input expressions of every decision table in the DMN tree ``root``; with
+    ``form_exists``, also the 様式 (``forms``) cells of a procedure table (``proc_*``) naming a form that does not
+    exist."""
     found: list[BadCell] = []
     for decision in (d for d in root if _local(d) == "decision"):
         name = decision.get("id") or "?"
@@ -84,6 +101,9 @@ def check(root: Any) -> list[BadCell]:
                 for (column, label), entry in zip(columns, entries, strict=False):
                     text = _text(entry)
                     problem = _input_problem(text) if _local(entry) == "inputEntry" else _output_problem(text)
+                    if (problem is None and form_exists is not None and name.startswith("proc_")
+                            and column.get("name") == "forms"):
+                        problem = _forms_problem(text, form_exists)
                     if problem:
                         found.append(BadCell(name, number, rule.get("id"), label, column.get("id"), entry.get("id"),
                                              f"判定表 {name}・規則 {number}・列「{label}」: {problem}"))

@@ -54,6 +54,17 @@ class VersionDiff:
     cells: list[decision_diff.CellChange] = field(default_factory=list)  # a decision table's, with old and new
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A model not deployed yet, opened in an editor (the page reads it like a stored version)."""
+
+    key: str
+    name: str
+    kind: str
+    file_name: str
+    version: int = 0
+
+
 @dataclass
 class MigrationResult:
     case_id: int
@@ -269,6 +280,47 @@ def _causes(err: BaseException) -> Iterator[BaseException]:
         seen.add(id(cause))
         yield cause
         cause = getattr(cause, "exception", None) or cause.__cause__ or cause.__context__
+
+
+# -- a new procedure table --------------------------------------------------------------------------------
+_DMN13 = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+PROCEDURE_KEY = re.compile(r"^proc_[a-z][a-z0-9_]{0,40}$")
+PROCEDURE_SAMPLE = {"event": "tennyu", "is_subject": True, "age_calendar": 40}
+_INPUTS = [("event", "届出事由", "string"), ("is_subject", "届出の対象者", "boolean"),
+           ("age_calendar", "年齢（誕生日到達）", "integer")]
+_OUTPUTS = [("code", "手続コード", "string"), ("name", "手続名", "string"), ("section", "担当課", "string"),
+            ("forms", "様式", "string"), ("deadline_days", "期限（日）", "integer"), ("bring", "持ち物", "string")]
+
+
+def new_decision_key(key: str) -> str:
+    """The key of a new procedure table: ``proc_`` and the business (determination reads every ``proc_*``)."""
+    key = key.strip()
+    if not key.startswith("proc_"):
+        key = "proc_" + key
+    if not PROCEDURE_KEY.match(key):
+        raise Invalid(f"判定表のキー「{key}」は使えません。proc_ に続けて英小文字・数字・_ で書いてください"
+                      "（例: proc_kouki）。", details={"key": key})
+    if db.session.scalar(db.select(ModelVersion.id).where(ModelVersion.key == key).limit(1)) is not None:
+        raise Conflict(f"判定表「{key}」はもうあります。一覧の「編集・試算」から開いてください。", details={"key": key})
+    return key
+
+
+def procedure_table(*, key: str, name: str) -> str:
+    """A new procedure table with the columns every ``proc_*`` table has (COLLECT) and one example rule."""
+    inputs = "".join(f'<input id="{key}_in_{n}" label="{label}"><inputExpression id="{key}_ie_{n}" '
+                     f'typeRef="{t}"><text>{n}</text></inputExpression></input>' for n, label, t in _INPUTS)
+    outputs = "".join(f'<output id="{key}_out_{n}" label="{label}" name="{n}" typeRef="{t}"/>'
+                      for n, label, t in _OUTPUTS)
+    literal = name.replace('"', "").replace("\\", "")
+    example = ['"tennyu"', "true", "-", f'"{key[5:]}.apply"', f'"{literal}"', '"shimin"', '""', "14", '""']
+    cells = "".join(f'<{"input" if i < len(_INPUTS) else "output"}Entry id="r1_c{i}"><text>{escape(c)}</text>'
+                    f'</{"input" if i < len(_INPUTS) else "output"}Entry>' for i, c in enumerate(example))
+    title = escape(name, {'"': "&quot;"})
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="{_DMN13}" id="Definitions_{key}" '
+            f'name="{title}" namespace="https://madoguchi.example/dmn">'
+            f'<decision id="{key}" name="{title}"><decisionTable id="{key}_table" hitPolicy="COLLECT">'
+            f'{inputs}{outputs}<rule id="r1"><description>転入: 対象者</description>{cells}</rule>'
+            f"</decisionTable></decision></definitions>\n")
 
 
 def _probe_bpmn(decision_id: str) -> str:

@@ -15,13 +15,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import func
 
 from core import audit, users
 from core.actor import Actor
 from core.db import db
-from core.errors import Invalid, NotFound
-from workflows import canonical, safe_xml, validation
+from core.errors import Conflict, Invalid, NotFound
+from workflows import canonical, refusals, safe_xml, validation
 from workflows.engine import CaseEngine, iter_task_specs
 from workflows.models import ModelVersion, SpecSnapshot
 from workflows.specs import Specs, is_mutable, private_copy
@@ -109,12 +111,15 @@ def validate(documents: list[validation.Document], *, lanes: set[str], operation
     """Problems of the uploaded documents when combined with the deployed library (empty = deployable).
 
     Decision tables are read cell by cell first: a table with a bad cell is not built at all."""
-    problems = [p for d in documents if d.kind == "dmn" for p in validation.check_decision(d)]
+    problems = [p for d in documents if d.kind == "dmn" for p in validation.check_decision(d, form_exists)]
     if problems:
         return problems
     uploaded_keys = {k for d in documents for k in d.keys}
-    library = [v for v in latest_versions() if v.key not in uploaded_keys]
-    parser = validation.build_parser([*_documents_from_versions(library), *documents])
+    library = _documents_from_versions([v for v in latest_versions() if v.key not in uploaded_keys])
+    problems = validation.id_collisions(documents, library)
+    if problems:
+        return problems
+    parser = validation.build_parser([*library, *documents])
     rules = validation.Rules(lanes=lanes, operation_names=operation_names, form_exists=form_exists,
                              default_lane=default_lane())
     for doc in documents:
@@ -204,8 +209,13 @@ def current_snapshot(process_key: str, *, engine: CaseEngine) -> SpecSnapshot:
     top = next((v for v in versions if v.key == process_key and v.kind == "bpmn"), None)
     if top is None:
         raise NotFound(f"no deployed process {process_key!r}", details={"process_key": process_key})
-    parser = validation.build_parser(_documents_from_versions(versions))
-    specs = with_defaults((parser.get_spec(process_key), parser.get_subprocess_specs(process_key)), default_lane())
+    try:
+        parser = validation.build_parser(_documents_from_versions(versions))
+        specs = with_defaults((parser.get_spec(process_key), parser.get_subprocess_specs(process_key)),
+                              default_lane())
+    except (ValidationException, SpiffWorkflowException) as err:  # a library deployed before today's checks
+        raise Conflict(f"{process_key} を開始できません: {refusals.explain(str(err))}",
+                       details={"process_key": process_key}) from err
     spec_json = engine.dump_spec(specs)
     spec_hash = hashlib.sha256(spec_json.encode()).hexdigest()
     snapshot = db.session.scalar(db.select(SpecSnapshot).where(SpecSnapshot.spec_hash == spec_hash))

@@ -100,6 +100,27 @@ def build_parser(documents: Iterable[Document]) -> SpiffBpmnParser:
     return parser
 
 
+_SCOPES = {"process", "subProcess", "transaction", "adHocSubProcess"}  # each gets a parser of its own, by id
+
+
+def _scope_ids(doc: Document) -> set[str]:
+    return {e.get("id") for e in doc.root.iter() if isinstance(e.tag, str) and etree.QName(e).namespace == BPMN_NS
+            and etree.QName(e).localname in _SCOPES and e.get("id")} if doc.kind == "bpmn" else set()
+
+
+def id_collisions(uploads: list[Document], library: list[Document]) -> list[Problem]:
+    """A process or sub-process id of an upload that a deployed file also uses: SpiffWorkflow would refuse one of
+    the two whenever both are built, so the upload would break cases of the other process later."""
+    problems = []
+    for doc in uploads:
+        for other in library:
+            for same in sorted(_scope_ids(doc) & _scope_ids(other)):
+                problems.append(Problem(doc.file_name, f"プロセス／サブプロセスの ID「{same}」は、デプロイ済みの "
+                                        f"{other.file_name}（{', '.join(other.keys)}）でも使われています。"
+                                        "この図の ID を別の名前に変えてください。", element=same))
+    return problems
+
+
 def _translated_dmn(doc: Document) -> Any:
     """A copy of the DMN tree with FEEL input cells translated (the stored XML keeps what the designer wrote)."""
     root = deepcopy(doc.root)
@@ -109,10 +130,11 @@ def _translated_dmn(doc: Document) -> Any:
     return root
 
 
-def check_decision(doc: Document) -> list[Problem]:
-    """Every cell of the decision table that cannot be read, each with its decision, rule and column."""
+def check_decision(doc: Document, form_exists: Callable[[str], bool] | None = None) -> list[Problem]:
+    """Every cell of the decision table that cannot be read (or names a form that does not exist), each with its
+    decision, rule and column."""
     return [Problem(doc.file_name, c.message, element=c.cell_id, rule_id=c.rule_id, column_id=c.column_id)
-            for c in decision_cells.check(doc.root)]
+            for c in decision_cells.check(doc.root, form_exists)]
 
 
 def _problem(err: Exception, file_name: str) -> dict[str, Any]:

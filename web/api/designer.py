@@ -9,8 +9,9 @@ import marshmallow as ma
 from flask import Response
 from flask_smorest import Blueprint
 
-from core.errors import Conflict
+from core.errors import Conflict, Invalid
 from core.tx import atomic
+from forms import deployed, printupload
 from web.api.process_models import ModelVersionSchema
 from web.auth import current_actor, roles_required
 from web.model_rules import check_files, deploy_files
@@ -162,3 +163,63 @@ def migrate(case_id: int) -> Any:
 def evaluate(body: dict[str, Any]) -> dict[str, Any]:
     actor = current_actor()
     return {"result": atomic(lambda: designer.evaluate_decision(xml=body["xml"], data=body["data"], actor=actor))}
+
+
+# -- forms (form-js schema; a printed form's field map and layout) ------------------------------------------
+class FormBody(ma.Schema):
+    key = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    title = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
+    schema = ma.fields.Dict(required=True, metadata={"description": "the form-js schema"})
+    print_map = ma.fields.String(load_default="", validate=ma.validate.Length(max=printupload.MAX_MAP_BYTES),
+                                 metadata={"description": "YAML field map: makes it a printed form"})
+    template = ma.fields.String(load_default="", validate=ma.validate.Length(max=printupload.MAX_TEMPLATE_BYTES),
+                                metadata={"description": "the layout: the body of the sheet (Jinja, sandboxed)"})
+
+
+class DeployedFormSchema(ma.Schema):
+    key = ma.fields.String()
+    version = ma.fields.Integer()
+    title = ma.fields.String()
+    new = ma.fields.Boolean()
+    printed = ma.fields.Boolean()
+    deployed_by = ma.fields.String()
+    deployed_at = ma.fields.DateTime()
+
+
+def _problems(err: Invalid) -> list[dict[str, Any]]:
+    return err.details.get("problems") or [{"message": err.message}]
+
+
+@blp.route("/forms/check", methods=["POST"])
+@roles_required("designer")
+@blp.arguments(FormBody)
+@blp.response(200, CheckResult)
+def check_form(body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        deployed.check(**body)
+    except Invalid as err:
+        return {"problems": _problems(err)}
+    return {"problems": []}
+
+
+@blp.route("/forms/deploy", methods=["POST"])
+@roles_required("designer")
+@blp.arguments(FormBody)
+@blp.response(201, DeployedFormSchema)
+def deploy_form(body: dict[str, Any]) -> dict[str, Any]:
+    actor = current_actor()
+
+    def run() -> dict[str, Any]:
+        done = deployed.deploy(actor=actor, **body)
+        row = done.form
+        return {"key": row.key, "version": row.version, "title": row.title, "new": done.new,
+                "printed": row.print_json is not None, "deployed_by": row.deployed_by, "deployed_at": row.deployed_at}
+
+    return atomic(run)
+
+
+@blp.route("/forms/<key>")
+@roles_required("designer", "manager")
+def form_source(key: str) -> dict[str, Any]:
+    """What the form editor opens: the newest deployed version, else the library's form, else an empty one."""
+    return deployed.editable(key)

@@ -6,6 +6,20 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const modules = path.join(here, "..", "..", "..", "node_modules");
+
+// One Preact for everything: form-js-editor brings its own copy and @bpmn-io/properties-panel another, and hooks of
+// one copy fail inside components rendered by the other ("Cannot read properties of undefined (reading 'context')").
+const onePreact = {
+  name: "one-preact",
+  setup(build) {
+    build.onResolve({ filter: /^(\.\.\/)?preact(\/[a-z-]+)?$/ }, (args) => {
+      if (args.path.startsWith("../") && !args.importer.includes(path.join("@bpmn-io", "properties-panel"))) { return undefined; }
+      const sub = args.path.replace(/^(\.\.\/)?preact\/?/, "");
+      return build.resolve("./" + path.join("preact", sub), { resolveDir: modules, kind: args.kind });
+    });
+  },
+};
 export const ENTRIES = ["bpmn-editor", "dmn-editor", "form-editor", "model-diff"];
 
 await esbuild.build({
@@ -20,5 +34,6 @@ await esbuild.build({
   jsxImportSource: "@bpmn-io/properties-panel/preact",
   legalComments: "linked",
   logLevel: "warning",
-  nodePaths: [path.join(here, "..", "..", "..", "node_modules")],
+  nodePaths: [modules],
+  plugins: [onePreact],
 });

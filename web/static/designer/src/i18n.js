@@ -114,6 +114,13 @@ const FORM = {
   "Description": "説明", "Required": "必須", "Validation": "入力チェック", "Minimum length": "最小文字数",
   "Maximum length": "最大文字数", "Minimum": "最小値", "Maximum": "最大値", "Static options": "選択肢",
   "Options source": "選択肢の出所", "Default value": "既定値", "Appearance": "見た目", "Condition": "条件",
+  "Input": "入力", "Build your form": "様式を作りましょう", "Expression": "式", "File picker": "ファイル",
+  "Drag and drop components here to start designing.": "左の部品をここにドラッグして置きます。",
+  "Use the preview window to test your form.": "キーが項目名（変数名）になります。",
+  "Checkbox group": "チェックボックス群", "Image view": "画像", "Table": "表", "HTML view": "HTML",
+  "Document preview": "文書プレビュー", "Spacer": "余白", "Separator": "区切り線", "Dynamic list": "繰り返し",
+  "iFrame": "iFrame", "Button": "ボタン", "General": "基本", "Field description": "説明",
+  "Subtype": "種類", "Date": "日付", "Values": "選択肢", "Custom properties": "追加の設定（format・ask_if）",
 };
 
 const TABLES = { bpmn: { ...bpmnJa, ...PANEL }, dmn: DMN, form: { ...PANEL, ...FORM } };
