@@ -35,6 +35,9 @@ PREFIX = "deployed:"
 _ALLOWED_TAGS = {"html", "head", "meta", "title", "body", "div", "p", "span", "h1", "h2", "h3", "h4", "table", "thead",
                  "tbody", "tfoot", "tr", "td", "th", "caption", "colgroup", "col", "br", "strong", "em", "b", "i",
                  "small", "ul", "ol", "li", "img", "section", "header", "footer", "hr"}
+_DROPPED = {"script", "style", "link", "object", "embed", "iframe", "frame", "frameset", "svg", "math", "base",
+            "video", "audio", "source", "track", "picture", "template", "noscript", "canvas", "input", "textarea",
+            "select", "button", "form"}
 _ALLOWED_ATTRIBUTES = {"class", "colspan", "rowspan", "style", "lang", "charset", "alt", "src", "width", "height"}
 _PLAIN_STYLE = re.compile(r"^\s*([a-z-]+\s*:\s*[-#%.,a-z0-9 ]+;?\s*)*$", re.I)
 
@@ -161,8 +164,11 @@ def clean(html: str) -> str:
         if not isinstance(element.tag, str):
             element.drop_tree()
             continue
+        if element.tag in _DROPPED or (element.tag == "img" and not element.get("src", "").startswith("data:image/")):
+            element.drop_tree()  # with what is inside (a script's code, a style sheet, an image from elsewhere)
+            continue
         if element.tag not in _ALLOWED_TAGS:
-            element.drop_tree()
+            element.drop_tag()  # a link, a form control…: its text stays, the element goes
             continue
         for name in list(element.attrib):
             value = element.attrib[name]

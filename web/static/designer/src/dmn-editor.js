@@ -5,9 +5,12 @@ import DmnModeler from "dmn-js/lib/Modeler";
 import { translateModule } from "./i18n.js";
 import { data, deployedText, guardUnsaved, listProblems, post, problemsOf, status } from "./common.js";
 
+// dmn-js drops common.additionalModules for a view that has its own, so each view gets the translation.
+const japanese = { additionalModules: [translateModule("dmn")] };
 const modeler = new DmnModeler({
   container: "#canvas",
-  common: { keyboard: { bindTo: document }, additionalModules: [translateModule("dmn")] },
+  common: { keyboard: { bindTo: document } },
+  drd: japanese, decisionTable: japanese, literalExpression: japanese, boxedExpression: japanese,
 });
 const sample = document.getElementById("sample");
 sample.value = JSON.stringify(data.sample, null, 2);

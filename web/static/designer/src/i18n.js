@@ -102,6 +102,9 @@ const DMN = {
   "Connect to other element": "他の要素に接続", "Add text annotation": "注釈を追加",
   "Activate hand tool": "ハンドツール", "Activate lasso tool": "投げ縄選択ツール", "Resize": "サイズ変更",
   "Editing not supported for set expression language": "この式の言語は編集できません",
+  "Unique": "一意（Unique）", "First": "最初（First）", "Priority": "優先（Priority）", "Any": "いずれか（Any）",
+  "Collect": "すべて（Collect）", "Collect (Sum)": "すべて・合計", "Collect (Min)": "すべて・最小",
+  "Collect (Max)": "すべて・最大", "Collect (Count)": "すべて・件数", "Rule order": "規則の順", "Output order": "出力の順",
 };
 
 // form-js editor
