@@ -125,8 +125,9 @@ def test_a_business_added_in_the_browser_routes_and_prints(page, shot) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"{KEY}.pdf").write_bytes(form.pdf)  # to look at
     text = squeeze(pdf_text(form.pdf))
-    for expected in ("介護予防サービス申請書", squeeze(family[0].name), "令和８年１１月２０日", "通所型サービス（週1回）",
-                     "介護予防・日常生活支援総合事業の利用を申請します", "0012345678", "届出人署名"):
+    for expected in ("介護予防サービス申請書", squeeze(family[0].name), "令和８年１１月２０日",
+                     "通所型サービス（週1回）", "介護予防・日常生活支援総合事業の利用を申請します", "0012345678",
+                     "届出人署名"):
         assert expected in text, expected
     assert b"/Subtype /Image" not in form.pdf and b"passwd" not in form.pdf  # the uploaded <img file://…> was cut
     guide = squeeze(pdf_text(next(d for d in made if d.doc_key == "guide").pdf))
