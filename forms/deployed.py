@@ -78,24 +78,26 @@ def keys() -> list[str]:
     return sorted(db.session.scalars(db.select(DeployedForm.key).distinct()))
 
 
+def _refuse(element: str, message: str) -> Invalid:
+    return Invalid(message, details={"problems": [{"element": element, "message": message}]})
+
+
 def _checked(key: str, title: str, schema: Any, print_map: str | None,
              template: str | None) -> tuple[str, dict[str, Any] | None, str | None]:
     """(title, field map, layout) of a form that may be deployed; Invalid says what to fix."""
     if not formjs.KEY.match(key or ""):
-        raise Invalid(f"様式のキー「{key}」は使えません。"
-                      "英小文字で始め、英小文字・数字・_ で書いてください（例: kouki_join）。",
-                      details={"problems": [{"element": "key", "message": "英小文字・数字・_"}]})
+        raise _refuse("key", f"様式のキー「{key}」は使えません。英小文字で始め、英小文字・数字・_ で書いてください"
+                             "（例: kouki_join）。")
     title = (title or "").strip()
     if not title or len(title) > TITLE_MAX:
-        raise Invalid(f"様式の名前を 1〜{TITLE_MAX} 文字で入れてください。",
-                      details={"problems": [{"element": "title", "message": "名前が必要です"}]})
+        raise _refuse("title", f"様式の名前を 1〜{TITLE_MAX} 文字で入れてください。")
     own = formjs.fields_from_schema(schema)
     spec = printupload.parse_map(print_map) if print_map and print_map.strip() else None
     body = template if template and template.strip() else None
     if body is not None:
         if spec is None:
-            raise Invalid("レイアウトだけでは印刷できません。項目対応表（procedure など）も入れてください。",
-                          details={"problems": [{"element": "field_map", "message": "項目対応表が必要です"}]})
+            raise _refuse("field_map", "レイアウトだけでは印刷できません。"
+                                       "項目対応表（procedure など）も入れてください。")
         printupload.check_template(body)
     if spec is not None:
         _check_print_fields(spec, _fields(own, spec))
@@ -142,9 +144,8 @@ def _check_print_fields(spec: dict[str, Any], fields: tuple[Any, ...]) -> None:
     names = {f.name for f in fields}
     unknown = sorted(set(spec["mapping"]) - names)
     if unknown:
-        raise Invalid(f"mapping の {', '.join(unknown)} は様式にない項目です。"
-                      "様式に部品を加えるか、mapping から外してください。",
-                      details={"problems": [{"element": "mapping", "message": f"unknown field {n}"} for n in unknown]})
+        raise _refuse("mapping", f"mapping の {', '.join(unknown)} は様式にない項目です。"
+                                 "様式に部品を加えるか、mapping から外してください。")
 
 
 # -- lookups (forms.taskforms.get / forms.printforms.get) ---------------------------------------------------

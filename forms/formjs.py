@@ -39,7 +39,7 @@ SCHEMA_VERSION = 16  # form-js 1.x
 
 
 def _fail(where: str, message: str) -> Invalid:
-    return Invalid(f"{where}: {message}", details={"problems": [{"element": where, "message": message}]})
+    return Invalid(f"{where}: {message}", details={"problems": [{"element": where, "message": f"{where}: {message}"}]})
 
 
 def _field(component: dict[str, Any], number: int, seen: set[str]) -> FormField | None:
@@ -84,13 +84,15 @@ def _int(value: Any) -> int | None:
 def fields_from_schema(schema: Any) -> tuple[FormField, ...]:
     """The fields of a form-js schema, in order; Invalid names the component and how to fix it."""
     if not isinstance(schema, dict) or not isinstance(schema.get("components"), list):
-        raise Invalid("様式の形式が正しくありません（form-js の schema に components がありません）。"
-                      "編集画面から保存し直してください。", details={"schema": "components expected"})
+        message = ("様式の形式が正しくありません（form-js の schema に components がありません）。"
+                   "編集画面から保存し直してください。")
+        raise Invalid(message, details={"problems": [{"element": "schema", "message": message}]})
     seen: set[str] = set()
     found = [_field(c, n, seen) for n, c in enumerate(_flat(schema["components"]), start=1)]
     fields = tuple(f for f in found if f is not None)
     if len(fields) > 200:
-        raise Invalid("部品が多すぎます（200 まで）。様式を分けてください。", details={"schema": "too many fields"})
+        message = "部品が多すぎます（200 まで）。様式を分けてください。"
+        raise Invalid(message, details={"problems": [{"element": "schema", "message": message}]})
     return fields
 
 

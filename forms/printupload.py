@@ -21,7 +21,7 @@ from typing import Any
 
 import lxml.html
 import yaml
-from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader, StrictUndefined, TemplateSyntaxError
+from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from core.errors import Invalid
@@ -154,7 +154,11 @@ def sandbox() -> ImmutableSandboxedEnvironment:
 def render(name: str, body: str, context: dict[str, Any]) -> str:
     """The HTML of an uploaded layout, rendered in the sandbox and cleaned (:func:`clean`)."""
     _sources.setdefault(name, wrap(body))
-    return clean(sandbox().get_template(name).render(**context))
+    try:
+        return clean(sandbox().get_template(name).render(**context))
+    except TemplateError as err:  # the sandbox refused something, or a name the data does not have
+        raise Invalid(f"様式のレイアウトを印刷できません（{err}）。業務設計の「様式」でレイアウトを直してください。",
+                      details={"template": name}) from err
 
 
 def clean(html: str) -> str:
