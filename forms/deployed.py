@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import yaml
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import audit
@@ -156,11 +156,24 @@ _built: dict[tuple[int, str], tuple[FormDefinition, Any]] = {}
 def _newest(key: str) -> tuple[int, str] | None:
     """(id, content hash) of the newest version of ``key``; None when there is none, or no application."""
     try:
+        if not _has_table():
+            return None
         found = db.session.execute(db.select(DeployedForm.id, DeployedForm.content_hash)
                                    .where(DeployedForm.key == key).order_by(DeployedForm.id.desc()).limit(1)).first()
     except RuntimeError:  # no application context: a script working on the library alone
         return None
     return (found[0], found[1]) if found else None
+
+
+_tables: set[str] = set()
+
+
+def _has_table() -> bool:
+    """Whether this database has been upgraded to hold deployed forms (a command may run on one that is not yet)."""
+    url = str(db.engine.url)
+    if url not in _tables and inspect(db.engine).has_table(DeployedForm.__tablename__):
+        _tables.add(url)
+    return url in _tables
 
 
 def _build(newest: tuple[int, str]) -> tuple[FormDefinition, Any]:
