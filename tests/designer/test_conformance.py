@@ -6,8 +6,6 @@ writes it, this test fails when it is stale and never writes it."""
 
 from __future__ import annotations
 
-import pytest
-
 from core.settings import REPO_ROOT
 from tests.conftest import api_headers
 from web.commands import docs
