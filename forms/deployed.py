@@ -16,12 +16,13 @@ import hashlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import yaml
-from sqlalchemy import String, Text, UniqueConstraint, inspect
+from sqlalchemy import String, Text, UniqueConstraint, func, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import audit
@@ -128,6 +129,7 @@ def deploy(*, key: str, title: str, schema: Any, actor: Actor, print_map: str | 
                        content_hash=content_hash, deployed_by=actor.username)
     db.session.add(row)
     db.session.flush()
+    forget()
     audit.record(actor=actor, action="form.deploy", target_type="form", target_id=f"{key}@{row.version}",
                  details={"hash": content_hash, "printed": spec is not None})
     return Deployment(row, new=True)
@@ -153,19 +155,34 @@ _lock = threading.Lock()
 _built: dict[tuple[int, str], tuple[FormDefinition, Any]] = {}
 
 
-def _newest(key: str) -> tuple[int, str] | None:
-    """(id, content hash) of the newest version of ``key``; None when there is none, or no application."""
-    try:
-        if not _has_table():
-            return None
-        found = db.session.execute(db.select(DeployedForm.id, DeployedForm.content_hash)
-                                   .where(DeployedForm.key == key).order_by(DeployedForm.id.desc()).limit(1)).first()
-    except RuntimeError:  # no application context: a script working on the library alone
-        return None
-    return (found[0], found[1]) if found else None
-
-
+# The newest (id, hash) of every deployed key, per database, for a few seconds: form lookups run several times per
+# request (a task's completion reads its form twice), and most ask for library forms, which this answers without a
+# query. A deployment in this process forgets it at once; other processes see a new version within MEMO_SECONDS.
+MEMO_SECONDS = 5.0
+_memo: dict[str, tuple[float, dict[str, tuple[int, str]]]] = {}
 _tables: set[str] = set()
+
+
+def forget() -> None:
+    """Drop the memo of newest versions (after a deployment)."""
+    with _lock:
+        _memo.clear()
+
+
+def _newest_by_key() -> dict[str, tuple[int, str]]:
+    url = str(db.engine.url)
+    cached = _memo.get(url)
+    if cached is not None and time.monotonic() - cached[0] < MEMO_SECONDS:
+        return cached[1]
+    found: dict[str, tuple[int, str]] = {}
+    if _has_table():
+        newest = db.select(func.max(DeployedForm.id)).group_by(DeployedForm.key).scalar_subquery()
+        rows = db.session.execute(db.select(DeployedForm.key, DeployedForm.id, DeployedForm.content_hash)
+                                  .where(DeployedForm.id.in_(newest)))
+        found = {key: (form_id, digest) for key, form_id, digest in rows}
+    with _lock:
+        _memo[url] = (time.monotonic(), found)
+    return found
 
 
 def _has_table() -> bool:
@@ -176,14 +193,15 @@ def _has_table() -> bool:
     return url in _tables
 
 
-def _build(newest: tuple[int, str]) -> tuple[FormDefinition, Any]:
-    """The definition (and printed form) of one version, built once: (id, hash) names its content."""
+def _build(newest: tuple[int, str]) -> tuple[FormDefinition, Any] | None:
+    """The definition (and printed form) of one version, built once: (id, hash) names its content. None when the
+    memo was stale (the row is gone or says something else)."""
     with _lock:
         if newest in _built:
             return _built[newest]
     row = db.session.get(DeployedForm, newest[0])
-    if row is None:
-        raise NotFound(f"form version {newest[0]} is missing", details={"form": newest[0]})
+    if row is None or row.content_hash != newest[1]:
+        return None
     spec = json.loads(row.print_json) if row.print_json else None
     definition = FormDefinition(key=row.key, title=row.title,
                                 fields=_fields(formjs.fields_from_schema(json.loads(row.schema_json)), spec))
@@ -193,12 +211,27 @@ def _build(newest: tuple[int, str]) -> tuple[FormDefinition, Any]:
     return definition, printed
 
 
+def _lookup(key: str) -> tuple[FormDefinition, Any] | None:
+    try:
+        newest = _newest_by_key().get(key)
+        built = _build(newest) if newest is not None else None
+        if newest is not None and built is None:  # a stale memo: ask the database again
+            forget()
+            newest = _newest_by_key().get(key)
+            built = _build(newest) if newest is not None else None
+    except RuntimeError:  # no application context: a script working on the library alone
+        return None
+    return built
+
+
 def _print_form(row: DeployedForm, definition: FormDefinition, spec: dict[str, Any]) -> Any:
     from forms.printforms import PrintForm, RpaColumn
 
     mapping = dict(included_mapping(spec))
     mapping.update(spec["mapping"])
-    template = f"{printupload.PREFIX}{row.key}@{row.version}" if row.template else "generic.html"
+    # The name says which content it is (the sandbox caches templates by name, across databases in one process).
+    name = f"{printupload.PREFIX}{row.key}@{row.version}#{row.content_hash[:16]}"
+    template = name if row.template else "generic.html"
     return PrintForm(key=row.key, title=definition.title, procedure=spec["procedure"], per=spec["per"],
                      mapping=mapping, template=template, digits=spec["print"]["digits"],
                      members=spec["print"]["members"], guide=spec["guide"],
@@ -208,23 +241,24 @@ def _print_form(row: DeployedForm, definition: FormDefinition, spec: dict[str, A
 
 def task_form(key: str) -> FormDefinition | None:
     """The newest deployed definition of ``key``, or None (then the library's form.yaml is used)."""
-    newest = _newest(key)
-    return _build(newest)[0] if newest is not None else None
+    found = _lookup(key)
+    return found[0] if found else None
 
 
 def print_form(key: str) -> Any:
     """The newest deployed printed form ``key`` (a :class:`forms.printforms.PrintForm`), or None when ``key`` is not
     deployed, or its newest version is a task form only (then the library decides)."""
-    newest = _newest(key)
-    return _build(newest)[1] if newest is not None else None
+    found = _lookup(key)
+    return found[1] if found else None
 
 
 def render_template(name: str, context: dict[str, Any]) -> str:
-    """The HTML of the uploaded layout ``deployed:<key>@<version>`` (see :mod:`forms.printupload`)."""
-    key, _, version = name.removeprefix(printupload.PREFIX).partition("@")
+    """The HTML of the uploaded layout ``deployed:<key>@<version>#<hash>`` (see :mod:`forms.printupload`)."""
+    key, _, rest = name.removeprefix(printupload.PREFIX).partition("@")
+    version, _, digest = rest.partition("#")
     row = db.session.scalar(db.select(DeployedForm).where(DeployedForm.key == key,
                                                           DeployedForm.version == int(version)))
-    if row is None or row.template is None:
+    if row is None or row.template is None or not row.content_hash.startswith(digest):
         raise NotFound(f"the layout of form {key} v{version} is missing", details={"form": key})
     return printupload.render(name, row.template, context)
 

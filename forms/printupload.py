@@ -135,7 +135,7 @@ def check_template(body: str) -> None:
                        "template") from err
 
 
-# Uploaded layouts by template name (``deployed:<key>@<version>``: one name, one content, so never stale).
+# Uploaded layouts by template name (``deployed:<key>@<version>#<hash>``: one name, one content, so never stale).
 _sources: dict[str, str] = {}
 
 

@@ -109,7 +109,7 @@ def _stylesheet() -> tuple[CSS, FontConfiguration]:
 
 def render_html(template: str, **context: Any) -> str:
     """The filled template (a form's ``<key>/print.html``, ``generic.html`` or ``guide.html``; a layout uploaded
-    in the designer's page, ``deployed:<key>@<version>``, is rendered in a sandbox by :mod:`forms.deployed`)."""
+    in the designer's page, ``deployed:<key>@…``, is rendered in a sandbox by :mod:`forms.deployed`)."""
     if template.startswith("deployed:"):
         from forms import deployed  # imported here: deployed builds on this module
 
