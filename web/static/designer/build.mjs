@@ -13,9 +13,9 @@ const modules = path.join(here, "..", "..", "..", "node_modules");
 const onePreact = {
   name: "one-preact",
   setup(build) {
-    build.onResolve({ filter: /^(\.\.\/)?preact(\/[a-z-]+)?$/ }, (args) => {
+    build.onResolve({ filter: /^(\.\.\/|@bpmn-io\/properties-panel\/)?preact(\/[a-z-]+)?$/ }, (args) => {
       if (args.path.startsWith("../") && !args.importer.includes(path.join("@bpmn-io", "properties-panel"))) { return undefined; }
-      const sub = args.path.replace(/^(\.\.\/)?preact\/?/, "");
+      const sub = args.path.replace(/^(\.\.\/|@bpmn-io\/properties-panel\/)?preact\/?/, "");
       return build.resolve("./" + path.join("preact", sub), { resolveDir: modules, kind: args.kind });
     });
   },

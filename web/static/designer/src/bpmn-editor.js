@@ -17,7 +17,6 @@ import { data, deployedText, guardUnsaved, listProblems, post, problemsOf, statu
 const providerModule = { __init__: ["madoguchiPropertiesProvider"], madoguchiPropertiesProvider: ["type", MadoguchiPropertiesProvider] };
 const modeler = new Modeler({
   container: "#canvas",
-  keyboard: { bindTo: document },
   propertiesPanel: { parent: "#panel", layout: { groups: Object.fromEntries(["general", "madoguchi-lane", "madoguchi-form",
     "madoguchi-service", "madoguchi-decision", "madoguchi-loop"].map((id) => [id, { open: true }])) } },
   madoguchi: { palette: data.palette },

@@ -9,7 +9,6 @@ import { data, deployedText, guardUnsaved, listProblems, post, problemsOf, statu
 const japanese = { additionalModules: [translateModule("dmn")] };
 const modeler = new DmnModeler({
   container: "#canvas",
-  common: { keyboard: { bindTo: document } },
   drd: japanese, decisionTable: japanese, literalExpression: japanese, boxedExpression: japanese,
 });
 const sample = document.getElementById("sample");

@@ -163,7 +163,7 @@ function formGroup(element, palette) {
   const instructions = bodyChild("spiffworkflow:InstructionsForEndUser");
   return { id: "madoguchi-form", label: "様式・期限", entries: [
     { id: "form", component: select("form", "様式（フォーム）", (el) => options(forms, getProperty(el, "form"), "（既定の確認画面）"),
-      prop("form").get, prop("form").set, "選ばないと「確認しました」だけの既定の画面で完了します。"), isEdited: isSelectEntryEdited },
+      prop("form").get, prop("form").set, "選ばないと既定の確認画面（備考と完了だけ）になります。"), isEdited: isSelectEntryEdited },
     { id: "due", component: text("due", "期限（ISO 8601 の期間、例 PT1H・P14D）", prop("due").get, prop("due").set), isEdited: isTextFieldEntryEdited },
     { id: "item", component: text("item", "手続データの変数（item）", prop("item").get, prop("item").set,
       "マルチインスタンスの各タスクが扱う手続（入力要素の id）。"), isEdited: isTextFieldEntryEdited },
