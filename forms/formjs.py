@@ -67,7 +67,8 @@ def _field(component: dict[str, Any], number: int, seen: set[str]) -> FormField 
     choices = tuple((str(v.get("value")), str(v.get("label", v.get("value")))) for v in component.get("values") or [])
     if _TYPES[kind] == "choice" and not choices:
         raise _fail(where, "選択肢がありません。プロパティの「選択肢」で値と見出しを入れてください。")
-    return FormField(name=name, label=str(component.get("label") or name), type=_TYPES[kind],
+    label = component.get("dateLabel") if kind == "datetime" else component.get("label")  # form-js's date label
+    return FormField(name=name, label=str(label or component.get("label") or name), type=_TYPES[kind],
                      required=bool(checks.get("required")), choices=choices,
                      max_length=_int(checks.get("maxLength")), min=_int(checks.get("min")),
                      max=_int(checks.get("max")), help=component.get("description") or None, format=fmt,
@@ -122,7 +123,7 @@ def _component(f: FormField, number: int) -> dict[str, Any]:
     if f.help:
         component["description"] = f.help
     if f.type == "date":
-        component["subtype"] = "date"
+        component.update(subtype="date", dateLabel=f.label)
     if f.choices:
         component["values"] = [{"value": v, "label": label} for v, label in f.choices]
     props = {k: v for k, v in {"format": f.format, "ask_if": f.ask_if}.items() if v}

@@ -112,6 +112,7 @@ def test_the_editor_opens_a_library_form_with_its_printed_part(client) -> None:
     assert source["origin"] == "library" and source["title"] == "後期高齢者医療 被保険者資格取得届"
     assert [c["key"] for c in source["schema"]["components"]] == ["join_date", "previous_prefecture",
                                                                     "burden_certificate"]
+    assert source["schema"]["components"][0]["dateLabel"] == "資格取得日"  # form-js shows a date's dateLabel
     assert "procedure: kouki.join" in source["print_map"] and "include: [person, household, applicant]" in source[
         "print_map"]
     page = client.get("/designer/forms/juki_tennyu/edit").get_data(as_text=True)
