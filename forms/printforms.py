@@ -59,9 +59,16 @@ def _raw(key: str) -> dict[str, Any]:
     return yaml.safe_load((taskforms.LIBRARY / key / "form.yaml").read_text(encoding="utf-8")) or {}
 
 
-@cache
 def get(key: str) -> PrintForm:
-    """The printed form ``key``; NotFound when the folder has no ``procedure`` (a task-only form)."""
+    """The printed form ``key``: deployed from the designer's page (forms.deployed), else the library's."""
+    from forms import deployed  # imported here: deployed builds on this module
+
+    return deployed.print_form(key) or _library_print_form(key)
+
+
+@cache
+def _library_print_form(key: str) -> PrintForm:
+    """The printed form of ``forms/library/<key>``; NotFound when the folder has no ``procedure`` (a task-only form)."""
     raw = _raw(key)
     if not raw.get("procedure"):
         raise NotFound(f"form {key!r} is not a printed form", details={"form": key})

@@ -108,7 +108,12 @@ def _stylesheet() -> tuple[CSS, FontConfiguration]:
 
 
 def render_html(template: str, **context: Any) -> str:
-    """The filled template (a form's ``<key>/print.html``, ``generic.html`` or ``guide.html``)."""
+    """The filled template (a form's ``<key>/print.html``, ``generic.html`` or ``guide.html``; a layout uploaded
+    in the designer's page, ``deployed:<key>@…``, is rendered in a sandbox by :mod:`forms.deployed`)."""
+    if template.startswith("deployed:"):
+        from forms import deployed  # imported here: deployed builds on this module
+
+        return deployed.render_template(template, context)
     return environment().get_template(template).render(**context)
 
 

@@ -131,9 +131,16 @@ def included_mapping(raw: dict[str, Any]) -> dict[str, str]:
     return merged
 
 
-@cache
 def get(key: str) -> FormDefinition:
-    """The definition of form ``key``; NotFound if no folder holds it."""
+    """The definition of form ``key``: deployed from the designer's page (forms.deployed), else the library's."""
+    from forms import deployed  # imported here: deployed builds on this module
+
+    return deployed.task_form(key) or _library_form(key)
+
+
+@cache
+def _library_form(key: str) -> FormDefinition:
+    """The definition in ``forms/library/<key>/form.yaml``; NotFound if no folder holds it."""
     path = LIBRARY / key / "form.yaml"
     if "/" in key or ".." in key or not path.is_file():
         raise NotFound(f"form {key!r} is not defined", details={"form": key})

@@ -24,6 +24,7 @@ from core.actor import Actor
 from core.db import db
 from core.models import AuditChainHead
 from core.settings import REPO_ROOT, Settings
+from forms import deployed as deployed_forms
 from web.app import create_app
 
 BACKEND = os.environ.get("MADOGUCHI_TEST_DATABASE", "sqlite")
@@ -81,6 +82,7 @@ def _app_context(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         db.session.remove()
         _empty_tables()
+        deployed_forms.forget()  # its memo of the newest versions would outlive the emptied table
 
 
 def _empty_tables() -> None:

@@ -9,7 +9,7 @@ from flask import current_app
 
 from core import users
 from core.actor import Actor
-from forms import taskforms
+from forms import deployed, taskforms
 from workflows import designer, registry, validation, wiring
 from workflows.models import ModelVersion
 
@@ -31,8 +31,20 @@ def check_files(files: list[tuple[str, bytes]]) -> list[validation.Problem]:
 
 
 def form_keys() -> list[str]:
-    """The task forms a user task may name (folders of forms/library with a form.yaml)."""
-    return sorted(p.name for p in taskforms.LIBRARY.iterdir() if (p / "form.yaml").is_file())
+    """The task forms a user task may name (folders of forms/library with a form.yaml, and forms deployed from
+    the designer's form editor)."""
+    library = {p.name for p in taskforms.LIBRARY.iterdir() if (p / "form.yaml").is_file()}
+    return sorted(library | set(deployed.keys()))
+
+
+def form_list() -> list[dict[str, Any]]:
+    """Every form a designer may edit: key, title, where it comes from, its newest deployed version if any."""
+    found = []
+    for key in form_keys():
+        row = deployed.latest(key)
+        found.append({"key": key, "title": taskforms.get(key).title, "version": row.version if row else None,
+                      "origin": "deployed" if row else "library"})
+    return found
 
 
 def palette() -> dict[str, Any]:

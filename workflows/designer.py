@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +23,7 @@ from core import audit, users
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
-from workflows import registry, runtime, safe_xml, validation
+from workflows import decision_diff, registry, runtime, safe_xml, validation
 from workflows.engine import EngineError, HumanTask
 from workflows.models import Case, ModelVersion, SpecSnapshot
 
@@ -50,6 +51,18 @@ class VersionDiff:
     new: ModelVersion
     elements: list[ElementChange] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)  # unified diff of the XML
+    cells: list[decision_diff.CellChange] = field(default_factory=list)  # a decision table's, with old and new
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A model not deployed yet, opened in an editor (the page reads it like a stored version)."""
+
+    key: str
+    name: str
+    kind: str
+    file_name: str
+    version: int = 0
 
 
 @dataclass
@@ -79,7 +92,8 @@ def check(*, files: list[tuple[str, bytes]], lanes: set[str], operation_names: s
     except Invalid as err:
         found = err.details.get("problems") or [{"file": files[0][0] if files else "", "message": err.message}]
         return [validation.Problem(file=p.get("file", ""), message=p.get("message", err.message),
-                                   element=p.get("element"), line=p.get("line")) for p in found]
+                                   element=p.get("element"), line=p.get("line"), rule_id=p.get("rule_id"),
+                                   column_id=p.get("column_id")) for p in found]
 
 
 # -- diff ---------------------------------------------------------------------------------------------
@@ -93,13 +107,18 @@ def diff_versions(*, key: str, old: int, new: int) -> VersionDiff:
                 for i in a if i in b and a[i][2] != b[i][2]]
     lines = list(difflib.unified_diff(before.xml.splitlines(), after.xml.splitlines(), lineterm="",
                                       fromfile=f"{key} v{old}", tofile=f"{key} v{new}", n=2))
+    cells = decision_diff.changes(_root(before), _root(after)) if after.kind == "dmn" else []
     return VersionDiff(key=key, old=before, new=after, elements=sorted(changes, key=lambda c: (c.kind, c.element)),
-                       lines=lines)
+                       lines=lines, cells=cells)
+
+
+def _root(version: ModelVersion) -> Any:
+    return safe_xml.parse(version.xml.encode(), file_name=version.file_name, max_bytes=len(version.xml.encode()) + 1)
 
 
 def _elements(version: ModelVersion) -> dict[str, tuple[str, str | None, str]]:
     """id -> (tag, name, canonical text of the element without its id-bearing children and layout)."""
-    root = safe_xml.parse(version.xml.encode(), file_name=version.file_name, max_bytes=len(version.xml.encode()) + 1)
+    root = _root(version)
     found: dict[str, tuple[str, str | None, str]] = {}
     for element in root.iter():
         if not isinstance(element.tag, str) or etree.QName(element).namespace in _DI_NAMESPACES:
@@ -206,27 +225,102 @@ def decision_inputs(xml: str) -> tuple[list[str], list[str]]:
 
 
 def evaluate_decision(*, xml: str, data: dict[str, Any], actor: Actor) -> dict[str, Any]:
-    """Run the decision in ``xml`` on ``data`` through the case engine; Invalid says why it cannot decide."""
+    """Run the decision in ``xml`` on ``data`` through the case engine; Invalid explains, in Japanese, why it
+    cannot decide (a bad cell, with its rule and column; an input the sample lacks; a value it cannot compare)."""
     if not isinstance(data, dict):
-        raise Invalid("the sample must be a JSON object", details={"data": "object expected"})
+        raise Invalid("入力データは JSON のオブジェクトで書いてください（例: {\"age\": 20}）。",
+                      details={"data": "object expected"})
     dmn = validation.classify("decision.dmn", xml.encode(), safe_xml.parse(xml.encode(), file_name="decision.dmn",
                                                                            max_bytes=1_000_000))
     if dmn.kind != "dmn":
-        raise Invalid("not a decision table (DMN)", details={"xml": "a DMN document is expected"})
+        raise Invalid("判定表（DMN）ではありません。判定表の編集画面から試算してください。",
+                      details={"xml": "a DMN document is expected"})
+    problems = validation.check_decision(dmn)
+    if problems:
+        raise Invalid(f"判定表に読めないセルがあります: {problems[0].message}",
+                      details={"problems": [p.as_dict() for p in problems]})
     probe = _probe_bpmn(dmn.keys[0]).encode()
     probe_doc = validation.classify("probe.bpmn", probe, safe_xml.parse(probe, file_name="probe.bpmn",
                                                                         max_bytes=len(probe) + 1))
     parser = validation.build_parser([dmn, probe_doc])
     specs = (parser.get_spec(_PROBE_PROCESS), parser.get_subprocess_specs(_PROBE_PROCESS))
-    eng = runtime.engine()
+    inputs, outputs = decision_inputs(xml)
     try:
-        workflow = eng.start(specs, data)
+        workflow = runtime.engine().start(specs, data)
     except EngineError as err:
-        raise Invalid(f"the decision could not be made: {err}", details={"decision": dmn.keys[0]}) from err
-    result = eng.data(workflow)
-    _, outputs = decision_inputs(xml)
+        raise Invalid(_why_undecided(err, inputs), details={"decision": dmn.keys[0], "engine": str(err)}) from err
+    result = runtime.engine().data(workflow)
     audit.record(actor=actor, action="model.test_decision", target_type="model", target_id=dmn.keys[0])
     return {name: result.get(name) for name in outputs} if outputs else result
+
+
+def _why_undecided(err: BaseException, inputs: list[str]) -> str:
+    """What the designer can do about an engine error while deciding: name the input, the rule, the fix."""
+    text = str(err)
+    row = re.search(r"row (\d+)", text)
+    where = f"規則 {row.group(1)} を判定中に" if row else "判定中に"
+    causes = list(_causes(err))
+    missing = next((c.name for c in causes if isinstance(c, NameError) and getattr(c, "name", None)), None)
+    expression = re.search(r"Error evaluating expression '([^']*)'", text)
+    if missing is None and expression and expression.group(1) in inputs:
+        missing = expression.group(1)
+    if missing:
+        return (f"{where}入力「{missing}」がありません。入力データに \"{missing}\": 値 を加えてください"
+                f"（この判定表の入力: {', '.join(inputs)}）。")
+    if any(isinstance(c, TypeError) for c in causes):
+        return (f"{where}値を比べられませんでした（null や、数値と文字列の比較など）。"
+                "入力データの値の型を確かめてください（数値は 75、文字列は \"tennyu\"、真偽は true）。")
+    return f"{where}判定表の式を実行できませんでした。セルの書き方を確かめてください（{text}）。"
+
+
+def _causes(err: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    cause: BaseException | None = err
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        yield cause
+        cause = getattr(cause, "exception", None) or cause.__cause__ or cause.__context__
+
+
+# -- a new procedure table --------------------------------------------------------------------------------
+_DMN13 = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+PROCEDURE_KEY = re.compile(r"^proc_[a-z][a-z0-9_]{0,40}$")
+PROCEDURE_SAMPLE = {"event": "tennyu", "is_subject": True, "age_calendar": 40}
+_INPUTS = [("event", "届出事由", "string"), ("is_subject", "届出の対象者", "boolean"),
+           ("age_calendar", "年齢（誕生日到達）", "integer")]
+_OUTPUTS = [("code", "手続コード", "string"), ("name", "手続名", "string"), ("section", "担当課", "string"),
+            ("forms", "様式", "string"), ("deadline_days", "期限（日）", "integer"), ("bring", "持ち物", "string")]
+
+
+def new_decision_key(key: str) -> str:
+    """The key of a new procedure table: ``proc_`` and the business (determination reads every ``proc_*``)."""
+    key = key.strip()
+    if not key.startswith("proc_"):
+        key = "proc_" + key
+    if not PROCEDURE_KEY.match(key):
+        raise Invalid(f"判定表のキー「{key}」は使えません。proc_ に続けて英小文字・数字・_ で書いてください"
+                      "（例: proc_kouki）。", details={"key": key})
+    if db.session.scalar(db.select(ModelVersion.id).where(ModelVersion.key == key).limit(1)) is not None:
+        raise Conflict(f"判定表「{key}」はもうあります。一覧の「編集・試算」から開いてください。", details={"key": key})
+    return key
+
+
+def procedure_table(*, key: str, name: str) -> str:
+    """A new procedure table with the columns every ``proc_*`` table has (COLLECT) and one example rule."""
+    inputs = "".join(f'<input id="{key}_in_{n}" label="{label}"><inputExpression id="{key}_ie_{n}" '
+                     f'typeRef="{t}"><text>{n}</text></inputExpression></input>' for n, label, t in _INPUTS)
+    outputs = "".join(f'<output id="{key}_out_{n}" label="{label}" name="{n}" typeRef="{t}"/>'
+                      for n, label, t in _OUTPUTS)
+    literal = name.replace('"', "").replace("\\", "")
+    example = ['"tennyu"', "true", "-", f'"{key[5:]}.apply"', f'"{literal}"', '"shimin"', '""', "14", '""']
+    cells = "".join(f'<{"input" if i < len(_INPUTS) else "output"}Entry id="r1_c{i}"><text>{escape(c)}</text>'
+                    f'</{"input" if i < len(_INPUTS) else "output"}Entry>' for i, c in enumerate(example))
+    title = escape(name, {'"': "&quot;"})
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="{_DMN13}" id="Definitions_{key}" '
+            f'name="{title}" namespace="https://madoguchi.example/dmn">'
+            f'<decision id="{key}" name="{title}"><decisionTable id="{key}_table" hitPolicy="COLLECT">'
+            f'{inputs}{outputs}<rule id="r1"><description>転入: 対象者</description>{cells}</rule>'
+            f"</decisionTable></decision></definitions>\n")
 
 
 def _probe_bpmn(decision_id: str) -> str:

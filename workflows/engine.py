@@ -149,6 +149,9 @@ class CaseEngine:
             task.run()
         except WorkflowTaskException as err:
             raise EngineError(_describe(err)) from err
+        except Exception as err:  # noqa: BLE001 - SpiffWorkflow lets some errors of the diagram's data through raw
+            raise EngineError(f"{type(err).__name__}: {err} (task: {task.task_spec.bpmn_name or task.task_spec.name})"
+                              ) from err
         self.run(workflow)
 
     def deliver_message(self, workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:

@@ -15,18 +15,23 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import func
 
-from core import audit
+from core import audit, users
 from core.actor import Actor
 from core.db import db
-from core.errors import Invalid, NotFound
-from workflows import safe_xml, validation
-from workflows.engine import CaseEngine
+from core.errors import Conflict, Invalid, NotFound
+from workflows import canonical, refusals, safe_xml, validation
+from workflows.engine import CaseEngine, iter_task_specs
 from workflows.models import ModelVersion, SpecSnapshot
 from workflows.specs import Specs, is_mutable, private_copy
 
 _CACHE_SIZE = 128
+# What a user task without them gets (see with_defaults): the 確認 form of forms/library, the 総合窓口 section.
+DEFAULT_FORM = "confirmation"
+DEFAULT_SECTION = "madoguchi"
 
 
 class SpecCache:
@@ -95,20 +100,50 @@ def parse_uploads(files: list[tuple[str, bytes]], *, max_bytes: int) -> list[val
             for name, content in files]
 
 
+def default_lane() -> str | None:
+    """The lane a user task without one goes to: that of the default section (総合窓口), if configured."""
+    section = next((s for s in users.list_sections() if s.code == DEFAULT_SECTION), None)
+    return section.lane if section is not None else None
+
+
 def validate(documents: list[validation.Document], *, lanes: set[str], operation_names: set[str],
              form_exists: Callable[[str], bool]) -> list[validation.Problem]:
-    """Problems of the uploaded documents when combined with the deployed library (empty = deployable)."""
+    """Problems of the uploaded documents when combined with the deployed library (empty = deployable).
+
+    Decision tables are read cell by cell first: a table with a bad cell is not built at all."""
+    problems = [p for d in documents if d.kind == "dmn" for p in validation.check_decision(d, form_exists)]
+    if problems:
+        return problems
     uploaded_keys = {k for d in documents for k in d.keys}
-    library = [v for v in latest_versions() if v.key not in uploaded_keys]
-    parser = validation.build_parser([*_documents_from_versions(library), *documents])
-    problems: list[validation.Problem] = []
+    library = _documents_from_versions([v for v in latest_versions() if v.key not in uploaded_keys])
+    problems = validation.id_collisions(documents, library)
+    if problems:
+        return problems
+    parser = validation.build_parser([*library, *documents])
+    rules = validation.Rules(lanes=lanes, operation_names=operation_names, form_exists=form_exists,
+                             default_lane=default_lane())
     for doc in documents:
         for key in doc.keys if doc.kind == "bpmn" else []:
-            _, _, found = validation.check_process(parser, key, lanes=lanes, operation_names=operation_names,
-                                                   form_exists=form_exists)
+            _, _, found = validation.check_process(parser, key, rules)
             problems.extend(p if p.file else validation.Problem(doc.file_name, p.message, p.element, p.line)
                             for p in found)
     return problems
+
+
+def with_defaults(specs: Specs, lane: str | None) -> Specs:
+    """A user task without a form gets the default confirmation form, one without a lane the default lane, as
+    SpiffArena runs such tasks (it shows a plain "submit" and gives them to whoever started the process); written
+    into the spec, so the case and its task list say where each task goes."""
+    for task_spec in iter_task_specs(specs):
+        if not getattr(task_spec, "manual", False):
+            continue
+        extensions = task_spec.extensions if isinstance(getattr(task_spec, "extensions", None), dict) else {}
+        properties = extensions.setdefault("properties", {})
+        properties.setdefault("form", DEFAULT_FORM)
+        task_spec.extensions = extensions
+        if task_spec.lane is None and lane is not None:
+            task_spec.lane = lane
+    return specs
 
 
 def deploy(*, files: list[tuple[str, bytes]], actor: Actor, lanes: set[str], operation_names: set[str],
@@ -129,12 +164,24 @@ def deploy(*, files: list[tuple[str, bytes]], actor: Actor, lanes: set[str], ope
     return deployed
 
 
+def unchanged(latest: ModelVersion | None, doc: validation.Document) -> bool:
+    """Whether ``doc`` says what ``latest`` says: byte for byte, or the same once formatting, prefixes, attribute
+    order and the exporter are set aside (:mod:`workflows.canonical`) — a file only opened and saved in the editor."""
+    if latest is None:
+        return False
+    if latest.content_hash == hashlib.sha256(doc.content).hexdigest():
+        return True
+    stored = safe_xml.parse(latest.xml.encode("utf-8"), file_name=latest.file_name,
+                            max_bytes=len(latest.xml.encode()) + 1)
+    return canonical.canonical(stored) == canonical.canonical(doc.root)
+
+
 def _store_version(doc: validation.Document, key: str, actor: Actor) -> ModelVersion:
     content_hash = hashlib.sha256(doc.content).hexdigest()
     latest = db.session.scalar(db.select(ModelVersion).where(ModelVersion.key == key)
                                .order_by(ModelVersion.version.desc()).limit(1))
-    if latest is not None and latest.content_hash == content_hash:
-        return latest
+    if unchanged(latest, doc):
+        return latest  # type: ignore[return-value]
     version = ModelVersion(key=key, kind=doc.kind, version=(latest.version + 1) if latest else 1,
                            name=doc.names.get(key), file_name=doc.file_name, content_hash=content_hash,
                            xml=doc.content.decode("utf-8"), deployed_by=actor.username)
@@ -162,8 +209,13 @@ def current_snapshot(process_key: str, *, engine: CaseEngine) -> SpecSnapshot:
     top = next((v for v in versions if v.key == process_key and v.kind == "bpmn"), None)
     if top is None:
         raise NotFound(f"no deployed process {process_key!r}", details={"process_key": process_key})
-    parser = validation.build_parser(_documents_from_versions(versions))
-    specs: Specs = (parser.get_spec(process_key), parser.get_subprocess_specs(process_key))
+    try:
+        parser = validation.build_parser(_documents_from_versions(versions))
+        specs = with_defaults((parser.get_spec(process_key), parser.get_subprocess_specs(process_key)),
+                              default_lane())
+    except (ValidationException, SpiffWorkflowException) as err:  # a library deployed before today's checks
+        raise Conflict(f"{process_key} を開始できません: {refusals.explain(str(err))}",
+                       details={"process_key": process_key}) from err
     spec_json = engine.dump_spec(specs)
     spec_hash = hashlib.sha256(spec_json.encode()).hexdigest()
     snapshot = db.session.scalar(db.select(SpecSnapshot).where(SpecSnapshot.spec_hash == spec_hash))

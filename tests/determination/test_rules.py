@@ -40,7 +40,7 @@ def test_untranslatable_cells_are_refused_at_deploy_with_their_position(app, cel
                                                             "--><outputEntry", 1)
     with pytest.raises(Invalid) as info:
         deploy_files(files=[("proc_chiken.dmn", broken.encode())], actor=actor("designer"))
-    assert "decision proc_chiken, rule 1, column '犬の飼い主'" in str(info.value)
+    assert "判定表 proc_chiken・規則 1・列「犬の飼い主」" in str(info.value)  # decision, rule, column (designer.md)
 
 
 def test_catalogue_is_generated_from_the_files_and_not_stale() -> None:

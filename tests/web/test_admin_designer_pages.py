@@ -90,7 +90,8 @@ def test_designer_api_check_deploy_diff_and_migrate(client) -> None:
         '<bpmn:lane id="lane_hoken" name="保険年金課"><bpmn:flowNodeRef>reception</bpmn:flowNodeRef></bpmn:lane>')
     deployed = client.post("/api/v1/designer/deploy", json={"file_name": "fee_flow.bpmn", "xml": moved},
                            headers=headers)
-    assert deployed.status_code == 201 and deployed.get_json()[0]["version"] == 2
+    assert deployed.status_code == 201 and deployed.get_json()["versions"][0]["version"] == 2
+    assert deployed.get_json()["versions"][0]["new"] is True
     diff = client.get("/api/v1/designer/models/fee_flow/diff?old=1&new=2", headers=headers).get_json()
     assert {e["element"] for e in diff["elements"]} == {"lane_madoguchi", "lane_hoken"}
     xml = client.get("/api/v1/designer/models/fee_flow/versions/2/xml", headers=headers)
@@ -110,11 +111,15 @@ def test_designer_pages_render(client) -> None:
     deploy_library(DATA_DIR / "designer")
     login(client, "designer")
     assert "fee_by_household" in client.get("/designer/").get_data(as_text=True)
-    assert "bpmn-modeler.js" in client.get("/designer/models/fee_flow/edit").get_data(as_text=True)
+    assert "designer/dist/bpmn-editor.js" in client.get("/designer/models/fee_flow/edit").get_data(as_text=True)
     dmn_page = client.get("/designer/models/fee_by_household/edit").get_data(as_text=True)
-    assert "dmn-modeler.js" in dmn_page and '"members"' in dmn_page
-    for asset in ("bpmn-modeler.js", "dmn-modeler.js", "bpmn-font.css", "dmn-font.css", "dmn-js-decision-table.css"):
+    assert "designer/dist/dmn-editor.js" in dmn_page and '"members"' in dmn_page
+    for asset in ("bpmn-font.css", "dmn-font.css", "dmn-js-decision-table.css", "properties-panel.css",
+                  "bpmn-js-bpmnlint.css"):
         with client.get(f"/vendor/{asset}") as response:
             assert response.status_code == 200, asset
+    for bundle in ("bpmn-editor.js", "dmn-editor.js"):  # built by scripts/setup
+        with client.get(f"/static/designer/dist/{bundle}") as response:
+            assert response.status_code == 200, bundle
     login(client, "counter")
     assert client.get("/designer/").status_code == 403

@@ -14,6 +14,9 @@ NS = ('xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
 FORM = ('<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="form" '
         'value="section_review"/></spiffworkflow:properties></bpmn:extensionElements>')
 
+DUE_TOMORROW = FORM.replace('value="section_review"/>', 'value="section_review"/><spiffworkflow:property name="due" '
+                            'value="明日"/>')
+
 
 def process(body: str, *, lane: str = "市民課", refs: str = "task", key: str = "p") -> bytes:
     lanes = "".join(f"<bpmn:flowNodeRef>{r}</bpmn:flowNodeRef>" for r in refs.split())
@@ -61,8 +64,8 @@ def test_bpmn_with_dmn_deploys_together(app) -> None:
     (simple().replace(b'<bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>', b"")
      .replace(b'<bpmn:sequenceFlow id="a" sourceRef="s" targetRef="task"/>', b""), "No start event"),
     (simple(lane="占い課"), "lane '占い課' is not a configured section lane"),
-    (simple(task='<bpmn:userTask id="task" name="作業"><bpmn:incoming>a</bpmn:incoming>'
-                 '<bpmn:outgoing>b</bpmn:outgoing></bpmn:userTask>'), "user task has no form"),
+    (simple(task='<bpmn:userTask id="task" name="作業">' + DUE_TOMORROW + '<bpmn:incoming>a</bpmn:incoming>'
+                 '<bpmn:outgoing>b</bpmn:outgoing></bpmn:userTask>'), "期限 '明日' は ISO 8601 の期間ではありません"),
     (simple(task=f'<bpmn:userTask id="task">{FORM.replace("section_review", "nope")}<bpmn:incoming>a'
                  '</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing></bpmn:userTask>'), "form 'nope', which is not"),
     (simple(task='<bpmn:serviceTask id="task"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator '
@@ -105,10 +108,13 @@ def test_oversized_model_is_refused(app) -> None:
 
 
 def test_every_problem_is_listed(app) -> None:
-    content = simple(lane="占い課", task='<bpmn:userTask id="task"><bpmn:incoming>a</bpmn:incoming>'
+    content = simple(lane="占い課", task='<bpmn:userTask id="task"><bpmn:extensionElements><spiffworkflow:properties>'
+                                         '<spiffworkflow:property name="form" value="nope"/></spiffworkflow:properties>'
+                                         '</bpmn:extensionElements><bpmn:incoming>a</bpmn:incoming>'
                                          '<bpmn:outgoing>b</bpmn:outgoing></bpmn:userTask>')
     with pytest.raises(Invalid) as info:
         deploy("two.bpmn", content)
     messages = [p["message"] for p in info.value.details["problems"]]
-    assert any("占い課" in m for m in messages) and any("no form" in m for m in messages)
+    assert any("占い課" in m for m in messages) and any("様式 'nope' はありません" in m for m in messages)
+    assert all("ください" in m for m in messages)  # each says how to fix it
     assert all(p["element"] == "task" for p in info.value.details["problems"])

@@ -9,12 +9,13 @@ import marshmallow as ma
 from flask import Response
 from flask_smorest import Blueprint
 
-from core.errors import Conflict
+from core.errors import Conflict, Invalid
 from core.tx import atomic
+from forms import deployed, printupload
 from web.api.process_models import ModelVersionSchema
 from web.auth import current_actor, roles_required
 from web.model_rules import check_files, deploy_files
-from workflows import designer
+from workflows import designer, registry
 
 URL_PREFIX = "/designer"
 blp = Blueprint("designer_api", __name__, description="Process designer's workbench")
@@ -32,6 +33,8 @@ class ProblemSchema(ma.Schema):
     message = ma.fields.String()
     element = ma.fields.String(allow_none=True)
     line = ma.fields.Integer(allow_none=True)
+    rule_id = ma.fields.String(allow_none=True, metadata={"description": "a decision table cell's rule"})
+    column_id = ma.fields.String(allow_none=True, metadata={"description": "a decision table cell's column"})
 
 
 class CheckResult(ma.Schema):
@@ -50,9 +53,19 @@ class ElementChangeSchema(ma.Schema):
     name = ma.fields.String(allow_none=True)
 
 
+class CellChangeSchema(ma.Schema):
+    kind = ma.fields.String()
+    rule = ma.fields.String()
+    rule_id = ma.fields.String(allow_none=True)
+    column = ma.fields.String()
+    before = ma.fields.String(allow_none=True)
+    after = ma.fields.String(allow_none=True)
+
+
 class DiffSchema(ma.Schema):
     key = ma.fields.String()
     elements = ma.fields.List(ma.fields.Nested(ElementChangeSchema))
+    cells = ma.fields.List(ma.fields.Nested(CellChangeSchema), metadata={"description": "a decision table's cells"})
     lines = ma.fields.List(ma.fields.String())
 
 
@@ -67,7 +80,7 @@ class MigrationSchema(ma.Schema):
 
 class DecisionRun(ma.Schema):
     xml = ma.fields.String(required=True, validate=ma.validate.Length(min=1))
-    data = ma.fields.Dict(required=True)
+    data = ma.fields.Raw(required=True, metadata={"description": "the sample: a JSON object (checked by the service)"})
 
 
 def _upload(body: dict[str, Any]) -> list[tuple[str, bytes]]:
@@ -82,13 +95,30 @@ def check(body: dict[str, Any]) -> dict[str, Any]:
     return {"problems": [p.as_dict() for p in check_files(_upload(body))]}
 
 
+class DeployedVersionSchema(ModelVersionSchema):
+    new = ma.fields.Boolean(metadata={"description": "false: the file said what the latest version says (no new "
+                                                     "version was made)"})
+
+
+class DeployResult(ma.Schema):
+    versions = ma.fields.List(ma.fields.Nested(DeployedVersionSchema))
+
+
 @blp.route("/deploy", methods=["POST"])
 @roles_required("designer")
 @blp.arguments(ModelXml)
-@blp.response(201, ModelVersionSchema(many=True))
-def deploy(body: dict[str, Any]) -> list[Any]:
+@blp.response(201, DeployResult)
+def deploy(body: dict[str, Any]) -> dict[str, Any]:
     actor = current_actor()
-    return atomic(lambda: deploy_files(files=_upload(body), actor=actor))
+
+    def run() -> dict[str, Any]:
+        before = {v.key: v.id for v in registry.latest_versions()}
+        versions = deploy_files(files=_upload(body), actor=actor)
+        fields = ModelVersionSchema().fields
+        return {"versions": [{**{name: getattr(v, name) for name in fields}, "new": before.get(v.key) != v.id}
+                             for v in versions]}
+
+    return atomic(run)
 
 
 @blp.route("/models/<key>/versions/<int:version>/xml")
@@ -133,3 +163,63 @@ def migrate(case_id: int) -> Any:
 def evaluate(body: dict[str, Any]) -> dict[str, Any]:
     actor = current_actor()
     return {"result": atomic(lambda: designer.evaluate_decision(xml=body["xml"], data=body["data"], actor=actor))}
+
+
+# -- forms (form-js schema; a printed form's field map and layout) ------------------------------------------
+class FormBody(ma.Schema):
+    key = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    title = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
+    schema = ma.fields.Dict(required=True, metadata={"description": "the form-js schema"})
+    print_map = ma.fields.String(load_default="", validate=ma.validate.Length(max=printupload.MAX_MAP_BYTES),
+                                 metadata={"description": "YAML field map: makes it a printed form"})
+    template = ma.fields.String(load_default="", validate=ma.validate.Length(max=printupload.MAX_TEMPLATE_BYTES),
+                                metadata={"description": "the layout: the body of the sheet (Jinja, sandboxed)"})
+
+
+class DeployedFormSchema(ma.Schema):
+    key = ma.fields.String()
+    version = ma.fields.Integer()
+    title = ma.fields.String()
+    new = ma.fields.Boolean()
+    printed = ma.fields.Boolean()
+    deployed_by = ma.fields.String()
+    deployed_at = ma.fields.DateTime()
+
+
+def _problems(err: Invalid) -> list[dict[str, Any]]:
+    return err.details.get("problems") or [{"message": err.message}]
+
+
+@blp.route("/forms/check", methods=["POST"])
+@roles_required("designer")
+@blp.arguments(FormBody)
+@blp.response(200, CheckResult)
+def check_form(body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        deployed.check(**body)
+    except Invalid as err:
+        return {"problems": _problems(err)}
+    return {"problems": []}
+
+
+@blp.route("/forms/deploy", methods=["POST"])
+@roles_required("designer")
+@blp.arguments(FormBody)
+@blp.response(201, DeployedFormSchema)
+def deploy_form(body: dict[str, Any]) -> dict[str, Any]:
+    actor = current_actor()
+
+    def run() -> dict[str, Any]:
+        done = deployed.deploy(actor=actor, **body)
+        row = done.form
+        return {"key": row.key, "version": row.version, "title": row.title, "new": done.new,
+                "printed": row.print_json is not None, "deployed_by": row.deployed_by, "deployed_at": row.deployed_at}
+
+    return atomic(run)
+
+
+@blp.route("/forms/<key>")
+@roles_required("designer", "manager")
+def form_source(key: str) -> dict[str, Any]:
+    """What the form editor opens: the newest deployed version, else the library's form, else an empty one."""
+    return deployed.editable(key)

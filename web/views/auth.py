@@ -58,7 +58,7 @@ def logout() -> ResponseReturnValue:
 @bp.route("/")
 @roles_required()
 def home() -> ResponseReturnValue:
-    """Each role's work: the counter's search, the designer's library, everyone else's inbox."""
+    """Where each role starts (and where トップへ戻る on an error page leads): a page the role may open."""
     role = current_actor().role
     if role == "counter":
         return redirect(url_for("counter.search"))

@@ -7,9 +7,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from core.tx import atomic
+from forms import deployed
 from web.auth import current_actor, roles_required
-from web.model_rules import deploy_files, form_keys, palette
-from web.pageinput import BackTo, PageSchema, local_path, parse, whole_number
+from web.model_rules import deploy_files, form_list, palette
+from web.pageinput import BackTo, PageSchema, local_path, parse, text, whole_number
 from workflows import access, designer, registry
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
@@ -22,12 +23,17 @@ class VersionsQuery(PageSchema):
 
 
 
+class NewModel(PageSchema):
+    key = text(max_length=64)
+    title = text(max_length=200)
+
+
 @bp.route("/")
 @roles_required("designer", "manager")
 def index() -> ResponseReturnValue:
     versions = registry.latest_versions()
     return render_template("designer/index.html", processes=[v for v in versions if v.kind == "bpmn"],
-                           decisions=[v for v in versions if v.kind == "dmn"], forms=form_keys())
+                           decisions=[v for v in versions if v.kind == "dmn"], forms=form_list())
 
 
 @bp.route("/upload", methods=["POST"])
@@ -61,7 +67,36 @@ def edit(key: str) -> ResponseReturnValue:
     version = designer.get_version(key=key, version=chosen)
     template = "designer/bpmn_editor.html" if version.kind == "bpmn" else "designer/dmn_editor.html"
     sample = {name: None for name in designer.decision_inputs(version.xml)[0]} if version.kind == "dmn" else {}
-    return render_template(template, version=version, palette=palette(), sample=sample)
+    return render_template(template, version=version, palette=palette(), sample=sample, new_xml=None)
+
+
+@bp.route("/decisions/new")
+@roles_required("designer")
+def new_decision() -> ResponseReturnValue:
+    """A new procedure table (判定表) from the standard columns, edited in the DMN editor before it is deployed."""
+    query = parse(NewModel, request.args)
+    key, name = designer.new_decision_key(query["key"]), query["title"] or "新しい手続"
+    draft = designer.Draft(key=key, name=name, kind="dmn", file_name=f"{key}.dmn")
+    return render_template("designer/dmn_editor.html", version=draft, palette=palette(),
+                           sample=designer.PROCEDURE_SAMPLE, new_xml=designer.procedure_table(key=key, name=name))
+
+
+@bp.route("/forms/new")
+@roles_required("designer")
+def new_form() -> ResponseReturnValue:
+    query = parse(NewModel, request.args)
+    return redirect(url_for("designer.edit_form", key=query["key"] or "_", title=query["title"] or None))
+
+
+@bp.route("/forms/<key>/edit")
+@roles_required("designer")
+def edit_form(key: str) -> ResponseReturnValue:
+    """The form editor (form-js) on the newest version of form ``key`` (or the library's, or a new one)."""
+    source = deployed.editable(key)
+    title = parse(NewModel, request.args)["title"]
+    if source["origin"] == "new" and title:
+        source["title"] = title
+    return render_template("designer/form_editor.html", source=source)
 
 
 @bp.route("/cases/<int:case_id>/migrate", methods=["POST"])

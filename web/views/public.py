@@ -38,6 +38,12 @@ ASSETS = {
     "dmn-js-boxed-expression-controls.css": "dmn-js/dist/assets/dmn-js-boxed-expression-controls.css",
     "dmn-font.css": "dmn-js/dist/assets/dmn-font/css/dmn-embedded.css",
     "bpmn-viewer.js": "bpmn-js/dist/bpmn-viewer.production.min.js",
+    # the designer's bundles (web/static/designer/dist, built by scripts/setup) use these styles
+    "properties-panel.css": "@bpmn-io/properties-panel/dist/assets/properties-panel.css",
+    "bpmn-js-bpmnlint.css": "bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css",
+    "form-js.css": "@bpmn-io/form-js/dist/assets/form-js.css",
+    "form-js-editor.css": "@bpmn-io/form-js/dist/assets/form-js-editor.css",
+    "form-js-properties-panel.css": "@bpmn-io/form-js/dist/assets/properties-panel.css",
     "chart.js": "chart.js/dist/chart.umd.min.js",
     "signature_pad.js": "signature_pad/dist/signature_pad.umd.min.js",
 }

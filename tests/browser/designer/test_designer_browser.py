@@ -59,7 +59,7 @@ def _change_rule(page, shot) -> None:
 def _move_review_to_hoken(page, shot) -> None:
     _open_editor(page, "fee_flow")
     page.click("[data-element-id='review']", position={"x": 50, "y": 60})
-    page.select_option("#prop-lane", "lane_hoken")
+    page.select_option("#bio-properties-panel-lane", "lane_hoken")
     page.click("#deploy")
     page.wait_for_selector("#status.ok")
     assert "fee_flow v2" in page.inner_text("#status")
@@ -78,7 +78,13 @@ def test_designer_changes_rule_and_lane_and_old_cases_keep_their_version(page, s
     assert _complete_reception(old_case) == {"fee": 300, "section": "shimin", "version": 1}
 
     page.goto("/designer/models/fee_flow?old=1&new=2")
-    assert "lane_hoken" in page.inner_text("#diff-elements") and "lane_shimin" in page.inner_text("#diff-elements")
+    page.wait_for_selector("#diff-properties[data-ready='1']")
+    row = page.locator("#diff-properties tr[data-element='review']", has_text="レーン（担当課）")
+    assert row.locator("td.old").inner_text() == "市民課" and row.locator("td.new").inner_text() == "保険年金課"
+    shot(page, "diff")
+    page.goto("/designer/models/fee_by_household?old=1&new=2")
+    cell = page.locator("#diff-cells tr[data-rule='rule_small']")
+    assert cell.locator("td.old").inner_text() == "300" and cell.locator("td.new").inner_text() == "500"
     assert re.search(r"v1.*処理中 1", page.inner_text("#versions"), re.S)
 
 
@@ -87,11 +93,13 @@ def test_invalid_diagram_is_refused_with_the_message_on_the_element(page, shot) 
     browser_login(page, "designer")
     _open_editor(page, "fee_flow")
     page.click("[data-element-id='reception']", position={"x": 50, "y": 60})
-    page.select_option("#prop-form", "")
+    page.fill("#bio-properties-panel-due", "明日")
+    page.keyboard.press("Tab")
+    page.wait_for_timeout(600)  # the panel writes a text field after its debounce
     page.click("#deploy")
     badge = page.locator(".problem-badge[data-element='reception']")
     badge.wait_for()
-    assert "no form" in badge.inner_text()
+    assert "期限 '明日' は ISO 8601 の期間ではありません" in badge.inner_text()
     assert "1 件" in page.inner_text("#status.error")
     assert page.locator("[data-element-id='reception'].has-problem").count() == 1
     shot(page, "refused")
