@@ -18,6 +18,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 
 from core import audit, users
 from core.actor import Actor
@@ -218,16 +219,33 @@ def current_snapshot(process_key: str, *, engine: CaseEngine) -> SpecSnapshot:
                        details={"process_key": process_key}) from err
     spec_json = engine.dump_spec(specs)
     spec_hash = hashlib.sha256(spec_json.encode()).hexdigest()
-    snapshot = db.session.scalar(db.select(SpecSnapshot).where(SpecSnapshot.spec_hash == spec_hash))
-    if snapshot is None:
-        snapshot = SpecSnapshot(spec_hash=spec_hash, process_key=process_key, model_version_id=top.id,
+    snapshot = _stored_snapshot(spec_hash, process_key=process_key, model_version_id=top.id,
                                 library=json.dumps({v.key: v.version for v in versions}), spec_json=spec_json)
-        db.session.add(snapshot)
-        db.session.flush()
     _current_hashes[memo_key] = spec_hash
     # Cached as read back from the JSON, like every other process will read it: the deserializer wires what
     # the parser leaves to run time (a multi-instance task's merge_child), so all processes run the same objects.
     spec_cache.get(spec_hash, lambda: engine.load_spec(spec_json))
+    return snapshot
+
+
+def _stored_snapshot(spec_hash: str, **columns: Any) -> SpecSnapshot:
+    """The snapshot row of ``spec_hash``, inserted if no process has stored it yet.
+
+    Two workers starting the first case of a new library at the same moment both miss the row and both insert it;
+    the insert runs in a savepoint so the loser reads the winner's row instead of failing the clerk's request with
+    a unique violation (found by the load bench: a 500 on ``uq_spec_snapshots_spec_hash``)."""
+    query = db.select(SpecSnapshot).where(SpecSnapshot.spec_hash == spec_hash)
+    snapshot = db.session.scalar(query)
+    if snapshot is not None:
+        return snapshot
+    try:
+        with db.session.begin_nested():
+            snapshot = SpecSnapshot(spec_hash=spec_hash, **columns)
+            db.session.add(snapshot)
+    except IntegrityError:
+        snapshot = db.session.scalar(query)
+        if snapshot is None:  # the other insert rolled back after all: nothing to read, so the race was not this one
+            raise
     return snapshot
 
 

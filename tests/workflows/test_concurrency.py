@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from flask import Flask
+from sqlalchemy import func
 
 from core.db import db
 from core.errors import Conflict
@@ -16,8 +17,8 @@ from core.models import AuditEntry
 from core.tx import atomic
 from tests.conftest import TENNYU_FIXTURE, actor, deploy_library
 from tests.workflows.test_runtime import RECEPTION, ready, start_tennyu
-from workflows import runtime
-from workflows.models import CaseTask
+from workflows import registry, runtime
+from workflows.models import Case, CaseTask, SpecSnapshot
 
 CLIENTS = 8
 
@@ -99,3 +100,37 @@ def test_parallel_sections_completing_at_once_both_count(app: Flask) -> None:
     assert errors == []
     db.session.expire_all()
     assert runtime.get_case(case.id).state == "completed"
+
+
+def test_first_cases_of_a_new_library_started_at_once_share_one_snapshot(app: Flask) -> None:
+    """Every worker misses the snapshot of a fresh library at once; all starts succeed on one stored row."""
+    deploy_library(TENNYU_FIXTURE)
+    db.session.commit()
+    registry._current_hashes.clear()
+    barrier = threading.Barrier(CLIENTS)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def clerk() -> None:
+        with app.app_context():
+            db.session.rollback()
+            barrier.wait()
+            try:
+                atomic(lambda: runtime.start_case(process_key="tennyu", actor=actor("counter")))
+                result = "started"
+            except Exception as err:  # noqa: BLE001 - any failure is what this test looks for
+                result = f"error: {type(err).__name__}: {err}"
+            finally:
+                db.session.remove()
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=clerk) for _ in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert outcomes == ["started"] * CLIENTS, outcomes
+    db.session.expire_all()
+    assert db.session.scalar(db.select(func.count()).select_from(SpecSnapshot)) == 1
+    assert db.session.scalar(db.select(func.count()).select_from(Case)) == CLIENTS

@@ -10,7 +10,7 @@ from flask import Flask
 from core.actor import Actor
 from core.tx import atomic
 from web.model_rules import deploy_files
-from workflows import registry, runtime
+from workflows import consistency, registry, runtime
 
 
 def _cli_actor(role: str = "admin") -> Actor:
@@ -51,3 +51,19 @@ def register(app: Flask) -> None:
         """Run every case whose timer is due (the scheduler does this every minute)."""
         fired = atomic(lambda: runtime.fire_due_timers(actor=_cli_actor()))
         click.echo(f"timers fired on {len(fired)} case(s)")
+
+    @app.cli.group("check")
+    def check_group() -> None:
+        """Checks an operator runs after a fault."""
+
+    @check_group.command("cases")
+    @click.option("--all", "all_states", is_flag=True, help="Also completed and cancelled cases.")
+    def check_cases_command(all_states: bool) -> None:
+        """Every case's stored workflow agrees with its task table; no completion is logged twice."""
+        found = 0
+        for item in consistency.check_cases(state=None if all_states else "running"):
+            found += 1
+            click.echo(f"案件 {item.case_id}: {item.problem}")
+        if found:
+            raise click.ClickException(f"{found} 件の不整合があります")
+        click.echo("不整合はありません")
