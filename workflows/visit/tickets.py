@@ -23,6 +23,7 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.models import Counter, Section
 from workflows.visit.queue_models import Ticket, TicketService
 
+SUPERVISOR_SECTION = "shien"  # 支援措置確認 works no queue (residents.protection.SUPERVISOR_SECTION)
 ISSUE_ROLES = ("counter", "admin")
 CALL_ROLES = ("counter", "section", "admin")
 
@@ -41,7 +42,7 @@ class Purpose:
 PURPOSES = {p.code: p for p in (
     Purpose("ido", "転入・転出・転居", "A", "madoguchi", 15),
     Purpose("shussei_shibo", "出生・死亡・婚姻など", "B", "madoguchi", 20),
-    Purpose("shomei", "証明書", "C", "shimin", 5),
+    Purpose("shomei", "住民票・戸籍などの証明", "C", "shimin", 5),
     Purpose("hoken", "保険・年金", "D", "hoken", 10),
     Purpose("kodomo", "子育て・手当", "E", "kodomo", 12),
 )}
@@ -180,7 +181,7 @@ def skip(*, ticket_id: int, actor: Actor, now: datetime | None = None) -> Ticket
 def transfer(*, ticket_id: int, section: str, actor: Actor, now: datetime | None = None) -> Ticket:
     """Send the ticket to ``section``'s queue (its service here ends; it waits there from now, same number)."""
     ticket = get_for(actor=actor, ticket_id=ticket_id)
-    if db.session.get(Section, section or "") is None:
+    if db.session.get(Section, section or "") is None or section == SUPERVISOR_SECTION:
         raise Invalid("回付先の課が正しくありません", details={"fields": {"section": [section or "未入力"]}})
     if ticket.state not in ("waiting", "called"):
         raise Conflict("この整理券はもう受付が終わっています", details={"state": ticket.state})
@@ -191,17 +192,6 @@ def transfer(*, ticket_id: int, section: str, actor: Actor, now: datetime | None
     db.session.flush()
     audit.record(actor=actor, action="ticket.transfer", target_type="ticket", target_id=str(ticket.id),
                  details={"label": ticket.label, "section": section})
-    return ticket
-
-
-def link_case(*, actor: Actor, case_id: int, now: datetime | None = None) -> Ticket | None:
-    """Link the ticket ``actor`` is serving (called by them today, no case yet) to the visit just started."""
-    ticket = db.session.scalar(select(Ticket).where(Ticket.day == day_of(now or utcnow()), Ticket.state == "called",
-                                                    Ticket.called_by == actor.username, Ticket.case_id.is_(None))
-                               .order_by(Ticket.last_called_at.desc()).limit(1))
-    if ticket is not None:
-        ticket.case_id = case_id
-        db.session.flush()
     return ticket
 
 
