@@ -57,6 +57,7 @@ def test_pre_entry_on_a_phone_opens_the_visit_pre_filled(page: Any, browser: Any
     shot(phone, "phone-events")
     phone.get_by_role("button", name="次へ").click()
     phone.get_by_label("異動日・届出の日（分かれば）").fill("2026-11-20")
+    phone.locator("fieldset", has_text="犬を飼っている").get_by_label("はい").check()
     phone.get_by_label("氏名").fill(resident.name)
     phone.get_by_label("生年月日").fill(resident.birth_date.isoformat())
     phone.get_by_label("電話番号").fill("090-1234-5678")
@@ -93,7 +94,8 @@ def test_pre_entry_on_a_phone_opens_the_visit_pre_filled(page: Any, browser: Any
     shot(page, "counter-interview-pre-filled")
     db.session.expire_all()
     case = runtime.get_case(runtime.get_task(int(page.url.rsplit("/", 1)[1])).case_id)
-    assert runtime.case_data(case)["event_date"] == "2026-11-20"
+    data = runtime.case_data(case)
+    assert data["event_date"] == "2026-11-20" and data["dog_owner"] is True  # the interview starts from it
     assert form_answers.stored(case.id)["visit"]["previous_address"] == "広島県広島市中区基町10-52"
     assert db.session.scalar(select(PreEntry).where(PreEntry.reference == reference)) is None  # deleted once used
 

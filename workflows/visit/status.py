@@ -25,7 +25,7 @@ from workflows.visit import tickets, waits
 from workflows.visit.models import CaseStatusLink
 from workflows.visit.queue_models import Ticket
 
-STATE_LABELS = {"done": "手続済", "open": "未了（各窓口でお手続きください）"}
+STATE_LABELS = {"done": "手続済", "open": "未了"}
 
 
 def token_for(case_id: int) -> str:
