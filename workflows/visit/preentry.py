@@ -102,7 +102,8 @@ def _clean(values: dict[str, Any], today: date) -> dict[str, Any]:
         raise _refuse("events", "手続（ライフイベント）を1つ以上選んでください")
     clean: dict[str, Any] = {"events": events}
     for key, (label, limit) in TEXT_FIELDS.items():
-        text = unicodedata.normalize("NFKC", str(values.get(key) or "")).strip()
+        text = str(values.get(key) or "").strip()  # names as typed: NFKC would change 異体字 (神 → 神)
+        text = unicodedata.normalize("NFKC", text) if key == "phone" else text
         if len(text) > limit:
             raise _refuse(key, f"{label}は{limit}文字までです")
         clean[key] = text
