@@ -126,3 +126,39 @@ def test_the_tickets_status_page_shows_the_wait_then_the_counter(client: FlaskCl
     client.post("/api/v1/tickets/call-next", json={"counter": "3"}, headers=api_headers("shimin"))
     assert "3番窓口へお越しください" in client.get(f"/status/{token}").get_data(as_text=True)
     assert client.get("/status/" + "x" * 43).status_code == 404 and ahead
+
+
+def test_the_inbox_and_the_managers_view_show_the_tickets(client: FlaskClient, counters: None) -> None:
+    from tests.conftest import login
+
+    _issue(client, "shomei")
+    login(client, "shimin")
+    inbox = client.get("/inbox").get_data(as_text=True)
+    assert "整理券の呼出" in inbox and "3番窓口" in inbox and "1番窓口" not in inbox  # their section's counters
+    login(client, "manager")
+    overview = client.get("/manager/").get_data(as_text=True)
+    line = re.search(r'<tr data-purpose="shomei">(.*?)</tr>', overview, re.S).group(1)
+    assert "市民課" in line and "1人" in line and "未計測" in line
+
+
+def test_starting_the_visit_links_the_served_ticket(app, counters: None) -> None:  # noqa: ANN001 - the app fixture
+    from datetime import date
+
+    from tests.conftest import deploy_library
+    from tests.security import scenario
+    from workflows import runtime
+    from workflows.visit import board, reception
+
+    deploy_library()
+    head, _member, other = scenario.residents()
+    clerk = actor("counter")
+    mine, theirs = (tickets.issue(purpose="ido", actor=clerk) for _ in range(2))
+    for ticket, resident, counter in ((mine, other, "1"), (theirs, head, "2")):
+        assert tickets.call_next(counter=counter, actor=clerk).id == ticket.id
+        case = reception.start_at_counter(process_key="journey_tenkyo", resident_id=resident.id, events=["tenkyo"],
+                                          actor=clerk, today=date(2026, 12, 3), subjects=None, notifier=None,
+                                          event_date=None)
+        assert ticket.case_id == case.id and runtime.case_data(case)["ticket_no"] == ticket.label
+    db.session.commit()
+    shown = board.board()
+    assert [c.ticket for c in shown.calls] == [mine.label]  # the 支援措置 household's ticket is never on the board

@@ -141,3 +141,30 @@ def minutes(seconds: float | None) -> int | None:
     if seconds is None:
         return None
     return int(-(-seconds // 60))
+
+
+@dataclass(frozen=True)
+class PurposeLine:
+    """The manager's line of one purpose: the queue, the wait of a ticket drawn now, today's measured handling."""
+
+    code: str
+    label: str
+    section: str
+    counters: int
+    waiting: int
+    minutes: int
+    handling_minutes: float | None  # today's measured mean at the section (None: nothing measured yet)
+    measured: int
+
+
+def by_purpose(*, now: datetime | None = None) -> list[PurposeLine]:
+    """One line per purpose for the manager's view (what the board shows, with the measurements behind it)."""
+    result, counts = estimate(now=now), servers()
+    lines = []
+    for code, purpose in tickets.PURPOSES.items():
+        mean, measured = result.means.by_purpose.get((purpose.section, code), (0.0, 0))
+        lines.append(PurposeLine(code=code, label=purpose.label, section=purpose.section,
+                                 counters=counts.get(purpose.section, 0), waiting=result.waiting.get(code, 0),
+                                 minutes=minutes(result.new_ticket.get(code, 0.0)) or 0,
+                                 handling_minutes=round(mean / 60, 1) if measured else None, measured=measured))
+    return lines
