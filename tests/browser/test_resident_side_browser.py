@@ -85,7 +85,7 @@ def test_pre_entry_on_a_phone_opens_the_visit_pre_filled(page: Any, browser: Any
     page.locator(f"a[href*='/counter/residents/{resident.id}?']").click()
     expect(page.locator("#pre-entry-note")).to_contain_text(reference)
     assert page.get_by_label("転入").is_checked()
-    assert page.locator("#event_date").input_value() == "2026-11-20"
+    assert page.locator("#event_date").input_value() == "令和8年11月20日"  # staff read 和暦
     assert page.locator("#notifier_phone").input_value() == "090-1234-5678"
     shot(page, "counter-household-pre-filled")
     page.get_by_role("button", name="この世帯で受付を開始").click()
@@ -116,6 +116,8 @@ def test_a_ticket_is_issued_called_and_shown_on_the_board(page: Any, new_page: A
     expect(board.locator('tr[data-purpose="ido"] [data-waiting="A-001"]')).to_be_visible()
     expect(board.locator('tr[data-purpose="ido"] .minutes')).to_contain_text("約")
     shot(board, "board-waiting-1920")
+    board.get_by_role("button", name="チャイム：切").click()  # staff turn the chime on once
+    expect(board.locator("#chime-toggle")).to_have_attribute("aria-pressed", "true")
 
     page.goto("/counter/")
     page.select_option("#call-counter", "2")
@@ -125,6 +127,7 @@ def test_a_ticket_is_issued_called_and_shown_on_the_board(page: Any, new_page: A
     shot(page, "counter-called")
     latest = board.locator('.call.latest[data-call="A-001"]')
     expect(latest).to_contain_text("2番窓口", timeout=15_000)  # the board polls: no reload
+    expect(board.locator("body")).to_have_attribute("data-chimed", re.compile("^A-001@"))  # the chime rang
     height = latest.locator(".number").bounding_box()["height"]
     assert height >= 60, f"the called number is {height}px high on a 1080p screen"
     assert board.evaluate("document.documentElement.scrollHeight <= window.innerHeight + 1")

@@ -162,3 +162,18 @@ def test_starting_the_visit_links_the_served_ticket(app, counters: None) -> None
     db.session.commit()
     shown = board.board()
     assert [c.ticket for c in shown.calls] == [mine.label]  # the 支援措置 household's ticket is never on the board
+
+
+def test_the_halls_touch_screen_issues_and_shows_the_number(client: FlaskClient, counters: None) -> None:
+    from tests.conftest import csrf_token, login
+
+    login(client, "counter")
+    screen = client.get("/tickets/kiosk").get_data(as_text=True)
+    assert "子育て・手当" in screen and "お待ち 0人" in screen
+    issued = client.post("/tickets", data={"purpose": "hoken", "kiosk": "1",
+                                           "csrf_token": csrf_token(client, "/tickets/kiosk")})
+    assert issued.status_code == 302 and "/tickets/kiosk?issued=" in issued.headers["Location"]
+    shown = client.get(issued.headers["Location"]).get_data(as_text=True)
+    assert 'data-issued="D-001"' in shown and "slip.pdf" in shown
+    login(client, "shimin")
+    assert client.get("/tickets/kiosk").status_code == 403  # a section's staff do not issue

@@ -12,15 +12,20 @@ from core import users
 from core.errors import DomainError
 from core.tx import atomic
 from web.auth import current_actor, roles_required
-from web.pageinput import BackTo, PageSchema, local_path, parse, text
+from web.pageinput import BackTo, PageSchema, local_path, parse, text, whole_number
 from workflows.visit import slip, tickets, waits
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 COUNTER_KEY = "ticket_counter"  # the counter the clerk last called at (preselected in the call panel)
 
 
+class KioskQuery(PageSchema):
+    issued = whole_number(maximum=2**31 - 1)
+
+
 class IssueForm(PageSchema):
     purpose = text(max_length=32, required=True)
+    kiosk = text(max_length=1)  # "1": issued from the hall's touch screen
 
 
 class CallForm(BackTo):
@@ -52,27 +57,40 @@ def _call_panel() -> dict[str, Any]:
 @roles_required("counter", "section")
 def kiosk() -> ResponseReturnValue:
     """Reception: one large button per purpose, today's queue with the estimates."""
-    estimate = waits.estimate()
-    issued = request.args.get("issued", type=int)
+    actor, estimate = current_actor(), waits.estimate()
+    issued = parse(KioskQuery, request.args)["issued"]
     return render_template("tickets/kiosk.html", purposes=tickets.PURPOSES.values(), estimate=estimate,
                            minutes=waits.minutes, queue=[t for t in tickets.today() if t.state in ("waiting",
                                                                                                   "called")],
-                           issued=tickets.get(issued) if issued else None,
+                           issued=tickets.get_for(actor=actor, ticket_id=issued) if issued else None,
                            labels={p.code: p.label for p in tickets.PURPOSES.values()},
                            sections={s.code: s.name for s in users.list_sections()})
+
+
+@bp.route("/kiosk", methods=["GET"])
+@roles_required("counter")
+def self_service() -> ResponseReturnValue:
+    """The hall's touch screen (a terminal logged in for reception): one large button per purpose; after a
+    touch, the number and its slip, then back to the buttons."""
+    actor, estimate = current_actor(), waits.estimate()
+    issued = parse(KioskQuery, request.args)["issued"]
+    return render_template("tickets/self_service.html", purposes=tickets.PURPOSES.values(), estimate=estimate,
+                           minutes=waits.minutes,
+                           issued=tickets.get_for(actor=actor, ticket_id=issued) if issued else None)
 
 
 @bp.route("", methods=["POST"])
 @roles_required("counter")
 def issue() -> ResponseReturnValue:
     actor, form = current_actor(), parse(IssueForm, request.form)
+    back = "tickets.self_service" if form["kiosk"] else "tickets.kiosk"
     try:
         ticket = atomic(lambda: tickets.issue(purpose=form["purpose"], actor=actor))
     except DomainError as err:
         flash(err.message, "error")
-        return redirect(url_for("tickets.kiosk"))
+        return redirect(url_for(back))
     flash(f"整理券 {ticket.label}（{tickets.purpose_of(ticket).label}）を発行しました。", "info")
-    return redirect(url_for("tickets.kiosk", issued=ticket.id))
+    return redirect(url_for(back, issued=ticket.id))
 
 
 @bp.route("/<int:ticket_id>/slip.pdf")

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.actor import Actor
 from core.db import db
+from forms import wareki
 from workflows.models import Case
 from workflows.visit import form_answers, intake, preentry, tickets
 from workflows.visit.queue_models import PreEntry
@@ -22,7 +23,9 @@ def pre_filled(entry: PreEntry | None, member_ids: list[int]) -> dict[str, Any]:
     if entry is None:
         return {}
     data = entry.data
-    return {"events": data["events"], "event_date": data.get("event_date", ""), "notifier_phone": data.get("phone"),
+    typed = data.get("event_date")
+    shown = wareki.to_wareki(date.fromisoformat(typed)) if typed else ""  # staff read 和暦; the page parses it back
+    return {"events": data["events"], "event_date": shown, "notifier_phone": data.get("phone"),
             "subjects": member_ids, "pre_entry": entry.reference}
 
 
