@@ -32,7 +32,7 @@ from workflows.visit import tickets as ticket_service
 from workflows.visit import waits
 
 CALLS_SHOWN = 8  # the latest calls on the screen
-NEXT_SHOWN = 5  # the next numbers shown per purpose
+NEXT_SHOWN = 4  # the next numbers shown per purpose
 LIMIT = 200  # ready tasks read per refresh: a busy morning at one city hall stays far below
 # (case id, version, created) → ticket number: a workflow is loaded once per change, not on every refresh
 _tickets: dict[tuple[int, int, datetime], str] = {}
