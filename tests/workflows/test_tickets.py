@@ -177,3 +177,68 @@ def test_the_halls_touch_screen_issues_and_shows_the_number(client: FlaskClient,
     assert 'data-issued="D-001"' in shown and "slip.pdf" in shown
     login(client, "shimin")
     assert client.get("/tickets/kiosk").status_code == 403  # a section's staff do not issue
+
+
+def test_counters_calling_at_the_same_moment_never_get_the_same_ticket(app, counters: None) -> None:  # noqa: ANN001
+    import threading
+
+    from core.tx import atomic
+
+    for _ in range(4):
+        tickets.issue(purpose="ido", actor=actor("counter"))
+    extra = [("4", "madoguchi"), ("5", "madoguchi")]
+    for number, section in extra:
+        places.save_counter(actor=actor("admin"), number=number, name=f"{number}番窓口", section_code=section)
+    db.session.commit()
+    barrier, lock, called = threading.Barrier(4), threading.Lock(), []
+
+    def clerk(counter: str) -> None:
+        with app.app_context():
+            who = actor("counter")
+            db.session.rollback()
+            barrier.wait()
+            try:
+                ticket = atomic(lambda: tickets.call_next(counter=counter, actor=who), retries=tickets.CALL_RETRIES)
+                result = ticket.label if ticket else "none"
+            except Exception as err:  # noqa: BLE001 - any other outcome is a failure we want to see
+                result = f"error: {type(err).__name__}: {err}"
+            finally:
+                db.session.remove()
+            with lock:
+                called.append(result)
+
+    threads = [threading.Thread(target=clerk, args=(c,)) for c in ("1", "2", "4", "5")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(called) == ["A-001", "A-002", "A-003", "A-004"], called
+
+
+def test_receptions_issuing_at_the_same_moment_get_consecutive_numbers(app) -> None:  # noqa: ANN001
+    import threading
+
+    from core.tx import atomic
+
+    barrier, lock, labels = threading.Barrier(4), threading.Lock(), []
+
+    def reception() -> None:
+        with app.app_context():
+            who = actor("counter")
+            db.session.rollback()
+            barrier.wait()
+            try:
+                result = atomic(lambda: tickets.issue(purpose="shomei", actor=who).label)
+            except Exception as err:  # noqa: BLE001 - any other outcome is a failure we want to see
+                result = f"error: {type(err).__name__}: {err}"
+            finally:
+                db.session.remove()
+            with lock:
+                labels.append(result)
+
+    threads = [threading.Thread(target=reception) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(labels) == ["C-001", "C-002", "C-003", "C-004"], labels

@@ -82,7 +82,7 @@ def today() -> list[Ticket]:
 @blp.response(200, CallResult)
 def call_next(body: dict[str, Any]) -> dict[str, Any]:
     actor = current_actor()
-    ticket = atomic(lambda: tickets.call_next(counter=body["counter"], actor=actor))
+    ticket = atomic(lambda: tickets.call_next(counter=body["counter"], actor=actor), retries=tickets.CALL_RETRIES)
     return {"ticket": ticket, "message": f"{ticket.label} をお呼びしました" if ticket else "お待ちの方はいません"}
 
 

@@ -106,10 +106,10 @@ def _back() -> ResponseReturnValue:
     return redirect(local_path(parse(BackTo, request.form)["next"]) or url_for("tickets.kiosk"))
 
 
-def _act(action: Any, done: Any) -> ResponseReturnValue:
+def _act(action: Any, done: Any, retries: int = 2) -> ResponseReturnValue:
     """Run one call action, flash what happened (or why not), go back where the clerk came from."""
     try:
-        ticket = atomic(action)
+        ticket = atomic(action, retries=retries)
     except DomainError as err:
         flash(err.message, "error")
     else:
@@ -123,7 +123,8 @@ def call_next() -> ResponseReturnValue:
     actor, form = current_actor(), parse(CallForm, request.form)
     session[COUNTER_KEY] = form["counter"]
     return _act(lambda: tickets.call_next(counter=form["counter"], actor=actor),
-                lambda t: f"{t.label} をお呼びしました。" if t else "お待ちの方はいません。")
+                lambda t: f"{t.label} をお呼びしました。" if t else "お待ちの方はいません。",
+                retries=tickets.CALL_RETRIES)
 
 
 @bp.route("/<int:ticket_id>/recall", methods=["POST"])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from core import audit
 from core.actor import Actor
@@ -26,6 +27,10 @@ from workflows.visit.queue_models import Ticket, TicketService
 SUPERVISOR_SECTION = "shien"  # 支援措置確認 works no queue (residents.protection.SUPERVISOR_SECTION)
 ISSUE_ROLES = ("counter", "admin")
 CALL_ROLES = ("counter", "section", "admin")
+NUMBER_ATTEMPTS = 10
+# How often the edge re-runs a call that lost the race for the head of the queue (``core.tx.atomic(retries=)``):
+# on SQLite every counter calling at once reads the same head, and each loser takes the next one on its retry.
+CALL_RETRIES = 8
 
 
 @dataclass(frozen=True)
@@ -65,17 +70,30 @@ def issue(*, purpose: str, actor: Actor, now: datetime | None = None) -> Ticket:
     if chosen is None:
         raise Invalid("用件を選んでください", details={"fields": {"purpose": [f"次のいずれか：{'、'.join(PURPOSES)}"]}})
     now = now or utcnow()
-    day = day_of(now)
-    last = db.session.scalar(select(func.max(Ticket.number)).where(Ticket.day == day, Ticket.purpose == purpose))
-    number = (last or 0) + 1
-    ticket = Ticket(day=day, purpose=purpose, number=number, label=f"{chosen.prefix}-{number:03d}",
-                    section_code=chosen.section, state="waiting", issued_at=now, queued_at=now,
-                    issued_by=actor.username, token=secrets.token_urlsafe(32), call_count=0)
-    db.session.add(ticket)
-    db.session.flush()
+    ticket = _numbered(chosen, now, actor)
     audit.record(actor=actor, action="ticket.issue", target_type="ticket", target_id=str(ticket.id),
                  details={"label": ticket.label, "purpose": purpose})
     return ticket
+
+
+def _numbered(purpose: Purpose, now: datetime, actor: Actor) -> Ticket:
+    """The day's next number of ``purpose``, inserted; two receptions drawing at once: the loser of the unique
+    number takes the next one (a savepoint each, so nothing else of the transaction is lost)."""
+    day = day_of(now)
+    for _ in range(NUMBER_ATTEMPTS):
+        last = db.session.scalar(select(func.max(Ticket.number)).where(Ticket.day == day,
+                                                                       Ticket.purpose == purpose.code))
+        number = (last or 0) + 1
+        ticket = Ticket(day=day, purpose=purpose.code, number=number, label=f"{purpose.prefix}-{number:03d}",
+                        section_code=purpose.section, state="waiting", issued_at=now, queued_at=now,
+                        issued_by=actor.username, token=secrets.token_urlsafe(32), call_count=0)
+        try:
+            with db.session.begin_nested():
+                db.session.add(ticket)
+        except IntegrityError:
+            continue
+        return ticket
+    raise Conflict("整理券の番号を取れませんでした。もう一度発行してください")
 
 
 def get(ticket_id: int) -> Ticket:
@@ -141,9 +159,11 @@ def call_next(*, counter: str, actor: Actor, now: datetime | None = None) -> Tic
     current = at_counter(place.number, now=now)
     if current is not None:
         _end_service(current, now, "done")
+    # Counters calling at the same moment each take a different ticket: the row another caller has locked is
+    # skipped (PostgreSQL; SQLite runs one writer at a time), so nobody loses the race and retries.
     ticket = db.session.scalar(select(Ticket).where(Ticket.day == day_of(now), Ticket.state == "waiting",
                                                     Ticket.section_code == place.section_code)
-                               .order_by(Ticket.queued_at, Ticket.id).limit(1))
+                               .order_by(Ticket.queued_at, Ticket.id).limit(1).with_for_update(skip_locked=True))
     if ticket is not None:
         ticket.state, ticket.counter, ticket.called_by = "called", place.number, actor.username
         ticket.called_at = ticket.last_called_at = now
