@@ -62,9 +62,6 @@ def _serve(env: dict[str, str], port: int, workers: int, log: Path) -> subproces
         subprocess.run([str(BIN / "madoguchi"), *step], env=env, cwd=REPO, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = subprocess.Popen([str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-                               "--timeout", "120", "--config", str(REPO / "web" / "gunicorn_conf.py"),
-                               "web.app:create_app()"] if (REPO / "web" / "gunicorn_conf.py").exists() else
-                              [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                                "--timeout", "120", "web.app:create_app()"],
                               env=env, cwd=REPO, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90

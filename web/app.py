@@ -147,10 +147,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_operations(app: Flask) -> None:
-    """Security headers and cookie flags, request metrics at /metrics."""
-    from web import monitoring, security
+    """Security headers and cookie flags, front-end files cached by version, request metrics at /metrics."""
+    from web import monitoring, security, static_cache
 
     security.init_app(app)
+    static_cache.init_app(app)
     monitoring.init_app(app)
 
 
