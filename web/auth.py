@@ -35,6 +35,7 @@ OBJECT_RULES: dict[str, Callable[[Actor, Any], object]] = {
     "task_id": lambda actor, value: access.task(actor=actor, task_id=value),
     "document_id": lambda actor, value: access.document(actor=actor, document_id=value),
     "resident_id": lambda actor, _value: access.check_residents(actor=actor),
+    "incident_id": lambda actor, value: access.incident(actor=actor, incident_id=value),
 }
 # URL parameters that name no object of their own, and why none is needed.
 UNSCOPED_PARAMS = {
