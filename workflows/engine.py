@@ -230,6 +230,14 @@ class CaseEngine:
         self.run(workflow)
         return sorted({t.task_spec.name for t in top.changed})
 
+    def migration_blockers(self, workflow: BpmnWorkflow, specs: Specs) -> list[str]:
+        """What :meth:`migrate` would refuse, named as it names them (empty: it would migrate); changes nothing."""
+        try:
+            top, sub_diffs = diff_workflow(self.serializer.registry, workflow, specs[0], specs[1])
+        except Exception as err:  # noqa: BLE001 - as migrate
+            return [f"the two versions cannot be aligned: {err}"]
+        return _migration_blockers(workflow, top, sub_diffs)
+
     def cancel(self, workflow: BpmnWorkflow) -> None:
         workflow.cancel()
 
