@@ -60,7 +60,7 @@ def _step(incident: Incident, action: Callable[[Any, Any, str], None], *, actor:
     audit.record(actor=actor, action=action_name,
                  target_type="case", target_id=case.id, outcome="error" if failed else "ok",
                  details={"incident_id": incident.id, "element": incident.element_id, "reason": reason,
-                          "error": str(failed) if failed else None})
+                          "error": incidents.error_text(case, failed) if failed else None})
     return incident
 
 

@@ -14,6 +14,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import NotFound
+from residents import protection
 from workflows.engine import StepFailed
 from workflows.models import Case, CaseTask, Incident
 
@@ -22,28 +23,40 @@ KINDS = {"ScriptTask": "スクリプト", "ServiceTask": "サービス呼び出�
 MAX_ERROR = 2000
 
 
-def message_for(err: StepFailed) -> str:
+def message_for(err: StepFailed, *, detail: str) -> str:
     """What staff read: which step stopped the case and what to do."""
     kind = KINDS.get(err.kind, "処理")
     return (f"{kind}「{err.element_name}」が失敗したため、案件が停止しています。"
-            f"原因（{str(err)[:300]}）を直してから再実行してください。")
+            f"原因（{detail[:300]}）を直してから再実行してください。")
+
+
+def error_text(case: Case, err: StepFailed) -> str:
+    """The engine's error, or — for a case about a 支援措置 household — only its kind and step: an error text may
+    quote the case's data (an address), and the incident is read by everyone who sees the case."""
+    status = protection.case_status(case)
+    if status is not None and (status.protected or status.household):
+        inner = err.__cause__
+        cause = getattr(inner, "error_type", None) or (type(inner).__name__ if inner is not None else "Error")
+        return f"{cause} (task: {err.element_name}; 支援措置の対象のため詳細は記録しません)"
+    return str(err)[:MAX_ERROR]
 
 
 def record(*, case: Case, err: StepFailed, skippable: bool, actor: Actor, now: datetime) -> Incident:
     """Open the incident of ``err`` (or count one more attempt on the open incident of the same step)."""
     incident = db.session.scalar(db.select(Incident).where(Incident.case_id == case.id, Incident.state == "open",
                                                            Incident.task_uuid == err.task_uuid))
+    error = error_text(case, err)
     if incident is None:
         incident = Incident(case_id=case.id, task_uuid=err.task_uuid, element_id=err.element_id,
                             element_name=err.element_name, kind=err.kind, skippable=skippable,
-                            message=message_for(err), error=str(err)[:MAX_ERROR], opened_at=now, attempts=1)
+                            message=message_for(err, detail=error), error=error, opened_at=now, attempts=1)
         db.session.add(incident)
     else:
         incident.attempts += 1
-        incident.message, incident.error = message_for(err), str(err)[:MAX_ERROR]
+        incident.message, incident.error = message_for(err, detail=error), error
     db.session.flush()
     audit.record(actor=actor, action="incident.open", target_type="case", target_id=case.id, outcome="error",
-                 details={"incident_id": incident.id, "element": err.element_id, "error": str(err)[:500]})
+                 details={"incident_id": incident.id, "element": err.element_id, "error": error[:500]})
     return incident
 
 

@@ -7,6 +7,8 @@ template the case never has (it always fails), then 市民課 hands the certific
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -102,3 +104,27 @@ def test_a_stuck_case_is_cancelled_with_a_reason(app: Flask, client: FlaskClient
     assert runtime.get_case(case_id).state == "cancelled"
     assert db.session.get(Incident, incident.id).resolution == "cancelled"
     assert client.post(f"/api/v1/incidents/{incident.id}/retry", headers=headers).status_code == 409
+
+
+def test_the_incident_of_a_protected_residents_case_never_quotes_the_data(app: Flask, client: FlaskClient) -> None:
+    """A script error may quote a value (here the protected head's address): the incident keeps only its kind."""
+    from tests.security import scenario
+
+    head, _member, _other = scenario.residents()
+    db.session.commit()
+    deploy_files(files=[("fee_stop.bpmn", (DATA_DIR / "incidents/fee_stop.bpmn").read_bytes())],
+                 actor=actor("designer"))
+    db.session.commit()
+    case = atomic(lambda: runtime.start_case(process_key="incident_fee", actor=actor("counter"),
+                                             resident_id=head.id, data={"copies": head.address}))
+    [review] = [t for t in case.tasks if t.state == "ready"]
+    atomic(lambda: runtime.complete_task(task_id=review.id, actor=actor("shimin"), data={"outcome": "accepted"}))
+    [incident] = _open(case.id)
+    assert "ValueError" in incident.error and head.address not in incident.error + incident.message
+    listed = json.dumps(client.get("/api/v1/incidents", headers=api_headers("manager")).get_json(),
+                        ensure_ascii=False)
+    assert "手数料の計算" in listed and head.address not in listed
+    login(client, "shimin")
+    assert head.address not in client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert all(head.address not in (e.details or "") for e in audit.list_(target_type="case",
+                                                                             target_id=str(case.id)))
