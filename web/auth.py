@@ -40,6 +40,7 @@ OBJECT_RULES: dict[str, Callable[[Actor, Any], object]] = {
     "document_id": lambda actor, value: access.document(actor=actor, document_id=value),
     "resident_id": lambda actor, _value: access.check_residents(actor=actor),
     "ticket_id": lambda actor, value: tickets.get_for(actor=actor, ticket_id=value),
+    "incident_id": lambda actor, value: access.incident(actor=actor, incident_id=value),
 }
 # URL parameters that name no object of their own, and why none is needed.
 UNSCOPED_PARAMS = {

@@ -31,9 +31,10 @@ from core.db import db
 from core.errors import Forbidden, NotFound
 from forms import taskforms
 from forms.taskforms import FormField
+from workflows import incidents as incident_store
 from workflows import runtime
 from workflows.determination.models import CaseProcedure
-from workflows.models import Case, CaseTask
+from workflows.models import Case, CaseTask, Incident
 from workflows.visit.models import CaseDocument
 
 CASE_READERS = ("counter", "manager")  # see every case (administrators always may)
@@ -75,6 +76,24 @@ def case(*, actor: Actor, case_id: int) -> Case:
     if not may_see_case(actor=actor, case=found):
         raise Forbidden("この案件を閲覧する権限がありません（担当課の案件のみ）", details={"case_id": case_id})
     return found
+
+
+def incident(*, actor: Actor, incident_id: int) -> Incident:
+    """The incident, if ``actor`` may see its case (a section: only incidents of its own cases)."""
+    found = incident_store.get(incident_id)
+    if not may_see_case(actor=actor, case=found.case):
+        raise Forbidden("この障害の案件を閲覧する権限がありません（担当課の案件のみ）",
+                        details={"incident_id": incident_id})
+    return found
+
+
+def incidents(*, actor: Actor, state: str | None = "open") -> list[Incident]:
+    """The incidents ``actor`` may see: every one for counter staff and managers, a section's own cases' else."""
+    if reads_every_case(actor):
+        return incident_store.list_(state=state)
+    if actor.role != "section":
+        raise Forbidden("障害の一覧は表示できません")
+    return incident_store.list_(state=state, among=actor.sections)
 
 
 def task(*, actor: Actor, task_id: int) -> CaseTask:

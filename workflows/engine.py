@@ -44,6 +44,17 @@ class TaskStateError(EngineError):
     """The task is not a READY human task of this case (already done, or not ours to complete)."""
 
 
+class StepFailed(EngineError):
+    """An engine step (script, service task, decision, gateway) raised: the workflow now holds that task in
+    ERROR and everything before it done, so the caller can save it and open an incident instead of losing it."""
+
+    def __init__(self, message: str, *, task_uuid: str, element_id: str, element_name: str, kind: str,
+                 skippable: bool) -> None:
+        super().__init__(message)
+        self.task_uuid, self.element_id, self.element_name, self.kind = task_uuid, element_id, element_name, kind
+        self.skippable = skippable  # the model says so (property skippable=true): staff may skip it with a reason
+
+
 class MigrationRefused(EngineError):
     """A workflow cannot move to another spec version without losing work; the message says which tasks."""
 
@@ -124,9 +135,44 @@ class CaseEngine:
                 workflow.refresh_timers()
                 if not self._ready_engine_tasks(workflow):
                     return
-        except WorkflowTaskException as err:
-            raise EngineError(_describe(err)) from err
+        except EngineError:
+            raise
+        except Exception as err:  # noqa: BLE001 - a step's error, raw or wrapped, becomes its incident
+            failed = _failed_task(workflow)
+            text = _describe(err) if isinstance(err, WorkflowTaskException) else f"{type(err).__name__}: {err}"
+            if failed is None:
+                raise EngineError(text) from err
+            spec = failed.task_spec
+            raise StepFailed(text, task_uuid=str(failed.id), element_id=spec.name,
+                             element_name=spec.bpmn_name or spec.name, kind=type(spec).__name__,
+                             skippable=str(task_properties(spec).get("skippable", "")).lower() == "true") from err
         raise EngineError("the diagram did not settle (a loop?)")
+
+    def retry(self, workflow: BpmnWorkflow, task_uuid: str) -> None:
+        """Run the failed step ``task_uuid`` again (its cause fixed) and on; StepFailed again if it still fails."""
+        task = self._failed(workflow, task_uuid)
+        task._set_state(TaskState.READY)  # noqa: SLF001 - SpiffWorkflow has no public "un-error"
+        self.run(workflow)
+
+    def skip(self, workflow: BpmnWorkflow, task_uuid: str) -> None:
+        """Mark the failed step done without running it (its output stays unset) and run on; only a step the
+        model marks skippable."""
+        task = self._failed(workflow, task_uuid)
+        if str(task_properties(task.task_spec).get("skippable", "")).lower() != "true":
+            raise TaskStateError(f"step {task.task_spec.bpmn_name or task.task_spec.name} may not be skipped")
+        task._set_state(TaskState.READY)  # noqa: SLF001
+        task.complete()
+        self.run(workflow)
+
+    def _failed(self, workflow: BpmnWorkflow, task_uuid: str) -> Task:
+        task = next((t for t in _all_tasks(workflow) if str(t.id) == task_uuid), None)
+        if task is None or task.state != TaskState.ERROR:
+            raise TaskStateError(f"step {task_uuid} of this case has not failed")
+        return task
+
+    def failed_steps(self, workflow: BpmnWorkflow) -> list[str]:
+        """The ids of the tasks held in ERROR (a case with one is stopped, not completed)."""
+        return [str(t.id) for t in _all_tasks(workflow) if t.state == TaskState.ERROR]
 
     def _ready_engine_tasks(self, workflow: BpmnWorkflow) -> list[Task]:
         return [t for t in _all_tasks(workflow) if t.state == TaskState.READY and not t.task_spec.manual]
@@ -184,12 +230,23 @@ class CaseEngine:
         self.run(workflow)
         return sorted({t.task_spec.name for t in top.changed})
 
+    def migration_blockers(self, workflow: BpmnWorkflow, specs: Specs) -> list[str]:
+        """What :meth:`migrate` would refuse, named as it names them (empty: it would migrate); changes nothing."""
+        try:
+            top, sub_diffs = diff_workflow(self.serializer.registry, workflow, specs[0], specs[1])
+        except Exception as err:  # noqa: BLE001 - as migrate
+            return [f"the two versions cannot be aligned: {err}"]
+        return _migration_blockers(workflow, top, sub_diffs)
+
     def cancel(self, workflow: BpmnWorkflow) -> None:
         workflow.cancel()
 
     def is_completed(self, workflow: BpmnWorkflow) -> bool:
         """No unfinished task anywhere (read from the task dicts, not the depth-limited iterator)."""
-        return workflow.completed or not any(t.has_state(TaskState.NOT_FINISHED_MASK) for t in _all_tasks(workflow))
+        tasks = list(_all_tasks(workflow))
+        if any(t.state == TaskState.ERROR for t in tasks):
+            return False  # stopped by a failed step (an incident), not finished
+        return workflow.completed or not any(t.has_state(TaskState.NOT_FINISHED_MASK) for t in tasks)
 
     def data(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         """The case data as the last completed task left it, merged over the workflow's own data."""
@@ -257,6 +314,12 @@ def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
     yield from workflow.tasks.values()
     for sub in workflow.subprocesses.values():
         yield from sub.tasks.values()
+
+
+def _failed_task(workflow: BpmnWorkflow) -> Task | None:
+    """The task the last step left in ERROR (the most recent, should several be)."""
+    failed = [t for t in _all_tasks(workflow) if t.state == TaskState.ERROR]
+    return max(failed, key=lambda t: t.last_state_change) if failed else None
 
 
 def _migration_blockers(workflow: BpmnWorkflow, top: Any, sub_diffs: dict[Any, Any]) -> list[str]:

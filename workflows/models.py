@@ -99,6 +99,7 @@ class CaseTask(db.Model):
     assignee: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]  # first read by someone who may work it (the task page, the API detail)
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(64))
     due_at: Mapped[datetime | None]
@@ -113,3 +114,29 @@ class CaseTask(db.Model):
         return dict(json.loads(self.form_data)) if self.form_data else {}
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class Incident(db.Model):
+    """A case stopped by a failed engine step (script, service task, decision): what failed, why, since when,
+    and how it was resolved (retried, skipped, cancelled). The failed task stays in ERROR in the workflow."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_state_opened", "state", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    task_uuid: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    element_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))  # the step's BPMN type: ScriptTask, ServiceTask …
+    message: Mapped[str] = mapped_column(Text)  # Japanese, for staff
+    error: Mapped[str] = mapped_column(Text)  # the engine's own text, for whoever fixes the cause
+    skippable: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open, resolved
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=1)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolution: Mapped[str | None] = mapped_column(String(16))  # retried, skipped, cancelled
+    reason: Mapped[str | None] = mapped_column(Text)
+    case: Mapped[Case] = relationship()

@@ -12,16 +12,17 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import contains_eager, undefer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from forms import taskforms
-from workflows import caserows, registry, wiring
-from workflows.engine import CaseEngine, EngineError, TaskStateError
+from workflows import caserows, incidents, registry, wiring
+from workflows.engine import CaseEngine, EngineError, StepFailed, TaskStateError
 from workflows.engine import start_form as engine_start_form
 from workflows.models import Case, CaseTask
 
@@ -65,7 +66,7 @@ def start_case(*, process_key: str, actor: Actor, resident_id: int | None = None
     initial = dict(data or {})
     if resident_id is not None:
         initial["resident_id"] = resident_id
-    try:
+    try:  # the counter is still with the resident: a first step that fails refuses the start (nothing is left)
         workflow = engine().start(specs, initial)
     except EngineError as err:
         raise Invalid(f"the journey could not start: {err}", details={"process_key": process_key}) from err
@@ -117,6 +118,11 @@ def save_workflow(case: Case, workflow: Any, *, now: datetime, ready_before: set
     wiring.run_case_hooks(case=case, ready=ready, opened=opened, completed=completed, now=now)
 
 
+def stopped(case: Case, _workflow: Any, err: StepFailed, *, actor: Actor, now: datetime) -> None:
+    """Open the incident of a failed step (the workflow, already saved, holds it in ERROR)."""
+    incidents.record(case=case, err=err, skippable=err.skippable, actor=actor, now=now)
+
+
 def _check_worker(task: CaseTask, actor: Actor) -> None:
     if actor.role == "admin":
         return
@@ -157,14 +163,19 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
     case = task.case
     workflow = load_workflow(case)
     ready_before = {h.uuid for h in engine().human_tasks(workflow)} - {task.task_uuid}  # its row is closed here
+    failed = None
     try:
         engine().complete(workflow, task.task_uuid, cleaned if form is None or form.scope == "case" else {})
     except TaskStateError as err:
         raise Conflict(str(err)) from err
+    except StepFailed as err:
+        failed = err  # the clerk's work is kept; the case stops at the failed step (an incident)
     except EngineError as err:
         raise Invalid(f"the journey could not continue: {err}", details={"task": task.spec_name}) from err
     save_workflow(case, workflow, now=now, completed=(task, cleaned), completed_by=actor.username,
                   ready_before=ready_before)
+    if failed is not None:
+        stopped(case, workflow, failed, actor=actor, now=now)
     audit.record(actor=actor, action="task.complete", target_type="task", target_id=task.id,
                  details={"case_id": case.id, "task": task.spec_name, "case_state": case.state})
     return task
@@ -179,13 +190,35 @@ def send_message(*, case_id: int, name: str, payload: dict[str, Any], actor: Act
         raise Conflict(f"case {case.id} is already {case.state}", details={"state": case.state})
     workflow = load_workflow(case)
     ready_before = {h.uuid for h in engine().human_tasks(workflow)}
+    failed = None
     try:
         engine().deliver_message(workflow, name, payload)
+    except StepFailed as err:
+        failed = err
     except EngineError as err:
         raise Invalid(f"the journey cannot take this: {err}", details={"message": name}) from err
     save_workflow(case, workflow, now=now, ready_before=ready_before)
+    if failed is not None:
+        stopped(case, workflow, failed, actor=actor, now=now)
     audit.record(actor=actor, action="case.message", target_type="case", target_id=case.id, details={"message": name})
     return case
+
+
+def mark_opened(task: CaseTask, *, actor: Actor, now: datetime | None = None) -> None:
+    """The first time someone who may work ``task`` opens it, its handling starts (claiming is optional).
+
+    A plain UPDATE ... WHERE opened_at IS NULL: it leaves the task's version alone (a form opened before still
+    completes) and two people opening at once cannot conflict. Managers reading do not start the clock."""
+    if task.state != "ready" or task.opened_at is not None:
+        return
+    try:
+        _check_worker(task, actor)
+    except Forbidden:
+        return
+    now = now or utcnow()
+    table = CaseTask.__table__
+    db.session.execute(update(table).where(table.c.id == task.id, table.c.opened_at.is_(None)).values(opened_at=now))
+    set_committed_value(task, "opened_at", now)
 
 
 def claim(*, task_id: int, actor: Actor, now: datetime | None = None) -> CaseTask:
@@ -227,6 +260,8 @@ def cancel_case(*, case_id: int, actor: Actor, reason: str, now: datetime | None
     engine().cancel(workflow)
     case.state, case.completed_at = "cancelled", now
     save_workflow(case, workflow, now=now)
+    for incident in incidents.for_case(case.id):
+        incidents.resolve(incident, actor=actor, resolution="cancelled", reason=reason, now=now)
     audit.record(actor=actor, action="case.cancel", target_type="case", target_id=case.id, details={"reason": reason})
     return case
 
@@ -241,6 +276,10 @@ def fire_due_timers(*, actor: Actor, now: datetime | None = None, limit: int = 1
         workflow = load_workflow(case)
         try:
             engine().run(workflow)
+        except StepFailed as err:
+            save_workflow(case, workflow, now=now)
+            stopped(case, workflow, err, actor=actor, now=now)
+            continue
         except EngineError as err:
             audit.record(actor=actor, action="case.timer", target_type="case", target_id=case.id,
                          outcome="error", details={"error": str(err)})

@@ -5,7 +5,7 @@ once started); ``ticket_services`` one measured service at a counter each (what 
 ``pre_entries`` what a resident entered on a phone, under a random reference, until used or expired.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-02 19:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0018'
-down_revision = '0016'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

@@ -36,6 +36,7 @@ from tests.forms.support import pdf_text, squeeze
 from tests.security import scenario
 from workflows import runtime
 from workflows.determination.models import list_for_case
+from workflows.models import Incident
 from workflows.visit import status, tickets
 
 TABLE = REPO_ROOT / "docs" / "security.md"
@@ -110,7 +111,13 @@ def _objects(city: scenario.City, case_id: int, resident: Any, shared: dict[str,
     form = next(d for d in city.documents(case_id) if d.kind == "form" and d.form_key in ("juki_tennyu",
                                                                                              "cert_juminhyo"))
     procedure = next(p for p in list_for_case(case_id) if p.section_code == "shimin")
-    return {"case_id": case_id, "task_id": task.id, "document_id": form.id, "resident_id": resident.id,
+    incident = Incident(case_id=case_id, task_uuid="00000000-0000-0000-0000-000000000000", element_id="fee",
+                        element_name="手数料の計算", kind="ScriptTask", message="経路表の確認用の障害", error="matrix",
+                        skippable=True)  # no task of the case failed: a retry or skip is refused (409), harmlessly
+    db.session.add(incident)
+    db.session.flush()
+    return {"incident_id": incident.id,
+            "case_id": case_id, "task_id": task.id, "document_id": form.id, "resident_id": resident.id,
             "procedure_id": procedure.id, "token": status.token_for(case_id), "_name": resident.name, **shared}
 
 

@@ -30,6 +30,7 @@ class TaskSchema(ProtectionMarked):
     assignee = ma.fields.String(allow_none=True)
     created_at = ma.fields.DateTime()
     claimed_at = ma.fields.DateTime(allow_none=True)
+    opened_at = ma.fields.DateTime(allow_none=True)
     completed_at = ma.fields.DateTime(allow_none=True)
     completed_by = ma.fields.String(allow_none=True)
     due_at = ma.fields.DateTime(allow_none=True)
@@ -61,7 +62,11 @@ def list_tasks(query: dict[str, Any]) -> list[CaseTask]:
 def get_task(task_id: int) -> CaseTask:
     actor = current_actor()
     task = access.task(actor=actor, task_id=task_id)
-    atomic(lambda: protection.view_case(actor=actor, case=task.case, screen="api.task"))
+    def read() -> None:
+        protection.view_case(actor=actor, case=task.case, screen="api.task")
+        runtime.mark_opened(task, actor=actor)
+
+    atomic(read)
     return task
 
 

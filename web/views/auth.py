@@ -13,6 +13,9 @@ from web.auth import LoginUser, current_actor, roles_required
 from web.pageinput import PageSchema, local_path, parse, text
 
 bp = Blueprint("auth", __name__)
+# Each role's own work (tests/web/test_home.py opens each and sees it, never a 403).
+HOMES = {"counter": "counter.search", "section": "inbox.inbox", "manager": "manager.overview",
+         "designer": "designer.index", "admin": "admin.index"}
 
 
 class LoginForm(PageSchema):
@@ -59,9 +62,4 @@ def logout() -> ResponseReturnValue:
 @roles_required()
 def home() -> ResponseReturnValue:
     """Where each role starts (and where トップへ戻る on an error page leads): a page the role may open."""
-    role = current_actor().role
-    if role == "counter":
-        return redirect(url_for("counter.search"))
-    if role == "designer":
-        return redirect(url_for("designer.index"))
-    return redirect(url_for("inbox.inbox"))
+    return redirect(url_for(HOMES.get(current_actor().role, "inbox.inbox")))

@@ -16,8 +16,8 @@ from core.tx import atomic
 from integrations.rpa import export as rpa
 from residents import protection
 from web.auth import current_actor, roles_required
-from web.pageinput import PageSchema, optional_date, parse
-from workflows import dashboard, runtime
+from web.pageinput import PageSchema, optional_date, parse, text
+from workflows import access, caseops, dashboard, runtime
 from workflows.visit import waits
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
@@ -54,7 +54,46 @@ def overview() -> ResponseReturnValue:
              "wait": [stats[c].avg_wait or 0 for c in sorted(stats)]}
     return render_template("manager/overview.html", stats=stats, today=today, names=names, chart=chart,
                            cases=dashboard.cases_in_flight(since=today_start), overdue=dashboard.overdue_tasks(now=now),
-                           first=first, last=last, now=now, ticket_lines=waits.by_purpose(now=now))
+                           first=first, last=last, now=now, ticket_lines=waits.by_purpose(now=now),
+                           incidents=access.incidents(actor=current_actor(), state="open"))
+
+
+class ReasonForm(PageSchema):
+    reason = text(max_length=500, required=True)
+
+
+def _back(case_id: int) -> ResponseReturnValue:
+    return redirect(url_for("cases.case", case_id=case_id))
+
+
+@bp.route("/incidents/<int:incident_id>/retry", methods=["POST"])
+@roles_required("manager")
+def incident_retry(incident_id: int) -> ResponseReturnValue:
+    actor = current_actor()
+    incident = atomic(lambda: caseops.retry(incident_id=incident_id, actor=actor))
+    if incident.state == "open":
+        flash(f"「{incident.element_name}」は再び失敗しました（{incident.attempts} 回目）: {incident.error}", "error")
+    else:
+        flash(f"「{incident.element_name}」を再実行し、案件 {incident.case_id} が進みました。", "info")
+    return _back(incident.case_id)
+
+
+@bp.route("/incidents/<int:incident_id>/skip", methods=["POST"])
+@roles_required("manager")
+def incident_skip(incident_id: int) -> ResponseReturnValue:
+    actor, form = current_actor(), parse(ReasonForm, request.form)
+    incident = atomic(lambda: caseops.skip(incident_id=incident_id, actor=actor, reason=form["reason"]))
+    flash(f"「{incident.element_name}」を飛ばしました（理由: {form['reason']}）。", "info")
+    return _back(incident.case_id)
+
+
+@bp.route("/incidents/<int:incident_id>/cancel", methods=["POST"])
+@roles_required("manager")
+def incident_cancel(incident_id: int) -> ResponseReturnValue:
+    actor, form = current_actor(), parse(ReasonForm, request.form)
+    incident = atomic(lambda: caseops.cancel(incident_id=incident_id, actor=actor, reason=form["reason"]))
+    flash(f"案件 {incident.case_id} を取り消しました（理由: {form['reason']}）。", "info")
+    return _back(incident.case_id)
 
 
 @bp.route("/stats.csv")

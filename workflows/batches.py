@@ -1,0 +1,100 @@
+"""Case batches: migrate, cancel or retry many cases as one logged operation, with a dry run that says per case
+what would happen (a migration's refusals named as ``CaseEngine.migrate`` names them).
+
+A dry run changes nothing: cancel and retry say whether the case would be acted on; migrate asks the engine for
+the migration's blockers without moving the workflow. A real batch acts case by case in the caller's transaction
+and logs one ``case.batch`` entry with the outcome of each case (each case's own action is logged as usual).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from core import audit
+from core.actor import Actor
+from core.errors import DomainError, Forbidden, Invalid
+from workflows import caseops, designer, incidents, registry, runtime
+from workflows.models import Case
+
+ACTIONS = ("migrate", "cancel", "retry")
+MAX_CASES = 500
+
+
+@dataclass
+class BatchItem:
+    case_id: int
+    outcome: str  # would / done / refused / skipped
+    detail: str = ""
+
+
+def select_cases(filt: dict[str, Any]) -> list[Case]:
+    """The cases of the filter: process model, the version of that model a case runs on, state, section."""
+    cases = runtime.list_cases(state=filt.get("state"), process_key=filt.get("process_key"),
+                               section=filt.get("section"), limit=MAX_CASES)
+    version = filt.get("version")
+    if version is not None:
+        cases = [c for c in cases if json.loads(c.snapshot.library).get(c.process_key) == version]
+    return sorted(cases, key=lambda c: c.id)
+
+
+def run(*, actor: Actor, action: str, filt: dict[str, Any], reason: str, dry_run: bool,
+        to_version: int | None = None) -> list[BatchItem]:
+    """One batch; ``to_version`` (migrate): the version new cases start on (a check that the caller means it)."""
+    if action not in ACTIONS:
+        raise Invalid(f"操作 {action} は指定できません（migrate, cancel, retry）", details={"action": action})
+    if action == "migrate" and not actor.has_role("admin"):
+        raise Forbidden("実行中の案件の版の移行はシステム管理者のみ行えます")
+    if not actor.has_role("manager"):
+        raise Forbidden("一括操作は管理者のみ行えます")
+    if not reason.strip():
+        raise Invalid("理由を入力してください", details={"reason": "required"})
+    items = [_one(case, action=action, actor=actor, reason=reason, dry_run=dry_run, to_version=to_version)
+             for case in select_cases(filt)]
+    if not dry_run:
+        audit.record(actor=actor, action="case.batch", target_type="case_batch",
+                     details={"action": action, "filter": filt, "reason": reason, "to_version": to_version,
+                              "items": [asdict(i) for i in items]})
+    return items
+
+
+def _one(case: Case, *, action: str, actor: Actor, reason: str, dry_run: bool, to_version: int | None) -> BatchItem:
+    if case.state != "running":
+        return BatchItem(case.id, "skipped", f"案件は {case.state} です")
+    if action == "cancel":
+        if not dry_run:
+            runtime.cancel_case(case_id=case.id, actor=actor, reason=reason)
+        return BatchItem(case.id, "would" if dry_run else "done", "取消")
+    if action == "retry":
+        return _retry(case, actor=actor, dry_run=dry_run)
+    return _migrate(case, actor=actor, dry_run=dry_run, to_version=to_version)
+
+
+def _retry(case: Case, *, actor: Actor, dry_run: bool) -> BatchItem:
+    open_ = incidents.for_case(case.id)
+    if not open_:
+        return BatchItem(case.id, "skipped", "未対応の障害はありません")
+    if dry_run:
+        return BatchItem(case.id, "would", "再実行: " + "、".join(i.element_name for i in open_))
+    still = [caseops.retry(incident_id=i.id, actor=actor) for i in open_]
+    failed = [i.element_name for i in still if i.state == "open"]
+    return BatchItem(case.id, "refused" if failed else "done", "再び失敗: " + "、".join(failed) if failed else "再実行")
+
+
+def _migrate(case: Case, *, actor: Actor, dry_run: bool, to_version: int | None) -> BatchItem:
+    eng = runtime.engine()
+    target = registry.current_snapshot(case.process_key, engine=eng)
+    version = json.loads(target.library).get(case.process_key)
+    if to_version is not None and to_version != version:
+        raise Invalid(f"移行先は新しい案件が始まる版（第{version}版）だけです", details={"to_version": to_version})
+    if target.id == case.snapshot_id:
+        return BatchItem(case.id, "skipped", f"既に第{version}版です")
+    if dry_run:
+        blockers = eng.migration_blockers(runtime.load_workflow(case), registry.specs_for(target, engine=eng))
+        return BatchItem(case.id, "refused" if blockers else "would", "; ".join(blockers) or f"第{version}版へ移行")
+    try:
+        result = designer.migrate_case(case_id=case.id, actor=actor)
+    except DomainError as err:
+        return BatchItem(case.id, "refused", err.message)
+    return BatchItem(case.id, "done" if result.migrated else "refused", result.reason or f"第{version}版へ移行")

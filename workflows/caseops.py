@@ -1,0 +1,94 @@
+"""Case operations on an incident: run the failed step again, skip it where the model allows, or cancel the case.
+
+Managers (and administrators) act; each action is one unit of work on the case (the caller commits) and is
+logged. A retry that fails again keeps the incident open, with one more attempt and the new error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from core import audit
+from core.actor import Actor
+from core.db import utcnow
+from core.errors import Conflict, Forbidden, Invalid
+from workflows import incidents, runtime
+from workflows.engine import EngineError, StepFailed, TaskStateError
+from workflows.models import Incident
+
+ACTORS = ("manager",)  # administrators always may
+
+
+def _check(actor: Actor) -> None:
+    if not actor.has_role(*ACTORS):
+        raise Forbidden("障害の対応は管理者のみ行えます")
+
+
+def _open(incident_id: int) -> Incident:
+    incident = incidents.get(incident_id)
+    if incident.state != "open":
+        raise Conflict(f"障害 {incident.id} は対応済みです（{incident.resolution}）", details={"state": incident.state})
+    return incident
+
+
+def _step(incident: Incident, action: Callable[[Any, Any, str], None], *, actor: Actor, now: datetime,
+          resolution: str, reason: str | None, action_name: str) -> Incident:
+    """Run ``action`` on the failed task of the incident's case, save, and resolve (or record the new failure)."""
+    case = runtime.get_case(incident.case_id)
+    if case.state != "running":
+        raise Conflict(f"案件 {case.id} は既に {case.state} です", details={"state": case.state})
+    workflow = runtime.load_workflow(case)
+    ready_before = {h.uuid for h in runtime.engine().human_tasks(workflow)}
+    failed = None
+    try:
+        action(runtime.engine(), workflow, incident.task_uuid)
+    except TaskStateError as err:
+        raise Conflict(str(err)) from err
+    except StepFailed as err:
+        failed = err
+    except EngineError as err:
+        raise Invalid(f"案件を進められません: {err}", details={"incident_id": incident.id}) from err
+    runtime.save_workflow(case, workflow, now=now, ready_before=ready_before)
+    if failed is not None and failed.task_uuid == incident.task_uuid:
+        runtime.stopped(case, workflow, failed, actor=actor, now=now)  # the cause is not fixed yet
+    else:
+        incidents.resolve(incident, actor=actor, resolution=resolution, reason=reason, now=now)
+        if failed is not None:  # a later step failed in turn: its own incident
+            runtime.stopped(case, workflow, failed, actor=actor, now=now)
+    audit.record(actor=actor, action=action_name,
+                 target_type="case", target_id=case.id, outcome="error" if failed else "ok",
+                 details={"incident_id": incident.id, "element": incident.element_id, "reason": reason,
+                          "error": incidents.error_text(case, failed) if failed else None})
+    return incident
+
+
+def retry(*, incident_id: int, actor: Actor, now: datetime | None = None) -> Incident:
+    """Run the failed step again (after its cause was fixed, e.g. the case's data corrected)."""
+    _check(actor)
+    return _step(_open(incident_id), lambda eng, wf, uuid: eng.retry(wf, uuid), actor=actor, now=now or utcnow(),
+                 resolution="retried", reason=None, action_name="incident.retry")
+
+
+def skip(*, incident_id: int, actor: Actor, reason: str, now: datetime | None = None) -> Incident:
+    """Mark the failed step done without running it — only where the model marks it skippable — with a reason."""
+    _check(actor)
+    if not (reason or "").strip():
+        raise Invalid("飛ばす理由を入力してください", details={"reason": "required"})
+    incident = _open(incident_id)
+    if not incident.skippable:
+        raise Conflict(f"「{incident.element_name}」は業務モデルで省略可能とされていないため飛ばせません",
+                       details={"skippable": False})
+    return _step(incident, lambda eng, wf, uuid: eng.skip(wf, uuid), actor=actor, now=now or utcnow(),
+                 resolution="skipped", reason=reason.strip(), action_name="incident.skip")
+
+
+def cancel(*, incident_id: int, actor: Actor, reason: str, now: datetime | None = None) -> Incident:
+    """Cancel the stopped case with a reason (its open incidents are resolved as cancelled)."""
+    _check(actor)
+    if not (reason or "").strip():
+        raise Invalid("取消の理由を入力してください", details={"reason": "required"})
+    incident = _open(incident_id)
+    runtime.cancel_case(case_id=incident.case_id, actor=actor, reason=reason.strip(), now=now)
+    return incident
