@@ -88,13 +88,19 @@ class _Common:
 
     def wait_text(self, selector: str, text: str, timeout: float = TIMEOUT_S) -> str:
         """Until the element's text contains ``text``; returns the whole text."""
-        return self._until(f"{selector!r} to contain {text!r}",
-                           lambda: (t := self.text(selector, missing="")) if text in t else "", timeout)
+        def probe() -> str:
+            got = self.text(selector, missing="")
+            return got if text in got else ""
+
+        return self._until(f"{selector!r} to contain {text!r}", probe, timeout)
 
     def wait_path(self, pattern: str, timeout: float = TIMEOUT_S) -> str:
         """Until the location's path (and query) matches the regular expression ``pattern``."""
-        return self._until(f"a path matching {pattern!r}",
-                           lambda: (p := self.path()) if re.fullmatch(pattern, p) else "", timeout)
+        def probe() -> str:
+            got = self.path()
+            return got if re.fullmatch(pattern, got) else ""
+
+        return self._until(f"a path matching {pattern!r}", probe, timeout)
 
     def text(self, selector: str, missing: str | None = None) -> str:
         value = self.js("const el = document.querySelector(arguments[0]); return el ? el.innerText : null;",

@@ -42,6 +42,7 @@ def login(d: Driver, username: str, terminal: str | None = None) -> None:
 
 
 def logout(d: Driver) -> None:
+    d.goto("/")
     d.click("form.logout button[type=submit]")
     d.wait("#username")
 
@@ -72,7 +73,7 @@ def counter_visit(d: Driver) -> int:
     d.wait("table.household")
     assert d.count("input[name=subjects]:checked") == 4
     assert_accessible(d, "household")
-    d.click("form button[type=submit]:not(.secondary)")
+    d.click("main form.card button[type=submit]")
     d.wait_path(r"/tasks/\d+")
     d.fill("#f-event_date", EVENT_DATE)
     assert_accessible(d, "interview")
