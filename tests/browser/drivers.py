@@ -32,10 +32,11 @@ if (!el) return false;
 const r = el.getBoundingClientRect(), s = getComputedStyle(el);
 return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';"""
 _FETCH = """return fetch(arguments[0], {credentials: 'same-origin'}).then(async (r) => {
-  const bytes = new Uint8Array(await r.arrayBuffer());
-  let bin = ''; for (let i = 0; i < bytes.length; i += 8192) bin += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return {status: r.status, type: r.headers.get('content-type') || '', body: btoa(bin)};
-});"""
+  const blob = await r.blob();
+  const url = await new Promise((ok, fail) => { const f = new FileReader(); f.onload = () => ok(f.result);
+    f.onerror = () => fail(f.error); f.readAsDataURL(blob); });
+  return {status: r.status, type: r.headers.get('content-type') || '', body: String(url).split(',')[1] || ''};
+});"""  # a data: URL, not an ArrayBuffer: Marionette's sandbox may not read typed arrays across its Xray wall
 _FOCUSED = """const el = document.activeElement;
 if (!el || el === document.body) return null;
 const s = getComputedStyle(el);
@@ -53,6 +54,7 @@ class Driver(Protocol):
     def goto(self, path: str) -> None: ...
     def path(self) -> str: ...
     def click(self, selector: str) -> None: ...
+    def click_at(self, selector: str, x: float, y: float) -> None: ...
     def fill(self, selector: str, text: str) -> None: ...
     def select(self, selector: str, value: str) -> None: ...
     def check(self, selector: str) -> None: ...
@@ -151,6 +153,9 @@ class PlaywrightDriver(_Common):
     def click(self, selector: str) -> None:
         self.page.click(selector)
 
+    def click_at(self, selector: str, x: float, y: float) -> None:
+        self.page.click(selector, position={"x": x, "y": y})
+
     def fill(self, selector: str, text: str) -> None:
         self.page.fill(selector, text)
 
@@ -208,6 +213,10 @@ class MarionetteDriver(_Common):
 
     def click(self, selector: str) -> None:
         self._element(selector).click()
+
+    def click_at(self, selector: str, x: float, y: float) -> None:
+        """A click at (x, y) from the element's top left (SVG shapes the WebDriver click cannot scroll to)."""
+        self.draw(selector, [(x, y)])
 
     def fill(self, selector: str, text: str) -> None:
         element = self._element(selector)
