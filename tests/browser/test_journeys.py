@@ -118,7 +118,8 @@ def _forms(d: Driver, case_id: int) -> None:
     assert_accessible(d, "forms' questions")
     d.click("form.task-form button[type=submit]")
     d.wait_text(".flash.info", "件の書類を作成しました")
-    href = d.js("return [...document.querySelectorAll('a[href^=\"/api/v1/documents/\"]')].map(a => a.getAttribute('href'));")
+    href = d.js("return [...document.querySelectorAll(arguments[0])].map(a => a.getAttribute('href'));",
+                "a[href^='/api/v1/documents/']")
     assert href, "no document links"
     status, kind, body = d.fetch(href[0])
     assert status == 200 and kind == "application/pdf" and body[:5] == b"%PDF-"
@@ -214,7 +215,6 @@ def test_designer_bpmn_and_dmn_editors(drive: Driver) -> None:
 def test_waiting_board_readable_from_five_metres(drive: Driver) -> None:
     """The board of the waiting hall: ticket numbers large enough to read from 5 m, with enough contrast."""
     from tests.browser.axe import board_legibility
-
     from tests.forms.support import start_visit
 
     case_id = start_visit(_family(), procedures=[("juki.tennyu", "転入届", ["juki_tennyu"], "open")])
