@@ -30,20 +30,30 @@ DISTANCE_MM = 5000
 MIN_TEXT_PX = round(DISTANCE_MM / 250 / MM_PER_PX)  # 40
 MIN_TICKET_PX = 60
 MIN_CONTRAST = 7.0  # WCAG AAA for the board: read at a distance, often against glare
-_BOARD = """
-function rgb(c) { const m = c.match(/[\\d.]+/g).map(Number); return m.length > 3 && m[3] === 0 ? null : m.slice(0, 3); }
+# Colour helpers for the page: computed colours to WCAG relative luminance and contrast ratios.
+COLOUR_JS = """
+function rgb(c) {
+  const m = (c.match(/[\\d.]+/g) || [0, 0, 0]).map(Number);
+  return m.length > 3 && m[3] === 0 ? null : m.slice(0, 3);
+}
 function lum(c) {
   const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b; }
-function background(el) { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
-  if (c) return c; } return [255, 255, 255]; }
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+function contrast(x, y) { const a = lum(x), b = lum(y); return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); }
+function background(el) {
+  for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor); if (c) return c; }
+  return [255, 255, 255];
+}
+"""
+_BOARD = COLOUR_JS + """
 const out = [];
 const texts = [...document.querySelectorAll('#board th, #board td, #board h2, #board .ticket')];
 for (const el of texts) {
   if (!el.innerText.trim()) continue;
-  const s = getComputedStyle(el), fg = lum(rgb(s.color)), bg = lum(background(el));
+  const s = getComputedStyle(el);
   out.push({text: el.innerText.trim().slice(0, 20), ticket: el.classList.contains('ticket'),
-            size: parseFloat(s.fontSize), contrast: (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05)});
+            size: parseFloat(s.fontSize), contrast: contrast(rgb(s.color), background(el))});
 }
 return out;
 """

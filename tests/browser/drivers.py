@@ -147,8 +147,7 @@ class PlaywrightDriver(_Common):
         self.page.goto(path)
 
     def path(self) -> str:
-        url = self.page.url
-        return re.sub(r"^[a-z]+://[^/]+", "", url)
+        return self.js("return location.pathname + location.search;")
 
     def click(self, selector: str) -> None:
         self.page.click(selector)
@@ -172,7 +171,15 @@ class PlaywrightDriver(_Common):
         self.page.keyboard.type(text)
 
     def js(self, body: str, *args: Any) -> Any:
-        return self.page.evaluate(f"(args) => (function () {{ {body} }}).apply(null, args)", list(args))
+        """Run ``body``; a navigation under way (a form sent by Enter, say) is waited out, not an error."""
+        for _ in range(100):
+            try:
+                return self.page.evaluate(f"(args) => (function () {{ {body} }}).apply(null, args)", list(args))
+            except Exception as err:  # noqa: BLE001 - Playwright's Error has no subclass for this
+                if "Execution context was destroyed" not in str(err):
+                    raise
+                self.page.wait_for_load_state("load")
+        raise AssertionError(f"{self.name}: the page kept navigating")
 
     def draw(self, selector: str, points: Iterable[tuple[float, float]]) -> None:
         box = self.page.locator(selector).bounding_box()
@@ -244,7 +251,8 @@ class MarionetteDriver(_Common):
     def press(self, key: str) -> None:
         from marionette_driver.keys import Keys
 
-        code = {"Tab": Keys.TAB, "Enter": Keys.ENTER, "Space": Keys.SPACE, "Shift+Tab": None}.get(key, key)
+        code = {"Tab": Keys.TAB, "Enter": Keys.ENTER, "Space": Keys.SPACE, "ArrowDown": Keys.ARROW_DOWN,
+                "ArrowUp": Keys.ARROW_UP, "Escape": Keys.ESCAPE}.get(key, key)
         seq = self.client.actions.sequence("key", "keyboard")
         if key == "Shift+Tab":
             seq.key_down(Keys.SHIFT).key_down(Keys.TAB).key_up(Keys.TAB).key_up(Keys.SHIFT)
@@ -290,7 +298,10 @@ def start_firefox() -> Any:
         # The client polls the port with sockets it leaves to the garbage collector: collect them here, quietly.
         warnings.simplefilter("ignore", ResourceWarning)
         client = Marionette(bin=FIREFOX, headless=True, port=0, startup_timeout=90,
-                            prefs={"intl.accept_languages": "ja-JP, ja"})
+                            prefs={"intl.accept_languages": "ja-JP, ja",
+                                   # Key events reach a headless Firefox synthesized, which its focus manager does
+                                   # not count as "by keyboard"; a real Tab draws the ring, so draw it always.
+                                   "browser.display.show_focus_rings": True})
         client.start_session()
         gc.collect()
     client.set_window_rect(width=1280, height=900)
