@@ -1,0 +1,262 @@
+"""The city's 4 GB terminals: memory of the heaviest pages in Chromium and Firefox ESR, and a working day of inbox
+refreshes.
+
+    .venv/bin/python bench/browser.py [--quick] [--check] [--browsers chromium,firefox] [--refreshes N]
+
+On a fresh SQLite database (bench/harness.py) with 200 tasks waiting in the counter's inbox, the app is served on
+a real socket and each browser (Debian's Chromium through Playwright, Debian's Firefox ESR through Marionette,
+both headless, the drivers of tests/browser/drivers.py) opens, logged in as the role that uses it:
+
+* the designer's BPMN editor on the largest journey (journey_tennyu: bpmn-js, properties panel, lint),
+* the manager's diagram of a case (bpmn-js viewer with markers),
+* the inbox with its 200 rows.
+
+For each page, after a forced garbage collection: the tab's **JS heap** (Chromium: V8's used heap from the
+DevTools Performance domain; Firefox: the used GC heap of the tab's content process from its memory reporters)
+and the **resident memory** of the tab's own process (Chromium: the renderer's PSS via psutil; Firefox: that
+content process's resident-unique memory plus its share of the rest, i.e. its PSS via psutil) and of the whole
+browser (PSS summed over its process tree, so shared pages are counted once).
+
+Then the working day: the inbox refreshes its rows every 10 s (htmx); a day of 8 h 20 min is 3,000 refreshes,
+run back to back through htmx itself (``--quick``: 300). Growth is measured from after the first tenth (caches
+warm) to the end, both after a garbage collection.
+
+Goals (issue 23): ≤ 300 MB per tab (the tab's process), growth ≤ 10 % (JS heap and the tab's memory) over the
+day. ``--check`` exits 1 when a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psutil  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from bench.harness import PASSWORD, actor, backend_app  # noqa: E402
+from core.db import db  # noqa: E402
+from tests.browser.drivers import MarionetteDriver, PlaywrightDriver, start_firefox, stop_firefox  # noqa: E402
+from workflows import runtime  # noqa: E402
+
+MB = 1024 * 1024
+TAB_GOAL_MB = 300
+GROWTH_GOAL = 0.10
+INBOX_ROWS = 200
+BATCH = 50
+PAUSE_MS = 100
+_REFRESH = """
+const w = window.wrappedJSObject || window, el = document.querySelector('#inbox-rows');
+const url = el.getAttribute('hx-get');
+let chain = Promise.resolve();
+const pause = () => new Promise(done => setTimeout(done, arguments[1]));  // the page's idle time: GC runs there
+for (let i = 0; i < arguments[0]; i++) chain = chain.then(() => w.htmx.ajax('GET', url, '#inbox-rows')).then(pause);
+return chain.then(() => document.querySelectorAll('#inbox-rows tr[data-task]').length);
+"""
+_FIREFOX_MEMORY = """
+const resolve = arguments[arguments.length - 1], needle = arguments[0];
+const mgr = Cc["@mozilla.org/memory-reporter-manager;1"].getService(Ci.nsIMemoryReporterManager);
+const heap = {}, tabs = {};
+mgr.minimizeMemoryUsage(() => mgr.getReports((process, path, kind, units, amount) => {
+  if (path.startsWith('js-main-runtime-gc-heap-committed/used/')) heap[process] = (heap[process] || 0) + amount;
+  if (path.startsWith('explicit/window-objects/top(') && path.includes(needle)) tabs[process] = 1;
+}, null, () => resolve({heap, tabs: Object.keys(tabs)}), null, false));
+"""
+
+
+def pss(proc: psutil.Process) -> int:
+    """Proportional set size (shared pages split among their users); RSS where PSS cannot be read."""
+    with contextlib.suppress(psutil.Error):
+        return proc.memory_full_info().pss
+    with contextlib.suppress(psutil.Error):
+        return proc.memory_info().rss
+    return 0
+
+
+def tree(root: psutil.Process) -> list[psutil.Process]:
+    with contextlib.suppress(psutil.Error):
+        return [root, *root.children(recursive=True)]
+    return []
+
+
+@contextlib.contextmanager
+def served(app: Any) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def seed() -> int:
+    """200 reception tasks in the counter's inbox (the engine tests' 転入); returns one case for the diagram."""
+    counter = actor("counter")
+    ids = [runtime.start_case(process_key="tennyu", actor=counter, data={}).id for _ in range(INBOX_ROWS)]
+    db.session.commit()
+    return ids[0]
+
+
+class Chromium:
+    """A Playwright tab on Chromium, its renderer found among the browser's processes."""
+
+    name = "chromium"
+
+    def __init__(self, base_url: str) -> None:
+        from playwright.sync_api import sync_playwright
+
+        from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+        self.pw = sync_playwright().start()
+        self.browser = self.pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        context = self.browser.new_context(base_url=base_url, locale="ja-JP", viewport={"width": 1280, "height": 900})
+        self.page = context.new_page()
+        self.driver = PlaywrightDriver(self.page)
+        self.cdp = context.new_cdp_session(self.page)
+        self.cdp.send("Performance.enable")
+        self.root = next(p for p in psutil.Process().children(recursive=True)
+                         if "chrom" in p.name() and not any(a.startswith("--type=") for a in p.cmdline()))
+
+    def measure(self) -> dict[str, float]:
+        self.cdp.send("HeapProfiler.collectGarbage")
+        metrics = {m["name"]: m["value"] for m in self.cdp.send("Performance.getMetrics")["metrics"]}
+        procs = tree(self.root)
+        renderers = [p for p in procs if "--type=renderer" in " ".join(p.cmdline())]
+        return {"heap": metrics["JSHeapUsedSize"] / MB, "tab": max(pss(p) for p in renderers) / MB,
+                "browser": sum(pss(p) for p in procs) / MB}
+
+    def close(self) -> None:
+        self.browser.close()
+        self.pw.stop()
+
+
+class Firefox:
+    """A Marionette window on Firefox ESR; the tab's content process named by its memory reporters."""
+
+    name = "firefox"
+
+    def __init__(self, base_url: str) -> None:
+        self.client = start_firefox()
+        self.driver = MarionetteDriver(self.client, base_url)
+        self.root = psutil.Process(self.client.process_id)
+        self.host = base_url.split("://", 1)[1]
+
+    def measure(self) -> dict[str, float]:
+        with self.client.using_context("chrome"):
+            got = self.client.execute_async_script(_FIREFOX_MEMORY, script_args=[self.host], script_timeout=120_000)
+        label = got["tabs"][0]
+        pid = int(label.split("pid ", 1)[1].split(")")[0].split(",")[0])
+        return {"heap": got["heap"][label] / MB, "tab": pss(psutil.Process(pid)) / MB,
+                "browser": sum(pss(p) for p in tree(self.root)) / MB}
+
+    def close(self) -> None:
+        stop_firefox(self.client)
+
+
+def login(d: Any, username: str) -> None:
+    d.goto("/login")
+    d.fill("#username", username)
+    d.fill("#password", PASSWORD)
+    d.click("form.card button[type=submit]")
+    d.wait("form.logout")
+
+
+def run_browser(kind: type, base_url: str, case_id: int, refreshes: int) -> dict[str, Any]:
+    tab = kind(base_url)
+    d, result = tab.driver, {"pages": {}}
+    try:
+        for role, path, ready in (("designer", "/designer/models/journey_tennyu/edit", "body[data-editor-ready='1']"),
+                                  ("manager", f"/manager/cases/{case_id}", "#diagram[data-ready='1']"),
+                                  ("counter", "/inbox", "#inbox-rows tr[data-task]")):
+            login(d, role)
+            d.goto(path)
+            d.wait(ready, timeout=60)
+            time.sleep(1.0)
+            result["pages"][path.split("/")[1] + ":" + path.rsplit("/", 1)[-1]] = tab.measure()
+            if role != "counter":
+                d.goto("/")
+                d.click("form.logout button[type=submit]")
+                d.wait("#username")
+        assert d.count("#inbox-rows tr[data-task]") == INBOX_ROWS, d.count("#inbox-rows tr[data-task]")
+        result["day"] = day(tab, refreshes)
+    finally:
+        tab.close()
+    return result
+
+
+def day(tab: Any, refreshes: int) -> dict[str, Any]:
+    """The inbox's refreshes back to back; memory after the warm-up tenth and at the end."""
+    warm = max(refreshes // 10, 1)
+    started = time.monotonic()
+    _refresh(tab.driver, warm)
+    before = tab.measure()
+    _refresh(tab.driver, refreshes - warm)
+    after = tab.measure()
+    return {"refreshes": refreshes, "seconds": time.monotonic() - started, "before": before, "after": after,
+            "growth": {k: (after[k] - before[k]) / before[k] for k in ("heap", "tab")}}
+
+
+def _refresh(d: Any, count: int) -> None:
+    while count > 0:
+        n = min(BATCH, count)
+        rows = d.js(_REFRESH, n, PAUSE_MS)
+        assert rows == INBOX_ROWS, f"{d.name}: {rows} rows after a refresh"
+        count -= n
+
+
+def report(name: str, result: dict[str, Any]) -> list[str]:
+    """Print one browser's numbers; returns the goals it missed."""
+    missed = []
+    print(f"\n{name}: page                         JS heap MB   tab MB   browser MB")
+    for page, m in result["pages"].items():
+        print(f"  {page:<36} {m['heap']:8.1f} {m['tab']:8.1f} {m['browser']:10.1f}")
+        if m["tab"] > TAB_GOAL_MB:
+            missed.append(f"{name} {page}: tab {m['tab']:.0f} MB > {TAB_GOAL_MB} MB")
+    day_ = result["day"]
+    b, a, g = day_["before"], day_["after"], day_["growth"]
+    print(f"  day: {day_['refreshes']} inbox refreshes in {day_['seconds']:.0f} s: "
+          f"JS heap {b['heap']:.1f} → {a['heap']:.1f} MB ({g['heap']:+.1%}), "
+          f"tab {b['tab']:.1f} → {a['tab']:.1f} MB ({g['tab']:+.1%}), browser {b['browser']:.0f} → "
+          f"{a['browser']:.0f} MB")
+    for key, value in g.items():
+        if value > GROWTH_GOAL:
+            missed.append(f"{name} day: {key} grew {value:.1%} > {GROWTH_GOAL:.0%}")
+    if a["tab"] > TAB_GOAL_MB:
+        missed.append(f"{name} inbox after the day: tab {a['tab']:.0f} MB > {TAB_GOAL_MB} MB")
+    return missed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="300 refreshes instead of 3,000")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
+    parser.add_argument("--browsers", default="chromium,firefox")
+    parser.add_argument("--refreshes", type=int, default=None)
+    args = parser.parse_args(argv)
+    refreshes = args.refreshes or (300 if args.quick else 3000)
+    kinds = {"chromium": Chromium, "firefox": Firefox}
+    missed: list[str] = []
+    with backend_app("sqlite") as app:
+        case_id = seed()
+        with served(app) as url:
+            for name in args.browsers.split(","):
+                missed += report(name, run_browser(kinds[name], url, case_id, refreshes))
+    print("\ngoals: ≤ %d MB per tab, growth ≤ %d %% over the day" % (TAB_GOAL_MB, GROWTH_GOAL * 100))
+    for line in missed:
+        print("MISSED:", line)
+    if not missed:
+        print("all goals met")
+    return 1 if (args.check and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
