@@ -1,9 +1,8 @@
 """The staff journeys, written once (tests/browser/drivers.py) and run on both of the city's terminals: Chromium
 (Playwright; Edge is Chromium) and Firefox ESR (Marionette). Each journey is a whole piece of real work through the
-pages: the counter visit from the search to the printed guide with the tablet signature; the section's inbox; the
+pages: the counter visit from the search to the guide with the tablet signature; the section's inbox; the
 manager's diagram of the case; the designer's BPMN and DMN editors; the waiting board. Every page a journey
-reaches is checked by axe-core (0 serious or critical violations, tests/browser/axe.py), and the guide printed by
-the browser has as many A4 pages as the PDF the server makes.
+reaches is checked by axe-core (0 serious or critical violations, tests/browser/axe.py). Printing: test_printing.py.
 
 Set MADOGUCHI_JOURNEY_BROWSERS=chromium (or firefox) to run one browser only; by default both run, and a missing
 Firefox fails (scripts/setup installs Debian's firefox-esr)."""
@@ -98,9 +97,8 @@ def counter_visit(d: Driver) -> int:
     assert d.attr("iframe#guide-pdf", "src") == f"/counter/cases/{case_id}/guide.pdf"
     assert_accessible(d, "guide")
     status, kind, guide = d.fetch(f"/counter/cases/{case_id}/guide.pdf")
-    assert status == 200 and kind == "application/pdf"
-    _print_guide(d, case_id, pages_of(guide))
-    return case_id
+    assert status == 200 and kind == "application/pdf" and pages_of(guide) >= 1
+    return case_id  # printing the guide and the forms: test_printing.py
 
 
 def _forms(d: Driver, case_id: int) -> None:
@@ -124,21 +122,6 @@ def _forms(d: Driver, case_id: int) -> None:
     assert href, "no document links"
     status, kind, body = d.fetch(href[0])
     assert status == 200 and kind == "application/pdf" and body[:5] == b"%PDF-"
-
-
-def _print_guide(d: Driver, case_id: int, expected_pages: int) -> None:
-    """The guide as the browser prints it (its PDF opened and printed at A4) has the PDF's page count."""
-    d.goto(f"/counter/cases/{case_id}/guide.pdf")
-    d.js("return document.readyState;")
-    printed = _printout(d)
-    assert pages_of(printed) == expected_pages, (d.name, pages_of(printed), expected_pages)
-
-
-def _printout(d: Driver) -> bytes:
-    import time
-
-    time.sleep(1.0)  # the browser's PDF viewer lays the document out
-    return d.pdf()
 
 
 def section_inbox(d: Driver, case_id: int) -> None:
