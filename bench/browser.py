@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import threading
 import time
@@ -43,7 +44,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from bench.harness import PASSWORD, actor, backend_app  # noqa: E402
 from core.db import db  # noqa: E402
-from tests.browser.drivers import MarionetteDriver, PlaywrightDriver, start_firefox, stop_firefox  # noqa: E402
+from tests.browser.drivers import MarionetteDriver, _Common, start_firefox, stop_firefox  # noqa: E402
 from workflows import runtime  # noqa: E402
 
 MB = 1024 * 1024
@@ -72,9 +73,15 @@ mgr.minimizeMemoryUsage(() => mgr.getReports((process, path, kind, units, amount
 
 
 def pss(proc: psutil.Process) -> int:
-    """Proportional set size (shared pages split among their users); RSS where PSS cannot be read."""
-    with contextlib.suppress(psutil.Error):
-        return proc.memory_full_info().pss
+    """Proportional set size (shared pages split among their users) less the pages the allocator has already given
+    back with MADV_FREE (``LazyFree``: Linux leaves them counted until it needs them; Windows, the terminals'
+    system, decommits at once). psutil's RSS where /proc/PID/smaps_rollup cannot be read."""
+    with contextlib.suppress(OSError, ValueError):
+        fields = {}
+        for line in Path(f"/proc/{proc.pid}/smaps_rollup").read_text().splitlines()[1:]:
+            key, value = line.split(":", 1)
+            fields[key] = int(value.split()[0]) * 1024
+        return fields["Pss"] - fields.get("LazyFree", 0)
     with contextlib.suppress(psutil.Error):
         return proc.memory_info().rss
     return 0
@@ -106,37 +113,122 @@ def seed() -> int:
     return ids[0]
 
 
+class CdpPipe:
+    """Chromium driven over --remote-debugging-pipe with the DevTools protocol, Runtime and Page domains only.
+
+    Not Playwright here: Playwright enables the Network domain, whose agent in the renderer keeps every response
+    body for the inspector (about 240 KB per inbox refresh, up to its buffer limit), a growth no terminal has."""
+
+    def __init__(self, binary: str, args: list[str]) -> None:
+        import json
+        import subprocess
+        import tempfile
+
+        self.json = json
+        self.profile = tempfile.TemporaryDirectory(prefix="madoguchi-chromium-")
+        to_chrome, self.out = os.pipe()
+        self.inp, from_chrome = os.pipe()
+
+        def fds() -> None:  # the browser reads commands on fd 3 and answers on fd 4
+            os.dup2(to_chrome, 3)
+            os.dup2(from_chrome, 4)
+
+        self.proc = subprocess.Popen([binary, "--headless", "--remote-debugging-pipe", "--window-size=1280,900",
+                                      f"--user-data-dir={self.profile.name}", *args, "about:blank"],
+                                     preexec_fn=fds, close_fds=False, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        os.close(to_chrome)
+        os.close(from_chrome)
+        self.buffer, self.next_id, self.session = b"", 0, None
+        target = next(t for t in self.send("Target.getTargets")["targetInfos"] if t["type"] == "page")
+        self.session = self.send("Target.attachToTarget", targetId=target["targetId"], flatten=True)["sessionId"]
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        self.next_id += 1
+        message = {"id": self.next_id, "method": method, "params": params}
+        if self.session and not method.startswith("Target."):
+            message["sessionId"] = self.session
+        os.write(self.out, self.json.dumps(message).encode() + b"\0")
+        while True:
+            while b"\0" not in self.buffer:
+                chunk = os.read(self.inp, 1 << 20)
+                if not chunk:
+                    raise RuntimeError("chromium closed its DevTools pipe")
+                self.buffer += chunk
+            raw, self.buffer = self.buffer.split(b"\0", 1)
+            answer = self.json.loads(raw)
+            if answer.get("id") == self.next_id:
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error']}")
+                return answer["result"]
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+        os.close(self.out)
+        os.close(self.inp)
+        self.profile.cleanup()
+
+
+class CdpDriver(_Common):
+    """Enough of the drivers' API for the bench (fill and click set values and click through the DOM)."""
+
+    name = "chromium"
+
+    def __init__(self, pipe: CdpPipe, base_url: str) -> None:
+        self.pipe, self.base_url = pipe, base_url
+
+    def js(self, body: str, *args: Any) -> Any:
+        expression = f"(function () {{ {body} }}).apply(null, {self.pipe.json.dumps(list(args))})"
+        got = self.pipe.send("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        if "exceptionDetails" in got:
+            raise RuntimeError(f"chromium: {got['exceptionDetails']}")
+        return got["result"].get("value")
+
+    def goto(self, path: str) -> None:
+        self.pipe.send("Page.navigate", url=self.base_url + path)
+        self._until("the page to load", lambda: self._loaded(path.split("?")[0]), 30)
+
+    def _loaded(self, path: str) -> bool:
+        with contextlib.suppress(RuntimeError):
+            return bool(self.js("return document.readyState === 'complete' && location.pathname;"))
+        return False
+
+    def path(self) -> str:
+        return self.js("return location.pathname + location.search;")
+
+    def fill(self, selector: str, text: str) -> None:
+        self.js("document.querySelector(arguments[0]).value = arguments[1];", selector, text)
+
+    def click(self, selector: str) -> None:
+        self.js("setTimeout(() => document.querySelector(arguments[0]).click(), 0);", selector)
+        time.sleep(0.3)
+        self._until("the page to settle", lambda: self._loaded(""), 30)
+
+
 class Chromium:
-    """A Playwright tab on Chromium, its renderer found among the browser's processes."""
+    """Debian's Chromium over the DevTools pipe; the tab is its largest renderer process."""
 
     name = "chromium"
 
     def __init__(self, base_url: str) -> None:
-        from playwright.sync_api import sync_playwright
-
         from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
-        self.pw = sync_playwright().start()
-        self.browser = self.pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = self.browser.new_context(base_url=base_url, locale="ja-JP", viewport={"width": 1280, "height": 900})
-        self.page = context.new_page()
-        self.driver = PlaywrightDriver(self.page)
-        self.cdp = context.new_cdp_session(self.page)
-        self.cdp.send("Performance.enable")
-        self.root = next(p for p in psutil.Process().children(recursive=True)
-                         if "chrom" in p.name() and not any(a.startswith("--type=") for a in p.cmdline()))
+        self.pipe = CdpPipe(CHROMIUM, CHROMIUM_ARGS)
+        self.driver = CdpDriver(self.pipe, base_url)
+        self.pipe.send("Performance.enable")
+        self.root = psutil.Process(self.pipe.proc.pid)
 
     def measure(self) -> dict[str, float]:
-        self.cdp.send("HeapProfiler.collectGarbage")
-        metrics = {m["name"]: m["value"] for m in self.cdp.send("Performance.getMetrics")["metrics"]}
+        self.pipe.send("HeapProfiler.collectGarbage")
+        metrics = {m["name"]: m["value"] for m in self.pipe.send("Performance.getMetrics")["metrics"]}
         procs = tree(self.root)
         renderers = [p for p in procs if "--type=renderer" in " ".join(p.cmdline())]
         return {"heap": metrics["JSHeapUsedSize"] / MB, "tab": max(pss(p) for p in renderers) / MB,
                 "browser": sum(pss(p) for p in procs) / MB}
 
     def close(self) -> None:
-        self.browser.close()
-        self.pw.stop()
+        self.pipe.close()
 
 
 class Firefox:
