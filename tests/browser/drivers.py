@@ -17,6 +17,7 @@ import gc
 import os
 import re
 import shutil
+import tempfile
 import time
 import warnings
 from collections.abc import Iterable
@@ -297,7 +298,9 @@ def start_firefox() -> Any:
     with warnings.catch_warnings():
         # The client polls the port with sockets it leaves to the garbage collector: collect them here, quietly.
         warnings.simplefilter("ignore", ResourceWarning)
-        client = Marionette(bin=FIREFOX, headless=True, port=0, startup_timeout=90,
+        # Firefox's own log goes to the temporary folder (the client's default is ./gecko.log, in the repository).
+        log = Path(tempfile.gettempdir()) / f"madoguchi-gecko-{os.getpid()}.log"
+        client = Marionette(bin=FIREFOX, headless=True, port=0, startup_timeout=90, gecko_log=str(log),
                             prefs={"intl.accept_languages": "ja-JP, ja",
                                    # Key events reach a headless Firefox synthesized, which its focus manager does
                                    # not count as "by keyboard"; a real Tab draws the ring, so draw it always.
