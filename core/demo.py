@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from sqlalchemy import select
 
 from core import users
-from core.models import Section, User
+from core.db import db
+from core.models import Counter, Section, User
 
 DEFAULT_SECTIONS = Path(__file__).resolve().parent / "default_sections.yaml"
 ROLE_USERS = {"counter": ("総合窓口 職員", ["madoguchi"]), "manager": ("管理者（課長）", []),
@@ -34,3 +36,16 @@ def create_demo_users(*, password: str) -> list[User]:
                                                   display_name=f"{section.name} 職員",
                                                   sections=[section.code]))
     return created
+
+
+def create_demo_counters() -> list[Counter]:
+    """Two counters of 総合窓口 (1, 2) and one per other section (3 …), where none is numbered yet: the tickets'
+    call panel and the board need them (the administrator edits them on システム管理)."""
+    if db.session.scalar(select(Counter.id).limit(1)) is not None:
+        return []
+    codes = ["madoguchi", "madoguchi", *(s.code for s in users.list_sections() if s.code not in ("madoguchi", "shien"))]
+    counters = [Counter(number=str(i), name=f"{i}番窓口", section_code=code, active=True)
+                for i, code in enumerate(codes, start=1)]
+    db.session.add_all(counters)
+    db.session.flush()
+    return counters

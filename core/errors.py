@@ -43,3 +43,9 @@ class Invalid(DomainError):
 
 class TooLarge(DomainError):
     code = "too_large"
+
+
+class TooManyRequests(DomainError):
+    """A public form sent too often from one place (the pre-entry page's rate limit)."""
+
+    code = "too_many_requests"

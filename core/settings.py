@@ -51,6 +51,10 @@ class Settings:
     mynumber_keys: str | None = field(default=None, metadata={"env": "MADOGUCHI_MYNUMBER_KEYS"})
     # Operation-log retention in days (5 years by default); older entries are archived, then purged.
     audit_retention_days: int = field(default=5 * 366, metadata={"env": "MADOGUCHI_AUDIT_RETENTION_DAYS"})
+    # Pre-entries (事前入力) from residents' phones are deleted this many days after they were made (or when used).
+    pre_entry_days: int = field(default=7, metadata={"env": "MADOGUCHI_PRE_ENTRY_DAYS"})
+    # At most this many pre-entries per hour from one address (the public page's rate limit).
+    pre_entry_per_hour: int = field(default=10, metadata={"env": "MADOGUCHI_PRE_ENTRY_PER_HOUR"})
     # Where audit archives and backups are written (default: var_dir/audit-archive, var_dir/backups).
     backup_dir: str | None = field(default=None, metadata={"env": "MADOGUCHI_BACKUP_DIR"})
     # Daily backups kept by the rotation.

@@ -94,7 +94,8 @@ def _check_secret_key(app: Flask) -> None:
 
 # Every module that defines tables; imported so that migrations and queries see the whole schema.
 MODEL_MODULES = ["core.models", "residents.models", "residents.mynumber", "workflows.models",
-                 "workflows.determination.models", "workflows.visit.models", "integrations.imports.models",
+                 "workflows.determination.models", "workflows.visit.models", "workflows.visit.queue_models",
+                 "integrations.imports.models",
                  "integrations.rpa.models", "integrations.scheduler.models", "forms.deployed"]
 
 

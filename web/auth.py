@@ -25,9 +25,13 @@ from core.db import db
 from core.models import User
 from web.extensions import csrf, login_manager
 from workflows import access
+from workflows.visit import tickets
 
 PUBLIC_ENDPOINTS = {"static", "auth.login", "health_api.health", "auth_api.issue_token", "api-docs.openapi_json",
-                    "public.asset", "public.status", "public.board", "public.board_rows"}
+                    "public.asset", "public.status", "public.board", "public.board_rows",
+                    # the resident's phone: pre-entry (rate-limited) and the postal-code lookup it uses
+                    "preentry.form", "preentry.submit", "preentry.address"}
+CSRF_PUBLIC = {"auth.login", "preentry.submit"}  # public forms that are still CSRF-checked
 ROLES_ATTR = "_madoguchi_roles"
 # The objects a URL may name, each checked through the access layer before the view runs.
 OBJECT_RULES: dict[str, Callable[[Actor, Any], object]] = {
@@ -35,6 +39,7 @@ OBJECT_RULES: dict[str, Callable[[Actor, Any], object]] = {
     "task_id": lambda actor, value: access.task(actor=actor, task_id=value),
     "document_id": lambda actor, value: access.document(actor=actor, document_id=value),
     "resident_id": lambda actor, _value: access.check_residents(actor=actor),
+    "ticket_id": lambda actor, value: tickets.get_for(actor=actor, ticket_id=value),
 }
 # URL parameters that name no object of their own, and why none is needed.
 UNSCOPED_PARAMS = {
@@ -131,7 +136,7 @@ def _enforce_login_and_role() -> None:
     if g.get("metrics_scraper") and endpoint == "monitoring.metrics":
         return None
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
-        if request.method == "POST" and endpoint == "auth.login":
+        if request.method == "POST" and endpoint in CSRF_PUBLIC:
             csrf.protect()
         return
     if not current_user.is_authenticated:

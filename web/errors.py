@@ -11,13 +11,14 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from core import audit
 from core.db import db
-from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
+from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge, TooManyRequests
 from web.api.base import error_body
 from web.auth import current_actor
 from web.extensions import api
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422,
-                                                 TooLarge: 413}
+                                                 TooLarge: 413,
+                                                 TooManyRequests: 429}
 log = logging.getLogger(__name__)
 
 

@@ -18,6 +18,7 @@ from integrations.imports import drop
 from integrations.rpa import delivery as rpa_delivery
 from integrations.scheduler.schedules import BusinessDayCronTrigger
 from workflows import runtime
+from workflows.visit import preentry
 
 Outcome = tuple[str, str]  # (status, message)
 
@@ -57,6 +58,10 @@ JOBS: list[JobSpec] = [
             description="PostgreSQLで操作ログの今後3か月分のパーティションを作成し、既定パーティションに入った行を移します。",
             func=maintenance.audit_partitions_job,
             trigger=lambda: CronTrigger(hour=2, minute=30, timezone=JST), schedule="毎日 02:30"),
+    JobSpec(id="visit.pre_entry_purge", name="事前入力の期限切れ削除",
+            description="住民がスマートフォンで入力した事前入力のうち、保存期間（既定7日）を過ぎたものを削除します。",
+            func=preentry.purge_job,
+            trigger=lambda: CronTrigger(minute=15, timezone=JST), schedule="毎時 15分"),
 ]
 
 

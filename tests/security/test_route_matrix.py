@@ -36,7 +36,7 @@ from tests.forms.support import pdf_text, squeeze
 from tests.security import scenario
 from workflows import runtime
 from workflows.determination.models import list_for_case
-from workflows.visit import status
+from workflows.visit import status, tickets
 
 TABLE = REPO_ROOT / "docs" / "security.md"
 ROLE_USERS = {"counter": "counter", "section": "shimin", "other section": "hoken", "manager": "manager",
@@ -122,8 +122,10 @@ def _world(app: Flask) -> World:
     db.session.add(SchedulerLock(name="scheduler", holder="matrix:1", acquired_at=utcnow(), heartbeat_at=utcnow()))
     target = users.create_demo_user(username="matrix-target", password=PASSWORD, role="section",
                                     display_name="経路表の確認用", sections=["kankyo"])
+    ticket = tickets.issue(purpose="shomei", actor=actor("counter"))  # waits at 市民課
     db.session.commit()
-    shared = {"export_id": export.id, "run_id": importer.list_runs(limit=1)[0].id, "user_id": target.id,
+    shared = {"ticket_id": ticket.id,
+              "export_id": export.id, "run_id": importer.list_runs(limit=1)[0].id, "user_id": target.id,
               "job_id": "cases.timers", "code": "kankyo", "key": "journey_shomei", "version": 1,
               "name": "htmx.min.js", "filename": "app.css"}
     head = city.head

@@ -24,6 +24,7 @@ def register(app: Flask) -> None:
             raise click.ClickException("demo users need MADOGUCHI_DEMO=1 (never in production)")
         atomic(demo.load_sections)
         atomic(lambda: demo.create_demo_users(password=settings.demo_password))
+        atomic(demo.create_demo_counters)
         files = collect_model_files((settings.bpmn_dir,))
         versions = atomic(lambda: deploy_files(files=files, actor=Actor(username="demo", role="admin")))
         click.echo(f"deployed {len(versions)} model(s) from {Path(settings.bpmn_dir)}")

@@ -31,7 +31,7 @@ from web.security import CSP
 from workflows import access, registry, runtime
 from workflows.determination import procedures, service
 from workflows.visit import answers as visit
-from workflows.visit import documents, eventdate, guide, intake, signatures
+from workflows.visit import documents, eventdate, guide, intake, preentry, reception, signatures
 from workflows.visit import notifier as notifier_rules
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
@@ -57,6 +57,12 @@ class StartVisitForm(PageSchema):
     notifier_relation = text(max_length=20)
     notifier_phone = text(max_length=20)
     event_date = text(max_length=40)
+    pre_entry = text(max_length=20)
+
+
+class PreEntryQuery(PageSchema):
+    ref = text(max_length=40)
+    pre_entry = text(max_length=40)
 
 
 class EventDateForm(PageSchema):
@@ -87,6 +93,8 @@ def search() -> ResponseReturnValue:
     actor = current_actor()
     args, results, error = search_form(lambda query: atomic(lambda: intake.find_residents(actor=actor, **query)),
                                        request.args, SearchQuery)
+    if preentry.is_reference(args["q"]):  # a pre-entry's QR code scanned into the search field
+        return redirect(url_for("counter.pre_entry", ref=args["q"]))
     if results is not None and len(results) == 1 and args["q"].isdigit():
         return redirect(url_for("counter.household", resident_id=results[0].id))  # a scan found one person
     return render_template("counter/search.html", args=args, results=results, error=error,
@@ -112,10 +120,10 @@ def household(resident_id: int) -> ResponseReturnValue:
         form = parse(StartVisitForm, request.form, events=True, subjects=True)
         chosen = form["events"]
         try:
-            case = atomic(lambda: intake.start_visit(
+            case = atomic(lambda: reception.start_at_counter(
                 process_key=intake.journey_for(chosen), resident_id=resident_id, events=chosen, actor=actor,
                 today=_today(), subjects=form["subjects"] or None, notifier=_notifier(form),
-                event_date=form["event_date"] or None))
+                event_date=form["event_date"] or None, pre_entry=form["pre_entry"]))
         except Invalid as err:
             flash(_refusal(err), "error")
             status = 422
@@ -124,10 +132,36 @@ def household(resident_id: int) -> ResponseReturnValue:
             return redirect(url_for("inbox.task", task_id=first.id) if first else url_for("counter.summary",
                                                                                            case_id=case.id))
     view = atomic(lambda: intake.get_household(resident_id=resident_id, actor=actor))
+    if not form and (ref := parse(PreEntryQuery, request.args)["pre_entry"]):
+        entry = atomic(lambda: preentry.get_by_reference(actor=actor, reference=ref))
+        form = reception.pre_filled(entry, [m.id for m in view.members])
     return render_template("counter/household.html", view=view, events=events, today=_today(), form=form,
                            proposed=intake.default_notifier(view, _today()),
                            relations=notifier_rules.ENTERED_RELATIONS, is_child=intake.is_child,
                            shown_address=protection.shown_address), status
+
+
+@bp.route("/pre-entry", methods=["GET"])
+@roles_required("counter")
+def pre_entry() -> ResponseReturnValue:
+    """A resident's pre-entry (its QR code scanned or its number typed): what they entered, and the residents
+    their name and birth date find; choosing one opens the household page pre-filled."""
+    actor, ref = current_actor(), parse(PreEntryQuery, request.args)["ref"]
+    entry, results, error = None, None, None
+    if ref:
+        try:
+            entry = atomic(lambda: preentry.get_by_reference(actor=actor, reference=ref))
+            results = atomic(lambda: intake.find_residents(actor=actor, q=entry.data["name"],
+                                                           birth_date=_birth_date(entry.data)))
+        except DomainError as err:
+            error = err
+    return render_template("counter/pre_entry.html", ref=ref, entry=entry, results=results, error=error,
+                           events=intake.EVENTS, questions=preentry.questions(entry.data["events"]) if entry else [],
+                           shown_address=protection.shown_address), 404 if error else 200
+
+
+def _birth_date(data: dict[str, str]) -> date | None:
+    return date.fromisoformat(data["birth_date"]) if data.get("birth_date") else None
 
 
 def _refusal(err: DomainError) -> str:

@@ -17,7 +17,7 @@ from workflows.visit import board as waiting_board
 from workflows.visit import status as visit_status
 
 bp = Blueprint("public", __name__)
-REFRESH_SECONDS = 10
+REFRESH_SECONDS = 5
 
 # Only these files of node_modules are served; nothing else there is reachable.
 ASSETS = {

@@ -6,6 +6,10 @@ number and the section (窓口) the ticket waits at. A case about a 支援措置
 their household flagged) is left off the board altogether, ticket number included: staff call that resident in
 person (city rule, fail closed — a number next to a section would tell a watcher where the victim stands).
 Tasks of the supervisor's lane (支援措置確認) never appear either.
+
+The numbered tickets (``workflows.visit.tickets``) show the same way: the numbers being called with their
+counter, and per purpose how many wait, the next numbers and the estimated wait (``workflows.visit.waits``); a
+ticket linked to a protected household's case is left off, as its tasks are.
 """
 
 from __future__ import annotations
@@ -20,10 +24,15 @@ from core import users
 from core.calendar import JST, day_bounds
 from core.db import db, utcnow
 from core.errors import Invalid
+from core.models import Counter
 from residents import protection
 from workflows import runtime
 from workflows.models import Case, CaseTask
+from workflows.visit import tickets as ticket_service
+from workflows.visit import waits
 
+CALLS_SHOWN = 8  # the latest calls on the screen
+NEXT_SHOWN = 4  # the next numbers shown per purpose
 LIMIT = 200  # ready tasks read per refresh: a busy morning at one city hall stays far below
 # (case id, version, created) → ticket number: a workflow is loaded once per change, not on every refresh
 _tickets: dict[tuple[int, int, datetime], str] = {}
@@ -36,6 +45,29 @@ class Board:
     called: list[tuple[str, str]] = field(default_factory=list)  # (ticket, section name)
     waiting: dict[str, list[str]] = field(default_factory=dict)  # section name → tickets, longest wait first
     updated_at: datetime | None = None
+    calls: list[Call] = field(default_factory=list)  # tickets being called, the latest first
+    queues: list[PurposeQueue] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A ticket number called to a counter (``times`` > 1: called again)."""
+
+    ticket: str
+    counter: str
+    times: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PurposeQueue:
+    """One purpose's line: how many wait, the next numbers, and the wait a ticket drawn now can expect."""
+
+    code: str
+    label: str
+    waiting: int
+    next_numbers: list[str]
+    minutes: int
 
 
 def ticket_no(case: Case) -> str:
@@ -72,4 +104,24 @@ def board(*, section: str = "", now: datetime | None = None) -> Board:
             result.called.append((ticket_no(task.case), where))
         else:
             result.waiting.setdefault(where, []).append(ticket_no(task.case))
+    _add_tickets(result, now)
     return result
+
+
+def _add_tickets(result: Board, now: datetime) -> None:
+    """Today's called tickets and each purpose's queue, without the tickets of protected households' cases."""
+    today = ticket_service.today(now=now)
+    linked = [t.case_id for t in today if t.case_id]
+    cases = list(db.session.scalars(select(Case).where(Case.id.in_(linked)))) if linked else []
+    hidden = protection.case_marks(cases)
+    shown = [t for t in today if t.case_id not in hidden]
+    counters = {c.number: c.name for c in db.session.scalars(select(Counter))}
+    called = sorted((t for t in shown if t.state == "called"), key=lambda t: t.last_called_at or now, reverse=True)
+    result.calls = [Call(ticket=t.label, counter=counters.get(t.counter or "", t.counter or ""), times=t.call_count,
+                         at=t.last_called_at or now) for t in called[:CALLS_SHOWN]]
+    estimates = waits.estimate(now=now)
+    for code, purpose in ticket_service.PURPOSES.items():
+        line = [t.label for t in shown if t.state == "waiting" and t.purpose == code]
+        result.queues.append(PurposeQueue(code=code, label=purpose.label, waiting=estimates.waiting.get(code, 0),
+                                          next_numbers=line[:NEXT_SHOWN],
+                                          minutes=waits.minutes(estimates.new_ticket.get(code, 0.0)) or 0))

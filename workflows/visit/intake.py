@@ -110,14 +110,15 @@ def journey_for(events: list[str]) -> str:
 def start_visit(*, process_key: str, resident_id: int, events: list[str], actor: Actor, today: date,
                 subjects: list[int] | None = None, notifier: dict[str, Any] | None = None,
                 event_date: str | date | None = None, title: str | None = None,
-                ticket_no: str | None = None) -> Case:
+                ticket_no: str | None = None, prefill: dict[str, Any] | None = None) -> Case:
     """Start ``process_key`` for the resident's household: what the DB knows goes in, nothing is retyped.
 
     ``subjects``: the members the events are about, as ticked (default the resident); only they get
     procedures and forms. ``notifier``: the 届出人 (a member's ``resident_id``, or name, kana, address,
-    relation, phone as entered; default the resident). ``event_date`` (as typed, see ``core.dates``) may be
-    given now or asked by the interview; an implausible one is refused with the reason. The journey's
-    determination reads the household's facts from the DB with the subjects marked."""
+    relation, phone as entered; default the resident). ``prefill``: answers the interview starts from (a
+    pre-entry's), under the interview's field names, never over the visit's own data. ``event_date`` (as typed,
+    see ``core.dates``) may be given now or asked by the interview; an implausible one is refused with the
+    reason. The journey's determination reads the household's facts from the DB with the subjects marked."""
     unknown = [e for e in events if e not in EVENTS]
     if not events or unknown:
         why = f"不明なライフイベントです：{'、'.join(unknown)}" if unknown else "選択してください"
@@ -138,6 +139,8 @@ def start_visit(*, process_key: str, resident_id: int, events: list[str], actor:
                                               members={m.id: m for m in view.members}, on=today)}
     if ticket_no:
         data["ticket_no"] = str(ticket_no)[:20]
+    for key, value in (prefill or {}).items():
+        data.setdefault(key, value)
     if event_date not in (None, ""):
         day = eventdate.parse(event_date)
         eventdate.check(day=day, events=events, subjects=[h for h in household if h["subject"]], today=today)
