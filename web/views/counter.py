@@ -91,10 +91,11 @@ def _today() -> date:
 @roles_required("counter")
 def search() -> ResponseReturnValue:
     actor = current_actor()
+    typed = request.args.get("q", "")
+    if preentry.is_reference(typed):  # a pre-entry's QR code scanned into the search field: no resident search
+        return redirect(url_for("counter.pre_entry", ref=typed[:40]))
     args, results, error = search_form(lambda query: atomic(lambda: intake.find_residents(actor=actor, **query)),
                                        request.args, SearchQuery)
-    if preentry.is_reference(args["q"]):  # a pre-entry's QR code scanned into the search field
-        return redirect(url_for("counter.pre_entry", ref=args["q"]))
     if results is not None and len(results) == 1 and args["q"].isdigit():
         return redirect(url_for("counter.household", resident_id=results[0].id))  # a scan found one person
     return render_template("counter/search.html", args=args, results=results, error=error,
