@@ -24,11 +24,12 @@ from workflows.visit.status import token_for
 pytestmark = pytest.mark.browser
 # GET routes that answer with no page of their own: files, fragments, redirects, machine endpoints.
 NOT_PAGES = {"auth.home", "public.board_rows", "public.asset", "counter.guide_pdf", "manager.diagram_xml",
-             "manager.stats_csv", "monitoring.metrics", "designer.new_form", "static"}
+             "manager.stats_csv", "monitoring.metrics", "designer.new_form", "static",
+             "preentry.address", "tickets.slip_pdf"}
 # role -> [(endpoint, path, what to wait for)]; {case}, {task}, {resident}, {token}, {name} are filled in.
 PAGES: dict[str, list[tuple[str, str, str]]] = {
     "": [("auth.login", "/login", "#username"), ("public.board", "/board", "#board"),
-         ("public.status", "/status/{token}", "main")],
+         ("public.status", "/status/{token}", "main"), ("preentry.form", "/pre-entry", "main")],
     "counter": [
         ("counter.search", "/counter/?q={name}", "table.list"),
         ("counter.household", "/counter/residents/{resident}", "table.household"),
@@ -41,6 +42,8 @@ PAGES: dict[str, list[tuple[str, str, str]]] = {
         ("residents.search_page", "/residents?q={name}", "main"),
         ("residents.resident_page", "/residents/{resident}", "main"),
         ("inbox.inbox", "/inbox", "#inbox-rows"), ("inbox.task", "/tasks/{task}", "main"),
+        ("tickets.kiosk", "/tickets", "main"), ("tickets.self_service", "/tickets/kiosk", "main"),
+        ("counter.pre_entry", "/counter/pre-entry", "main"),
     ],
     "manager": [("manager.overview", "/manager/", "body[data-chart-ready='1']"),
                 ("manager.case_diagram", "/manager/cases/{case}", "#diagram[data-ready='1']"),
