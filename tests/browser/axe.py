@@ -52,7 +52,9 @@ const texts = [...document.querySelectorAll('#board th, #board td, #board h2, #b
 for (const el of texts) {
   if (!el.innerText.trim()) continue;
   const s = getComputedStyle(el);
-  out.push({text: el.innerText.trim().slice(0, 20), ticket: el.classList.contains('ticket'),
+  const r = el.getBoundingClientRect(), box = (el.closest('section') || document.body).getBoundingClientRect();
+  const shown = r.bottom <= Math.min(box.bottom, innerHeight) + 1 && r.right <= Math.min(box.right, innerWidth) + 1;
+  out.push({text: el.innerText.trim().slice(0, 20), ticket: el.classList.contains('ticket'), shown: shown,
             size: parseFloat(s.fontSize), contrast: contrast(rgb(s.color), background(el))});
 }
 return out;
@@ -81,11 +83,19 @@ def assert_accessible(d: Any, where: str) -> None:
 
 
 def board_legibility(d: Any) -> list[str]:
-    """What on the board is too small or too faint to read from 5 m (empty when all is readable)."""
+    """What on the board is too small or too faint to read from 5 m, or cut off by the screen's edge (empty when
+    all is readable).
+
+    The one rule (docs/resident-side.md), at 1920×1080 and 1366×768 alike: the computed font-size of every
+    heading and table cell is at least MIN_TEXT_PX (40 px), of every ticket number (``.ticket``) at least
+    MIN_TICKET_PX (60 px), with a contrast of MIN_CONTRAST (7:1) against its background; and all of it inside the
+    screen, since the board cannot be scrolled."""
     problems = []
     cells = d.js(_BOARD)
     assert cells, "nothing on the board to read"
     for cell in cells:
+        if not cell["shown"]:
+            problems.append(f"{cell['text']!r}: cut off by the edge of the screen")
         least = MIN_TICKET_PX if cell["ticket"] else MIN_TEXT_PX
         if cell["size"] < least:
             problems.append(f"{cell['text']!r}: {cell['size']:.0f} px < {least} px")

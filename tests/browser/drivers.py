@@ -28,8 +28,14 @@ TIMEOUT_S = 10.0
 FIREFOX = os.environ.get("MADOGUCHI_FIREFOX", "/usr/bin/firefox-esr")
 A4_CM = {"width": 21.0, "height": 29.7}
 # Page-side helpers shared by both drivers (function bodies; arguments[0] is a CSS selector).
+# Shown as a person sees it: the element laid out with the page's stylesheets applied. The DOM is parsed before
+# app.css arrives (a 304 revalidation, slow on a loaded machine), and until then the browser's own focus outline
+# ("auto 1px") is drawn and autofocus waits; checking the focus ring or pressing Tab then tests an unstyled page.
+_STYLED = """return document.readyState !== 'loading'
+  && ![...document.querySelectorAll('link[rel=stylesheet]')].some(l => !l.sheet);"""
 _VISIBLE = """const el = document.querySelector(arguments[0]);
 if (!el) return false;
+if ([...document.querySelectorAll('link[rel=stylesheet]')].some(l => !l.sheet)) return false;
 const r = el.getBoundingClientRect(), s = getComputedStyle(el);
 return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';"""
 _FETCH = """return fetch(arguments[0], {credentials: 'same-origin'}).then(async (r) => {
@@ -53,6 +59,7 @@ class Driver(Protocol):
     name: str
 
     def goto(self, path: str) -> None: ...
+    def resize(self, width: int, height: int) -> None: ...
     def path(self) -> str: ...
     def click(self, selector: str) -> None: ...
     def click_at(self, selector: str, x: float, y: float) -> None: ...
@@ -101,7 +108,7 @@ class _Common:
         """Until the location's path (and query) matches the regular expression ``pattern``."""
         def probe() -> str:
             got = self.path()
-            return got if re.fullmatch(pattern, got) else ""
+            return got if re.fullmatch(pattern, got) and self.js(_STYLED) else ""
 
         return self._until(f"a path matching {pattern!r}", probe, timeout)
 
@@ -146,6 +153,10 @@ class PlaywrightDriver(_Common):
 
     def goto(self, path: str) -> None:
         self.page.goto(path)
+
+    def resize(self, width: int, height: int) -> None:
+        """The page's viewport, in CSS px (the screen a full-screen page fills)."""
+        self.page.set_viewport_size({"width": width, "height": height})
 
     def path(self) -> str:
         return self.js("return location.pathname + location.search;")
@@ -209,6 +220,12 @@ class MarionetteDriver(_Common):
 
     def goto(self, path: str) -> None:
         self.client.navigate(self.base_url + path)
+
+    def resize(self, width: int, height: int) -> None:
+        """The page's viewport, in CSS px: the window is sized, then grown by what its frame takes."""
+        self.client.set_window_rect(width=width, height=height)
+        inner = self.js("return [window.innerWidth, window.innerHeight];")
+        self.client.set_window_rect(width=2 * width - inner[0], height=2 * height - inner[1])
 
     def path(self) -> str:
         return re.sub(r"^[a-z]+://[^/]+", "", self.client.get_url())
