@@ -8,8 +8,12 @@
 * ``browser_login(page, username)`` logs a seeded user in through the login form.
 * ``shot(page, name)`` (fixture) saves a full-page screenshot to ``test-artifacts/<test name>/NN-name.png``.
 
-Mark tests with ``@pytest.mark.browser``. Set ``MADOGUCHI_BROWSER=firefox`` to try Firefox instead (see
-``launch_browser``); it is skipped when no Playwright-compatible Firefox is found.
+* ``drive`` (per test, parametrized) is the same journey's browser on both terminals: a ``PlaywrightDriver`` on
+  Chromium and a ``MarionetteDriver`` on Debian's Firefox ESR (tests/browser/drivers.py). A missing Firefox fails
+  the test: scripts/setup installs it. ``MADOGUCHI_JOURNEY_BROWSERS=chromium`` (or ``firefox``) narrows the run.
+
+Mark tests with ``@pytest.mark.browser``. Playwright itself drives Chromium only (its Firefox is a patched build
+of its own, not the city's Firefox ESR); Firefox is reached through Marionette instead.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from core.settings import REPO_ROOT
+from tests.browser.drivers import MarionetteDriver, PlaywrightDriver, start_firefox, stop_firefox
 from tests.conftest import PASSWORD
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -34,6 +39,7 @@ CHROMIUM = os.environ.get("MADOGUCHI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 TIMEOUT_MS = 10_000
+JOURNEY_BROWSERS = [b for b in os.environ.get("MADOGUCHI_JOURNEY_BROWSERS", "chromium,firefox").split(",") if b]
 
 
 @dataclass
@@ -59,16 +65,11 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
 
 
 def launch_browser(playwright: Any, name: str) -> Any:
-    """Chromium from Debian; Firefox only if Playwright finds a build it can drive (it ships its own, patched)."""
+    """Chromium from Debian (Firefox ESR runs the journeys through Marionette: the ``drive`` fixture)."""
     if name == "chromium":
         return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    if name == "firefox":
-        executable = os.environ.get("MADOGUCHI_FIREFOX")
-        try:
-            return playwright.firefox.launch(headless=True, **({"executable_path": executable} if executable else {}))
-        except Exception as err:  # noqa: BLE001 - any launch failure means "no usable Firefox here"
-            pytest.skip(f"Playwright cannot drive a Firefox here: {str(err).splitlines()[0]}")
-    raise pytest.UsageError(f"MADOGUCHI_BROWSER={name!r}: use chromium or firefox")
+    raise pytest.UsageError(f"MADOGUCHI_BROWSER={name!r}: Playwright drives chromium here; Firefox ESR runs the "
+                            "journeys of tests/browser/test_journeys.py (MADOGUCHI_JOURNEY_BROWSERS)")
 
 
 @pytest.fixture(scope="session")
@@ -119,6 +120,27 @@ def new_page(context: Any, browser: Any, live_server: LiveServer) -> Callable[[]
     yield make
     for ctx in contexts:
         ctx.close()
+
+
+@pytest.fixture(scope="session")
+def firefox(live_server: LiveServer) -> Iterator[Any]:
+    """Debian's Firefox ESR, headless, with Marionette and a temporary profile, for the whole session."""
+    client = start_firefox()
+    yield client
+    stop_firefox(client)
+
+
+@pytest.fixture(params=JOURNEY_BROWSERS)
+def drive(request: pytest.FixtureRequest, live_server: LiveServer) -> Any:
+    """The journey's browser: Chromium through Playwright, or Firefox ESR through Marionette (no cookies left)."""
+    if request.param == "chromium":
+        return PlaywrightDriver(request.getfixturevalue("page"))
+    if request.param != "firefox":
+        raise pytest.UsageError(f"MADOGUCHI_JOURNEY_BROWSERS: {request.param!r} is neither chromium nor firefox")
+    client = request.getfixturevalue("firefox")
+    client.navigate(live_server("/login"))
+    client.delete_all_cookies()
+    return MarionetteDriver(client, live_server.url)
 
 
 def browser_login(page: Any, username: str, password: str = PASSWORD, terminal: str | None = None) -> None:
