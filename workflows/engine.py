@@ -44,6 +44,17 @@ class TaskStateError(EngineError):
     """The task is not a READY human task of this case (already done, or not ours to complete)."""
 
 
+class StepFailed(EngineError):
+    """An engine step (service task, script, decision) failed: the workflow keeps that task in ERROR so the
+    case can be stored as stopped there (an incident) instead of losing the work that led to it."""
+
+    def __init__(self, message: str, *, task_uuid: str, element_id: str, element_name: str, element_type: str,
+                 properties: dict[str, str]) -> None:
+        super().__init__(message)
+        self.task_uuid, self.element_id, self.element_name = task_uuid, element_id, element_name
+        self.element_type, self.properties = element_type, properties
+
+
 class MigrationRefused(EngineError):
     """A workflow cannot move to another spec version without losing work; the message says which tasks."""
 
@@ -125,8 +136,31 @@ class CaseEngine:
                 if not self._ready_engine_tasks(workflow):
                     return
         except WorkflowTaskException as err:
-            raise EngineError(_describe(err)) from err
+            raise _step_failed(err) from err
         raise EngineError("the diagram did not settle (a loop?)")
+
+    def retry(self, workflow: BpmnWorkflow, task_uuid: str) -> None:
+        """Run a failed (ERROR) engine task again and run on; StepFailed again if the cause is still there."""
+        task = self._failed_task(workflow, task_uuid)
+        task._set_state(TaskState.READY)  # noqa: SLF001 - SpiffWorkflow has no public "retry" of an ERROR task
+        self.run(workflow)
+
+    def skip(self, workflow: BpmnWorkflow, task_uuid: str) -> None:
+        """Complete a failed engine task without running it (the model marked it skippable) and run on."""
+        task = self._failed_task(workflow, task_uuid)
+        task._set_state(TaskState.READY)  # noqa: SLF001
+        task.complete()
+        self.run(workflow)
+
+    def _failed_task(self, workflow: BpmnWorkflow, task_uuid: str) -> Task:
+        task = next((t for t in _all_tasks(workflow) if str(t.id) == task_uuid), None)
+        if task is None or task.state != TaskState.ERROR:
+            raise TaskStateError(f"task {task_uuid} has not failed in this case")
+        return task
+
+    def failed_tasks(self, workflow: BpmnWorkflow) -> list[str]:
+        """The uuids of the engine tasks in ERROR (a stopped case)."""
+        return [str(t.id) for t in _all_tasks(workflow) if t.state == TaskState.ERROR]
 
     def _ready_engine_tasks(self, workflow: BpmnWorkflow) -> list[Task]:
         return [t for t in _all_tasks(workflow) if t.state == TaskState.READY and not t.task_spec.manual]
@@ -282,6 +316,15 @@ def _human_task(task: Task) -> HumanTask:
     item = task.data.get(props["item"]) if props.get("item") else None
     return HumanTask(uuid=str(task.id), spec_name=spec.name, title=spec.bpmn_name or spec.name, lane=spec.lane,
                      form_key=props.get("form"), due=props.get("due"), item=item if isinstance(item, dict) else None)
+
+
+def _step_failed(err: WorkflowTaskException) -> StepFailed:
+    task = getattr(err, "task", None)
+    spec = getattr(task, "task_spec", None)
+    return StepFailed(_describe(err), task_uuid=str(getattr(task, "id", "")),
+                      element_id=getattr(spec, "bpmn_id", None) or getattr(spec, "name", "") or "",
+                      element_name=getattr(spec, "bpmn_name", None) or getattr(spec, "name", "") or "",
+                      element_type=type(spec).__name__, properties=task_properties(spec) if spec else {})
 
 
 def _describe(err: WorkflowTaskException) -> str:

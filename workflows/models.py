@@ -113,3 +113,28 @@ class CaseTask(db.Model):
         return dict(json.loads(self.form_data)) if self.form_data else {}
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class Incident(db.Model):
+    """A case stopped at a failing engine step (service task, script, decision): never a silent 処理中 case.
+
+    ``state``: open until someone retries it successfully, skips it, cancels the case or migrates it."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_state_since", "state", "since"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    task_uuid: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    element_name: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    skippable: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open, resolved
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolution: Mapped[str | None] = mapped_column(String(16))  # retried, skipped, cancelled, migrated
+    reason: Mapped[str | None] = mapped_column(Text)
+    case: Mapped[Case] = relationship()

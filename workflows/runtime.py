@@ -21,9 +21,9 @@ from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from forms import taskforms
 from workflows import caserows, registry, wiring
-from workflows.engine import CaseEngine, EngineError, TaskStateError
+from workflows.engine import CaseEngine, EngineError, StepFailed, TaskStateError
 from workflows.engine import start_form as engine_start_form
-from workflows.models import Case, CaseTask
+from workflows.models import Case, CaseTask, Incident
 
 WORKER_ROLES = ("counter", "section")
 
@@ -157,14 +157,19 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
     case = task.case
     workflow = load_workflow(case)
     ready_before = {h.uuid for h in engine().human_tasks(workflow)} - {task.task_uuid}  # its row is closed here
+    failed: StepFailed | None = None
     try:
         engine().complete(workflow, task.task_uuid, cleaned if form is None or form.scope == "case" else {})
     except TaskStateError as err:
         raise Conflict(str(err)) from err
+    except StepFailed as err:
+        failed = err  # the answers are kept; the case stops visibly at the failing step
     except EngineError as err:
         raise Invalid(f"the journey could not continue: {err}", details={"task": task.spec_name}) from err
     save_workflow(case, workflow, now=now, completed=(task, cleaned), completed_by=actor.username,
                   ready_before=ready_before)
+    if failed is not None:
+        open_incident(case, failed, actor=actor, now=now)
     audit.record(actor=actor, action="task.complete", target_type="task", target_id=task.id,
                  details={"case_id": case.id, "task": task.spec_name, "case_state": case.state})
     return task
@@ -186,6 +191,24 @@ def send_message(*, case_id: int, name: str, payload: dict[str, Any], actor: Act
     save_workflow(case, workflow, now=now, ready_before=ready_before)
     audit.record(actor=actor, action="case.message", target_type="case", target_id=case.id, details={"message": name})
     return case
+
+
+ELEMENT_KINDS = {"ServiceTask": "サービスタスク", "ScriptTask": "スクリプト", "BusinessRuleTask": "判定表"}
+
+
+def open_incident(case: Case, failed: StepFailed, *, actor: Actor, now: datetime) -> Incident:
+    """Record that ``case`` stopped at ``failed``'s element (its workflow, saved, keeps that task in ERROR)."""
+    kind = ELEMENT_KINDS.get(failed.element_type, "処理")
+    incident = Incident(case_id=case.id, task_uuid=failed.task_uuid, element_id=failed.element_id,
+                        element_name=failed.element_name or failed.element_id,
+                        message=f"{kind}「{failed.element_name or failed.element_id}」が失敗したため、案件が止まっています",
+                        detail=str(failed)[:2000], since=now,
+                        skippable=failed.properties.get("skippable", "").lower() in ("true", "yes", "1"))
+    db.session.add(incident)
+    db.session.flush()
+    audit.record(actor=actor, action="incident.open", target_type="case", target_id=case.id, outcome="error",
+                 details={"incident_id": incident.id, "element": failed.element_id, "error": str(failed)[:500]})
+    return incident
 
 
 def claim(*, task_id: int, actor: Actor, now: datetime | None = None) -> CaseTask:
@@ -241,6 +264,10 @@ def fire_due_timers(*, actor: Actor, now: datetime | None = None, limit: int = 1
         workflow = load_workflow(case)
         try:
             engine().run(workflow)
+        except StepFailed as err:
+            save_workflow(case, workflow, now=now)
+            open_incident(case, err, actor=actor, now=now)
+            continue
         except EngineError as err:
             audit.record(actor=actor, action="case.timer", target_type="case", target_id=case.id,
                          outcome="error", details={"error": str(err)})
