@@ -39,6 +39,7 @@ OBJECT_RULES: dict[str, Callable[[Actor, Any], object]] = {
 # URL parameters that name no object of their own, and why none is needed.
 UNSCOPED_PARAMS = {
     "procedure_id": "a procedure of the case_id beside it (the service checks that it belongs to it)",
+    "incident_id": "incidents: managers and administrators only, every incident (no resident data in one)",
     "export_id": "RPA exports: managers only, every export",
     "run_id": "import runs: administrators only",
     "user_id": "users: administrators only",

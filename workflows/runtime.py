@@ -198,10 +198,9 @@ ELEMENT_KINDS = {"ServiceTask": "サービスタスク", "ScriptTask": "スク�
 
 def open_incident(case: Case, failed: StepFailed, *, actor: Actor, now: datetime) -> Incident:
     """Record that ``case`` stopped at ``failed``'s element (its workflow, saved, keeps that task in ERROR)."""
-    kind = ELEMENT_KINDS.get(failed.element_type, "処理")
+    kind, name = ELEMENT_KINDS.get(failed.element_type, "処理"), failed.element_name or failed.element_id
     incident = Incident(case_id=case.id, task_uuid=failed.task_uuid, element_id=failed.element_id,
-                        element_name=failed.element_name or failed.element_id,
-                        message=f"{kind}「{failed.element_name or failed.element_id}」が失敗したため、案件が止まっています",
+                        element_name=name, message=f"{kind}「{name}」が失敗したため、案件が止まっています",
                         detail=str(failed)[:2000], since=now,
                         skippable=failed.properties.get("skippable", "").lower() in ("true", "yes", "1"))
     db.session.add(incident)

@@ -36,6 +36,7 @@ from tests.forms.support import pdf_text, squeeze
 from tests.security import scenario
 from workflows import runtime
 from workflows.determination.models import list_for_case
+from workflows.models import Incident
 from workflows.visit import status
 
 TABLE = REPO_ROOT / "docs" / "security.md"
@@ -120,11 +121,14 @@ def _world(app: Flask) -> World:
     runtime.complete_task(task_id=done.id, actor=actor("shimin"), data={"outcome": "done"})  # for the robot
     export = rpa.create_export(actor=actor("manager"))
     db.session.add(SchedulerLock(name="scheduler", holder="matrix:1", acquired_at=utcnow(), heartbeat_at=utcnow()))
+    incident = Incident(case_id=city.routed, task_uuid="0" * 36, element_id="check", element_name="経路表の確認",
+                        message="サービスタスク「経路表の確認」が失敗したため、案件が止まっています", detail="", since=utcnow())
+    db.session.add(incident)
     target = users.create_demo_user(username="matrix-target", password=PASSWORD, role="section",
                                     display_name="経路表の確認用", sections=["kankyo"])
     db.session.commit()
     shared = {"export_id": export.id, "run_id": importer.list_runs(limit=1)[0].id, "user_id": target.id,
-              "job_id": "cases.timers", "code": "kankyo", "key": "journey_shomei", "version": 1,
+              "job_id": "cases.timers", "incident_id": incident.id, "code": "kankyo", "key": "journey_shomei", "version": 1,
               "name": "htmx.min.js", "filename": "app.css"}
     head = city.head
     world = World(app=app, plain=_objects(city, city.routed, city.other, shared),

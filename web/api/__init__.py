@@ -13,7 +13,8 @@ API_MODULES = ["web.api.health", "web.api.auth", "web.api.process_models", "web.
                "web.api.mynumber",
                "web.api.determinations",
                "web.api.visit",
-               "web.api.protection"]
+               "web.api.protection",
+               "web.api.incidents"]
 
 
 def register_api_blueprints(api: MadoguchiApi) -> None:

@@ -10,7 +10,7 @@ from core.tx import atomic
 from residents import protection
 from web.auth import current_actor, roles_required
 from web.pageinput import PageSchema, parse, text
-from workflows import access, registry, runtime
+from workflows import access, incidents, registry, runtime
 from workflows.visit import section
 
 bp = Blueprint("cases", __name__)
@@ -55,5 +55,6 @@ def case(case_id: int) -> ResponseReturnValue:
     sections = {s.code: s.name for s in users.list_sections()}
     seen = None if actor.has_role("counter", "manager") else actor.sections
     return render_template("case.html", case=item, history=history, sections=sections,
+                           incidents=incidents.open_for_case(item.id), can_resolve=actor.has_role("manager"),
                            answered=section.answers_by_task(case_id=item.id, sections=seen,
                                                             hidden=access.hidden_fields(actor=actor, case=item)))

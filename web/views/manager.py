@@ -17,7 +17,7 @@ from integrations.rpa import export as rpa
 from residents import protection
 from web.auth import current_actor, roles_required
 from web.pageinput import PageSchema, optional_date, parse
-from workflows import dashboard, runtime
+from workflows import dashboard, incidents, runtime
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
@@ -53,7 +53,8 @@ def overview() -> ResponseReturnValue:
              "wait": [stats[c].avg_wait or 0 for c in sorted(stats)]}
     return render_template("manager/overview.html", stats=stats, today=today, names=names, chart=chart,
                            cases=dashboard.cases_in_flight(since=today_start), overdue=dashboard.overdue_tasks(now=now),
-                           first=first, last=last, now=now)
+                           first=first, last=last, now=now,
+                           open_incidents=incidents.list_incidents(actor=current_actor()))
 
 
 @bp.route("/stats.csv")
