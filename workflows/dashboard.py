@@ -94,8 +94,8 @@ class SectionStats:
 
 
 def section_stats(*, start: datetime, end: datetime, now: datetime | None = None) -> dict[str, SectionStats]:
-    """Per section: open queue and overdue now; completed count, mean wait (created→claimed or completed) and
-    mean handling (claimed→completed) of tasks completed in [start, end)."""
+    """Per section: open queue and overdue now; completed count, mean wait (created → first opened or claimed,
+    else completed) and mean handling (opened → completed; claiming is optional) of tasks completed in [start, end)."""
     if end <= start:
         raise Invalid("期間の終わりは始まりより後にしてください", details={"to": "before from"})
     now = now or utcnow()
@@ -109,10 +109,10 @@ def section_stats(*, start: datetime, end: datetime, now: datetime | None = None
     for task in db.session.scalars(done):
         row = stats.setdefault(task.section_code or "-", SectionStats(task.section_code or "-"))
         row.completed += 1
-        picked = task.claimed_at or task.completed_at
-        row.waits.append((picked - task.created_at).total_seconds() / 60)
-        if task.claimed_at and task.completed_at:
-            row.handles.append((task.completed_at - task.claimed_at).total_seconds() / 60)
+        started = min((t for t in (task.opened_at, task.claimed_at) if t is not None), default=None)
+        row.waits.append(((started or task.completed_at) - task.created_at).total_seconds() / 60)
+        if started and task.completed_at:
+            row.handles.append((task.completed_at - started).total_seconds() / 60)
     return stats
 
 

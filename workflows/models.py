@@ -99,6 +99,8 @@ class CaseTask(db.Model):
     assignee: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None]
+    # When a worker of its section first opened the task page (or claimed it): handling starts there.
+    opened_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(64))
     due_at: Mapped[datetime | None]

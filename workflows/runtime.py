@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy.orm import contains_eager, undefer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit
 from core.actor import Actor
@@ -218,9 +219,23 @@ def claim(*, task_id: int, actor: Actor, now: datetime | None = None) -> CaseTas
     if task.assignee and task.assignee != actor.username:
         raise Conflict(f"task {task.id} is already claimed by {task.assignee}", details={"assignee": task.assignee})
     task.assignee, task.claimed_at = actor.username, now or utcnow()
+    task.opened_at = task.opened_at or task.claimed_at
     db.session.flush()
     audit.record(actor=actor, action="task.claim", target_type="task", target_id=task.id)
     return task
+
+
+def open_task(*, task: CaseTask, actor: Actor, now: datetime | None = None) -> None:
+    """A worker of the task's section opened its page: handling starts now (once; claiming is optional).
+
+    A plain UPDATE, not a versioned ORM change: opening must not make someone else's open page stale."""
+    if task.state != "ready" or task.opened_at is not None or actor.role not in WORKER_ROLES \
+            or task.section_code not in actor.sections:
+        return
+    now = now or utcnow()
+    db.session.execute(db.update(CaseTask).where(CaseTask.id == task.id, CaseTask.opened_at.is_(None))
+                       .values(opened_at=now).execution_options(synchronize_session=False))
+    set_committed_value(task, "opened_at", now)  # as stored, without a versioned change
 
 
 def unclaim(*, task_id: int, actor: Actor) -> CaseTask:

@@ -1,4 +1,6 @@
-"""incidents: a case stopped at a failing service task, script or decision, until retried, skipped or cancelled
+"""incidents: a case stopped at a failing service task, script or decision, until retried, skipped or cancelled; case_tasks.opened_at
+
+``case_tasks.opened_at``: when a worker of the task's section first opened it (handling time starts there).
 
 Revision ID: 0017
 Revises: 0016
@@ -38,9 +40,13 @@ def upgrade():
     )
     op.create_index(op.f('ix_incidents_case_id'), 'incidents', ['case_id'], unique=False)
     op.create_index('ix_incidents_state_since', 'incidents', ['state', 'since'], unique=False)
+    with op.batch_alter_table('case_tasks') as batch:
+        batch.add_column(sa.Column('opened_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('case_tasks') as batch:
+        batch.drop_column('opened_at')
     op.drop_index('ix_incidents_state_since', table_name='incidents')
     op.drop_index(op.f('ix_incidents_case_id'), table_name='incidents')
     op.drop_table('incidents')

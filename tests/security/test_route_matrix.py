@@ -122,13 +122,14 @@ def _world(app: Flask) -> World:
     export = rpa.create_export(actor=actor("manager"))
     db.session.add(SchedulerLock(name="scheduler", holder="matrix:1", acquired_at=utcnow(), heartbeat_at=utcnow()))
     incident = Incident(case_id=city.routed, task_uuid="0" * 36, element_id="check", element_name="経路表の確認",
-                        message="サービスタスク「経路表の確認」が失敗したため、案件が止まっています", detail="", since=utcnow())
+                        message="サービスタスク「経路表の確認」が失敗しました", detail="", since=utcnow())
     db.session.add(incident)
     target = users.create_demo_user(username="matrix-target", password=PASSWORD, role="section",
                                     display_name="経路表の確認用", sections=["kankyo"])
     db.session.commit()
     shared = {"export_id": export.id, "run_id": importer.list_runs(limit=1)[0].id, "user_id": target.id,
-              "job_id": "cases.timers", "incident_id": incident.id, "code": "kankyo", "key": "journey_shomei", "version": 1,
+              "job_id": "cases.timers",
+              "incident_id": incident.id, "code": "kankyo", "key": "journey_shomei", "version": 1,
               "name": "htmx.min.js", "filename": "app.css"}
     head = city.head
     world = World(app=app, plain=_objects(city, city.routed, city.other, shared),

@@ -81,7 +81,11 @@ def _task_page(item, form, values, errors, status=200):  # noqa: ANN001, ANN202 
 def task(task_id: int) -> ResponseReturnValue:
     actor = current_actor()
     item = access.task(actor=actor, task_id=task_id)
-    atomic(lambda: protection.view_case(actor=actor, case=item.case, screen="task"))
+    def viewed() -> None:
+        protection.view_case(actor=actor, case=item.case, screen="task")
+        runtime.open_task(task=item, actor=actor)  # handling starts when the task is opened
+
+    atomic(viewed)
     return _task_page(item, _form(item), {}, {})
 
 
