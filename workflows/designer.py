@@ -192,7 +192,7 @@ def migrate_case(*, case_id: int, actor: Actor, now: datetime | None = None) -> 
         return result
     case.snapshot_id, case.snapshot, case.spec_hash = target.id, target, target.spec_hash
     runtime.save_workflow(case, workflow, now=now or utcnow())
-    _refresh_ready_tasks(case, eng.human_tasks(workflow))
+    refresh_ready_tasks(case, eng.human_tasks(workflow))
     db.session.flush()
     result.migrated = True
     audit.record(actor=actor, action="case.migrate", target_type="case", target_id=case.id,
@@ -200,7 +200,7 @@ def migrate_case(*, case_id: int, actor: Actor, now: datetime | None = None) -> 
     return result
 
 
-def _refresh_ready_tasks(case: Case, ready: list[HumanTask]) -> None:
+def refresh_ready_tasks(case: Case, ready: list[HumanTask]) -> None:
     """A task that stayed READY through the migration takes its new title, lane (so section) and form."""
     lanes = users.section_by_lane()
     by_uuid = {h.uuid: h for h in ready}

@@ -14,7 +14,8 @@ API_MODULES = ["web.api.health", "web.api.auth", "web.api.process_models", "web.
                "web.api.determinations",
                "web.api.visit",
                "web.api.protection",
-               "web.api.incidents"]
+               "web.api.incidents",
+               "web.api.batches"]
 
 
 def register_api_blueprints(api: MadoguchiApi) -> None:
