@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.views import (admin, auth, batches, cases, counter, designer, documents, inbox, incidents, manager, public,
-                       residents)
+from web.views import (
+    admin,
+    auth,
+    batches,
+    cases,
+    counter,
+    designer,
+    documents,
+    inbox,
+    incidents,
+    manager,
+    public,
+    residents,
+)
 
 
 def register_page_blueprints(app: Flask) -> None:
