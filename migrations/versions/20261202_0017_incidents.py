@@ -1,4 +1,4 @@
-"""incidents: a case stopped at a failing service task, script or decision, until retried, skipped or cancelled; case_tasks.opened_at
+"""incidents: a case stopped at a failing service task, script or decision, until retried, skipped or cancelled; case_tasks.opened_at, escalated_at
 
 ``case_tasks.opened_at``: when a worker of the task's section first opened it (handling time starts there).
 
@@ -42,10 +42,12 @@ def upgrade():
     op.create_index('ix_incidents_state_since', 'incidents', ['state', 'since'], unique=False)
     with op.batch_alter_table('case_tasks') as batch:
         batch.add_column(sa.Column('opened_at', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('escalated_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table('case_tasks') as batch:
+        batch.drop_column('escalated_at')
         batch.drop_column('opened_at')
     op.drop_index('ix_incidents_state_since', table_name='incidents')
     op.drop_index(op.f('ix_incidents_case_id'), table_name='incidents')
