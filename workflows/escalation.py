@@ -4,13 +4,17 @@ announcement, so the every-few-minutes job never repeats one."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from core import alerts, audit
 from core.actor import Actor
 from core.db import db
-from workflows.models import CaseTask
+from workflows.models import Case, CaseTask
+
+# A running case nobody has moved for this long is highlighted on the counter's case list.
+IDLE_MINUTES = 15
 
 
 def overdue_count(*, now: datetime, sections: tuple[str, ...] | None = None) -> int:
@@ -42,3 +46,9 @@ def escalation_job(*, actor: Actor, now: datetime, settings: Any) -> tuple[str, 
     """The scheduled job ``tasks.overdue`` (every 5 minutes)."""
     due = escalate_overdue(actor=actor, now=now, settings=settings)
     return "succeeded", f"期限超過の作業 {len(due)} 件を通知しました" if due else "新たな期限超過はありません"
+
+
+def idle_case_ids(cases: Iterable[Case], *, now: datetime, minutes: int = IDLE_MINUTES) -> set[int]:
+    """The running cases among ``cases`` whose last change (``updated_at``) is ``minutes`` or more ago."""
+    cutoff = now - timedelta(minutes=minutes)
+    return {c.id for c in cases if c.state == "running" and c.updated_at and c.updated_at <= cutoff}

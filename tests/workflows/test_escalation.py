@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from core.db import db, utcnow
 from tests.conftest import TENNYU_FIXTURE, actor, deploy_library, login
 from tests.workflows.test_runtime import RECEPTION, complete, ready, start_tennyu
 from workflows import escalation
+from workflows.models import Case
 
 
 def test_overdue_tasks_alert_once_and_badge(app, client, tmp_path) -> None:
@@ -38,3 +40,16 @@ def test_overdue_tasks_alert_once_and_badge(app, client, tmp_path) -> None:
     client.post("/logout")
     login(client, "hoken")  # another section: its own tasks are not overdue
     assert "期限超過" not in client.get("/inbox").get_data(as_text=True).split("<form")[0]
+
+
+def test_a_counter_case_idle_for_n_minutes_is_highlighted(app, client) -> None:
+    deploy_library(TENNYU_FIXTURE)
+    idle, fresh = start_tennyu(), start_tennyu()
+    db.session.execute(db.update(Case).where(Case.id == idle.id)
+                       .values(updated_at=utcnow() - timedelta(minutes=escalation.IDLE_MINUTES + 1)))
+    db.session.commit()
+    login(client, "counter")
+    html = client.get("/cases?state=running").get_data(as_text=True)
+    rows = {cid: cls for cls, cid in re.findall(r'<tr class="([^"]*)"[^>]*><td><a href="/cases/(\d+)"', html)}
+    assert "idle" in rows[str(idle.id)] and "idle" not in rows[str(fresh.id)]
+    assert f"{escalation.IDLE_MINUTES}分以上動きなし" in html

@@ -6,11 +6,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from core import audit, users
+from core.db import utcnow
 from core.tx import atomic
 from residents import protection
 from web.auth import current_actor, roles_required
 from web.pageinput import PageSchema, parse, text
-from workflows import access, incidents, registry, runtime
+from workflows import access, escalation, incidents, registry, runtime
 from workflows.visit import section
 
 bp = Blueprint("cases", __name__)
@@ -42,7 +43,9 @@ def start() -> ResponseReturnValue:
 @roles_required("counter", "manager")
 def cases() -> ResponseReturnValue:
     state = parse(CaseListQuery, request.args)["state"] or None
-    return render_template("cases.html", cases=access.cases(actor=current_actor(), state=state), state=state)
+    items = access.cases(actor=current_actor(), state=state)
+    return render_template("cases.html", cases=items, state=state, idle_minutes=escalation.IDLE_MINUTES,
+                           idle_ids=escalation.idle_case_ids(items, now=utcnow()))
 
 
 @bp.route("/cases/<int:case_id>")
