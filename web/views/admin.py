@@ -214,7 +214,8 @@ def job_schedule(job_id: str) -> ResponseReturnValue:
 @roles_required("admin")
 def run_job(job_id: str) -> ResponseReturnValue:
     run = runner.execute(job_id, trigger="manual", actor=current_actor(), settings=current_app.config["MADOGUCHI"])
-    flash(translate(N_("ジョブ {job} を実行しました：{status}", job=job_id, status=RUN_STATUS.get(run.status, run.status))),
+    status = RUN_STATUS.get(run.status, run.status)
+    flash(translate(N_("ジョブ {job} を実行しました：{status}", job=job_id, status=status)),
           "info" if run.status == "succeeded" else "error")
     return redirect(url_for("admin.imports"))
 

@@ -12,11 +12,12 @@ from typing import Any
 from core import users
 from core.db import db
 from core.errors import NotFound
+from core.i18n import N_
 from workflows import runtime
 from workflows.visit import context as ctx
 from workflows.visit.models import CaseStatusLink
 
-STATE_LABELS = {"done": "手続済", "open": "未了（各窓口でお手続きください）"}
+STATE_LABELS = {"done": N_("手続済"), "open": N_("未了（各窓口でお手続きください）")}
 
 
 def token_for(case_id: int) -> str:
