@@ -30,7 +30,8 @@ LATIN_ALLOWED = {"Madoguchi", "English", "PDF", "CSV", "RPA", "BPMN", "DMN", "XM
 JAPANESE_ALLOWED = {"日本語", "令和", "年", "月", "日", "昭和"}  # the language switch; dates typed in examples
 VISIBLE_ATTRIBUTES = re.compile(r'\b(?:title|placeholder|aria-label|alt)="([^"]*)"')
 DATA_FILES = ("bpmn/**/*.bpmn", "bpmn/**/*.dmn", "bpmn/**/*.yaml", "forms/library/**/*", "forms/print/**/*",
-              "workflows/**/*.yaml", "core/**/*.yaml", "residents/**/*.yaml", "integrations/**/*.yaml")
+              "web/help/manual.yaml", "workflows/**/*.yaml", "core/**/*.yaml", "residents/**/*.yaml",
+              "integrations/**/*.yaml")
 
 
 def visible_text(page: str) -> str:

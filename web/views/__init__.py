@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.views import admin, auth, cases, counter, designer, documents, inbox, manager, public, residents
+from web.views import admin, auth, cases, counter, designer, documents, inbox, manager, manual, public, residents
 
 
 def register_page_blueprints(app: Flask) -> None:
-    for module in (auth, inbox, cases, counter, documents, residents, manager, designer, admin, public):
+    for module in (auth, inbox, cases, counter, documents, residents, manager, designer, admin, public, manual):
         app.register_blueprint(module.bp)
