@@ -51,28 +51,43 @@ def state_name(code: str | None) -> str:
 
 # marshmallow's messages (marshmallow/fields.py, validate.py) → catalogue ids; {…} are the values they name.
 LIBRARY_MESSAGES: list[tuple[re.Pattern[str], str]] = [(re.compile(p), m) for p, m in [
-    (r"^Missing data for required field\.$", "入力してください"),
-    (r"^Field may not be null\.$", "入力してください"),
-    (r"^Unknown field\.$", "この項目は受け付けません"),
-    (r"^Length must be between (?P<min>\d+) and (?P<max>\d+)\.$", "{min}〜{max}文字で入力してください"),
-    (r"^Length must be (?P<equal>\d+)\.$", "{equal}文字で入力してください"),
-    (r"^Longer than maximum length (?P<max>\d+)\.$", "{max}文字以内で入力してください"),
-    (r"^Shorter than minimum length (?P<min>\d+)\.$", "{min}文字以上で入力してください"),
-    (r"^Not a valid (integer|number)\.$", "数字で入力してください"),
-    (r"^Number too large\.$", "数が大きすぎます"),
-    (r"^Not a valid boolean\.$", "はい・いいえで指定してください"),
-    (r"^Not a valid (date|datetime)\.$", "日付として読めません"),
-    (r"^Not a valid (string|utf-8 string)\.$", "文字で入力してください"),
-    (r"^Not a valid (list|tuple|mapping type)\.$", "形式が正しくありません"),
-    (r"^Not a valid email address\.$", "メールアドレスとして読めません"),
-    (r"^Not a valid URL\.$", "URLとして読めません"),
-    (r"^Invalid (value|type|input type)\.$", "値が正しくありません"),
-    (r"^Must be one of: (?P<choices>.*)\.$", "次のどれかを選んでください: {choices}"),
+    (r"^Missing data for required field\.$", N_("入力してください")),
+    (r"^Field may not be null\.$", N_("入力してください")),
+    (r"^Unknown field\.$", N_("この項目は受け付けません")),
+    (r"^Length must be between (?P<min>\d+) and (?P<max>\d+)\.$", N_("{min}〜{max}文字で入力してください")),
+    (r"^Length must be (?P<equal>\d+)\.$", N_("{equal}文字で入力してください")),
+    (r"^Longer than maximum length (?P<max>\d+)\.$", N_("{max}文字以内で入力してください")),
+    (r"^Shorter than minimum length (?P<min>\d+)\.$", N_("{min}文字以上で入力してください")),
+    (r"^Not a valid (integer|number)\.$", N_("数字で入力してください")),
+    (r"^Number too large\.$", N_("数が大きすぎます")),
+    (r"^Not a valid boolean\.$", N_("はい・いいえで指定してください")),
+    (r"^Not a valid (date|datetime)\.$", N_("日付として読めません")),
+    (r"^Not a valid (string|utf-8 string)\.$", N_("文字で入力してください")),
+    (r"^Not a valid (list|tuple|mapping type)\.$", N_("形式が正しくありません")),
+    (r"^Not a valid email address\.$", N_("メールアドレスとして読めません")),
+    (r"^Not a valid URL\.$", N_("URLとして読めません")),
+    (r"^Invalid (value|type|input type)\.$", N_("値が正しくありません")),
+    (r"^Must be one of: (?P<choices>.*)\.$", N_("次のどれかを選んでください: {choices}")),
     (r"^Must be greater than or equal to (?P<min>\S+) and less than or equal to (?P<max>\S+)\.$",
-     "{min}〜{max} の範囲で入力してください"),
-    (r"^Must be greater than or equal to (?P<min>\S+)\.$", "{min} 以上で入力してください"),
-    (r"^Must be less than or equal to (?P<max>\S+)\.$", "{max} 以下で入力してください"),
+     N_("{min}〜{max} の範囲で入力してください")),
+    (r"^Must be greater than or equal to (?P<min>\S+)\.$", N_("{min} 以上で入力してください")),
+    (r"^Must be less than or equal to (?P<max>\S+)\.$", N_("{max} 以下で入力してください")),
+    # Flask-WTF's CSRF refusals ("CSRF" stays in the text: the route matrix tells its own faults by it)
+    (r"^The CSRF (session )?token is missing\.$", N_("CSRF トークンがありません。画面を開き直して送信してください")),
+    (r"^The CSRF token has expired\.$", N_("CSRF トークンの有効期限が切れました。画面を開き直して送信してください")),
+    (r"^The CSRF (token is invalid|tokens do not match)\.$",
+     N_("CSRF トークンが正しくありません。画面を開き直して送信してください")),
+    (r"^The referrer (header is missing|does not match the host)\.$", N_("送信元を確認できません（CSRF 対策）")),
 ]]
+
+# werkzeug's own descriptions of an HTTP error (an abort() without a message), by status.
+HTTP_MESSAGES = {400: N_("要求の形式が正しくありません"), 401: N_("ログインしてください"),
+                 403: N_("この操作の権限がありません"), 404: N_("お探しのページは見つかりません"),
+                 405: N_("この方法では受け付けられません"), 409: N_("他の操作と競合しました。画面を開き直してください"),
+                 413: N_("送信された内容が大きすぎます"), 415: N_("この形式のファイルは受け付けられません"),
+                 422: N_("入力内容に誤りがあります"), 429: N_("しばらく待ってからもう一度お試しください"),
+                 500: N_("内部エラーが発生しました。管理者に連絡してください。"),
+                 503: N_("ただいま利用できません。しばらく待ってからお試しください")}
 
 
 def library_message(text: str) -> Message | str:
@@ -94,4 +109,4 @@ def named_messages(messages: Any, labels: Mapping[str, str], _field: str | None 
     message = library_message(messages)
     if _field is None or _field.isdigit() or _field == "_schema":
         return message
-    return Message("「{field}」: {message}", field=labels.get(_field, _field), message=message)
+    return N_("「{field}」: {message}", field=labels.get(_field, _field), message=message)

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from core import audit
 from core.db import db
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
-from core.i18n import N_
+from core.i18n import HTTP_MESSAGES, N_, library_message
 from web.api.base import error_body
 from web.auth import current_actor
 from web.extensions import api
@@ -85,8 +85,16 @@ def _http_error(error: HTTPException):  # noqa: ANN202
         return api.handle_http_exception(error)
     if error.code == 401:
         return error.get_response()
-    message = translate(error.description)
+    message = translate(_described(error))
     return render_template("error.html", status=error.code, message=message, details={}), error.code
+
+
+def _described(error: HTTPException) -> str:
+    """The error's own message, or the catalogue's for its status when it has only werkzeug's English default."""
+    description = error.description or ""
+    if description == type(error).description and error.code in HTTP_MESSAGES:
+        return HTTP_MESSAGES[error.code]
+    return library_message(description)
 
 
 def _out_of_range(error: Exception):  # noqa: ANN202

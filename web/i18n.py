@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, request, session
-from flask_babel import Babel, get_locale, gettext
+from flask_babel import Babel, get_locale, gettext, refresh
 
 from core.i18n import Message, library_message
 
@@ -42,6 +42,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(app.root_path + "/translations"))
     babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel keeps the chosen locale on ``g``, which a request shares with an app context already pushed
+    # (a command, a test): each request chooses again.
+    app.before_request(refresh)
     app.jinja_env.globals.update(lang=language, LANGUAGES=LANGUAGES)
     app.add_template_filter(translate, "t")
 

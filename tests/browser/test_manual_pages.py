@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import browser_login
 
 pytestmark = pytest.mark.browser
-PAGES = [("/admin/", "admin-index", "管理メニュー"), ("/admin/users", "admin-users", "ユーザーの追加"),
+PAGES = [("/admin/", "admin-index", "システム管理"), ("/admin/users", "admin-users", "ユーザーの追加"),
          ("/admin/imports", "admin-imports", "住民データ取込"), ("/admin/jobs", "admin-jobs", "定期ジョブ"),
          ("/admin/settings", "admin-settings", "自治体名")]
 

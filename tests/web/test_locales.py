@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 
 from flask import Flask
+from flask_babel import refresh
 from sqlalchemy import String, Text, select
 
 from core.db import db
@@ -127,3 +128,34 @@ def test_the_language_is_chosen_per_user_and_by_the_browser(app: Flask) -> None:
     assert "Log in" in client.get("/login?lang=en").get_data(as_text=True)
     assert "Log in" in client.get("/login").get_data(as_text=True)  # kept in the session
     assert "ログイン" in client.get("/login?lang=ja", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_validation_messages_name_their_field_in_the_readers_language(app: Flask) -> None:
+    """marshmallow's English messages through the catalogue: 「氏名」: 入力してください, or English for English."""
+    from core.i18n import named_messages
+    from web.i18n import field_messages
+
+    raw = {"name": ["Field may not be null."], "kana": ["Length must be between 1 and 10."]}
+    named = named_messages(raw, {"name": "氏名", "kana": "フリガナ"})
+    with app.test_request_context("/", headers={"Accept-Language": "ja"}):
+        refresh()
+        assert field_messages(named) == {"name": ["「氏名」: 入力してください"],
+                                         "kana": ["「フリガナ」: 1〜10文字で入力してください"]}
+    with app.test_request_context("/?lang=en"):
+        refresh()
+        assert field_messages(named) == {"name": ['"Name": Required'], "kana": ['"Kana": Enter 1 to 10 characters']}
+
+
+def test_a_conflict_and_a_missing_page_in_japanese_and_english(app: Flask) -> None:
+    client = app.test_client()
+    missing = client.get("/no-such-page").get_data(as_text=True)
+    assert "お探しのページは見つかりません" in missing and "requested URL" not in missing
+    assert "was not found" in client.get("/no-such-page?lang=en").get_data(as_text=True)
+    from core.i18n import N_, state_name
+    from web.i18n import translate
+
+    conflict = N_("タスク {task} は既に{state}です（{who}）", task=14, state=state_name("completed"), who="shimin")
+    assert conflict == "タスク 14 は既に完了です（shimin）"
+    with app.test_request_context("/?lang=en"):
+        refresh()
+        assert translate(conflict) == "Task 14 is already Completed (shimin)"
