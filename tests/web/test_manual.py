@@ -15,6 +15,7 @@ from tests.conftest import IsolatedClient, login
 from tests.forms.support import pdf_text, squeeze
 from tests.security.test_route_matrix import ROLE_USERS
 from web import help as manual
+from web.help import training
 
 # Pages that are not pages of their own: redirects, the board's fragment, downloads, the manual itself.
 NO_SECTION = {"auth.home", "auth.login", "public.board_rows", "public.asset", "manager.diagram_xml",
@@ -51,13 +52,15 @@ def test_manual_build_writes_the_chapters_and_the_pdf(runner, tmp_path: Path) ->
     result = runner.invoke(args=["manual", "build", "--out", str(out), "--artifacts", str(artifacts)])
     assert result.exit_code == 0, result.output
     book = manual.load()
-    assert sorted(p.name for p in out.glob("*.md")) == sorted(["index.md", *(f"{c.role}.md" for c in book.chapters)])
+    assert sorted(p.name for p in out.glob("*.md")) == sorted(["index.md", "training.md",
+                                                               *(f"{c.role}.md" for c in book.chapters)])
     assert [c.role for c in book.chapters] == ["counter", "section", "manager", "designer", "admin", "board"]
     assert (out / "images" / "public.board-1.png").is_file() and "1 screenshot(s)" in result.output
     text = squeeze(pdf_text((out / "manual.pdf").read_bytes()))
     for chapter in book.chapters:
         assert squeeze(chapter.title) in text
         assert all(squeeze(p.title) in text for p in chapter.pages)
+    assert all(squeeze(e.expected) in text for e in training.load().exercises)  # the training text, same PDF
     for path in out.glob("*.md"):  # docs/manual/ is what the build writes from web/help/manual.yaml
         committed = manual.OUT / path.name
         assert committed.is_file() and committed.read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), (

@@ -19,12 +19,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from core.i18n import N_
 from core.settings import REPO_ROOT
+from web.help import training
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "manual.yaml"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 OUT = REPO_ROOT / "docs" / "manual"
 STATIC = REPO_ROOT / "web" / "static" / "manual"  # what /help shows (git-ignored, written by the build)
+ROLE_NAMES = {"counter": "総合窓口", "section": "各課", "manager": "管理者", "designer": "業務設計担当",
+              "admin": "システム管理者", "board": "表示板"}
 NO_SHOT = N_("（画面写真は、ブラウザ試験 tests/browser を実行すると撮影されます）")
 
 
@@ -111,6 +114,7 @@ def build(*, out: Path = OUT, static: Path | None = STATIC, artifacts: Path = AR
             shutil.copyfile(found, static / step.image)
     markdown = [_write(out / "index.md", _index(manual))]
     markdown += [_write(out / f"{c.role}.md", _chapter(c)) for c in manual.chapters]
+    markdown.append(_write(out / "training.md", _training(training.load())))
     pdf = out / "manual.pdf"
     pdf.write_bytes(pdf_bytes(images))
     return Built(markdown=markdown, pdf=pdf, images=len(images), missing=missing)
@@ -125,7 +129,8 @@ def pdf_bytes(images: dict[str, Path]) -> bytes:
     """The manual as a PDF (A4, the forms' fonts), with ``images`` (file name → path) in their steps."""
     from forms.render import html_to_pdf  # WeasyPrint loads only when a PDF is made
 
-    html = _environment().get_template("print.html").render(manual=load(), images=images, no_shot=NO_SHOT)
+    html = _environment().get_template("print.html").render(manual=load(), training=training.load(), images=images,
+                                                            no_shot=NO_SHOT, role_names=ROLE_NAMES)
     return html_to_pdf(html)
 
 
@@ -137,7 +142,17 @@ def _write(path: Path, text: str) -> Path:
 def _index(manual: Manual) -> str:
     lines = [f"# {manual.title}", "", manual.intro, "", "## 目次", ""]
     lines += [f"- [{c.title}]({c.role}.md)" for c in manual.chapters]
+    lines += ["- [研修テキスト（演習）](training.md)"]
     lines += ["", "PDF 版: [manual.pdf](manual.pdf)（`madoguchi manual build` が書き出します）", ""]
+    return "\n".join(lines)
+
+
+def _training(book: training.Training) -> str:
+    """The training text: each exercise's task and the outcome to expect."""
+    lines = [f"# {book.title}", "", book.intro, ""]
+    for n, e in enumerate(book.exercises, 1):
+        lines += [f"## 演習{n}　{e.title}（{ROLE_NAMES.get(e.role, e.role)}・{e.user}）", "", f"- やること：{e.task}",
+                  f"- 期待する結果：{e.expected}", ""]
     return "\n".join(lines)
 
 

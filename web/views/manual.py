@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from web import help as manual
 from web.auth import current_actor, roles_required
+from web.help import training
 
 bp = Blueprint("help", __name__)
 
@@ -21,8 +22,8 @@ def _help_link() -> dict[str, object]:
 @roles_required()
 def manual_page() -> ResponseReturnValue:
     images = manual.shown_images()
-    return render_template("help/manual.html", manual=manual.load(), images=images, no_shot=manual.NO_SHOT,
-                           role=current_actor().role)
+    return render_template("help/manual.html", manual=manual.load(), training=training.load(), images=images,
+                           no_shot=manual.NO_SHOT, role=current_actor().role)
 
 
 @bp.route("/help/manual.pdf")
