@@ -102,3 +102,32 @@ def test_every_exercise_of_the_training_text_gives_its_outcome(app: Flask) -> No
         client = app.test_client()
         login(client, exercise.user)
         CHECKS[exercise.check["kind"]](client, exercise.check, state)
+
+
+def test_the_procedure_guide_in_easy_japanese_and_english_same_layout(app: Flask) -> None:
+    """A visit's 手続案内書 asked in やさしい日本語 or English: the same layout (one template, one page), its words in
+    that language, the procedures as the catalogue names them; Japanese stays the default."""
+    from tests.forms.support import pdf_text, squeeze
+
+    deploy_library()
+    sections_demo.load_sections()
+    residents_demo.load(actor=Actor(username="demo", role="admin"))
+    db.session.commit()
+    app.test_client_class = IsolatedClient
+    client, state = app.test_client(), {}
+    login(client, "counter")
+    _household(client, training.load().exercises[0].check, state)  # the training text's household
+    _start_visit(client, {"event": "tenkyo", "process": "journey_tenkyo"}, state)
+    _post(client, state["interview"], {"event_date": "2026-11-20"}, page=state["interview"])
+    texts = {}
+    for language in ("ja", "easy", "en"):
+        response = client.get(f"/counter/cases/{state['case_id']}/guide.pdf?guide={language}")
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        texts[language] = squeeze(pdf_text(response.data))
+    assert squeeze("手続案内書") in texts["ja"] and squeeze("お持ちいただくもの") in texts["ja"]
+    assert squeeze("てつづきの あんない") in texts["easy"] and squeeze("もってくる もの") in texts["easy"]
+    assert "Procedureguide" in texts["en"] and "Whattobring" in texts["en"] and "お持ちいただくもの" not in texts["en"]
+    name = list_for_case(state["case_id"])[0].name
+    assert all(squeeze(name) in text for text in texts.values())  # the data as the catalogue names it
+    assert client.get(f"/counter/cases/{state['case_id']}/guide.pdf?guide=xx").status_code == 422
+    assert "English" in client.get(f"/counter/cases/{state['case_id']}/guide").get_data(as_text=True)
