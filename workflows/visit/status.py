@@ -18,6 +18,7 @@ from sqlalchemy import select
 from core import users
 from core.db import db, utcnow
 from core.errors import NotFound
+from core.i18n import N_
 from core.models import Counter
 from workflows import runtime
 from workflows.visit import context as ctx
@@ -25,7 +26,7 @@ from workflows.visit import tickets, waits
 from workflows.visit.models import CaseStatusLink
 from workflows.visit.queue_models import Ticket
 
-STATE_LABELS = {"done": "手続済", "open": "未了"}
+STATE_LABELS = {"done": N_("手続済"), "open": N_("未了")}
 
 
 def token_for(case_id: int) -> str:
