@@ -49,7 +49,7 @@ def public_status(token: str, *, now: datetime | None = None) -> dict[str, Any]:
     ticket = tickets.by_token(token) if link is None else None
     case_id = link.case_id if link is not None else ticket.case_id if ticket is not None else None
     if link is None and ticket is None:
-        raise NotFound("このページは存在しません")
+        raise NotFound(N_("このページは存在しません"))
     if ticket is None and case_id is not None:
         ticket = tickets.for_case(case_id)
     result: dict[str, Any] = {"ticket_no": ticket.label if ticket else None, "ticket": _ticket(ticket, now),
