@@ -30,6 +30,8 @@ def test_every_conformance_file_is_deployed_or_refused_with_a_reason(app, client
         elif any(v["kind"] == "bpmn" for v in d.body):
             assert d.run and all(part.split(": ", 1)[1] for part in d.run.split("; ")), d
     assert sum(d.run.count("ran to the end") for d in deployments) >= 5
+    # a step that fails is reported as the incident it opens (issue 18), never as a silent wait
+    assert sum(d.run.count("stops at an incident") for d in deployments) >= 5
     assert any(d.deployed for d in deployments)
     assert any(not d.deployed for d in deployments)
     assert REPORT.read_text(encoding="utf-8") == docs.conformance_markdown(deployments), \

@@ -92,7 +92,7 @@ def _run_process(key: str) -> str:
     from core import users
     from core.db import db
     from core.errors import DomainError
-    from workflows import runtime
+    from workflows import incidents, runtime
 
     counter = users.actor_for(users.get_by_username("counter"))
     try:
@@ -109,6 +109,9 @@ def _run_process(key: str) -> str:
         return f"stops: {err.message}"
     if state == "completed":
         return "ran to the end"
+    stopped = incidents.for_case(case.id)
+    if stopped:  # a failed step is an incident, not a wait
+        return f"stops at an incident: {stopped[0].error}"
     if runtime.list_tasks(case_id=case.id):
         return f"still has user tasks after {MAX_RUN_STEPS} steps (a loop)"
     return "waits for a timer or a message"
