@@ -103,6 +103,7 @@ class CaseTask(db.Model):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(64))
     due_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]  # when its being overdue was announced (workflows.escalation)
     # The answers the task was completed with (JSON): the task's own data, see forms.taskforms "scope".
     form_data: Mapped[str | None] = mapped_column(Text, deferred=True)
     version: Mapped[int] = mapped_column(default=1)
