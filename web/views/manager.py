@@ -136,6 +136,20 @@ def batch_page() -> ResponseReturnValue:
     return render_template("manager/batches.html", **page, form=form, result=result)
 
 
+@bp.route("/incidents/<int:incident_id>/migrate", methods=["POST"])
+@roles_required("admin")
+def incident_migrate(incident_id: int) -> ResponseReturnValue:
+    actor = current_actor()
+    incident = atomic(lambda: caseops.migrate(incident_id=incident_id, actor=actor))
+    if incident.state == "open":
+        flash(f"案件 {incident.case_id} を新しい版へ移行しましたが、「{incident.element_name}」は再び失敗しました"
+              f"（{incident.attempts} 回目）: {incident.error}", "error")
+    else:
+        flash(f"案件 {incident.case_id} を新しい版へ移行し（{incident.reason}）、「{incident.element_name}」を"
+              "再実行しました。", "info")
+    return _back(incident.case_id)
+
+
 @bp.route("/stats.csv")
 @roles_required("manager")
 def stats_csv() -> ResponseReturnValue:
