@@ -19,14 +19,20 @@ from workflows import caseops, designer, incidents, registry, runtime
 from workflows.models import Case
 
 ACTIONS = ("migrate", "cancel", "retry")
+OUTCOMES = ("would", "done", "refused", "skipped")
 MAX_CASES = 500
 
 
 @dataclass
 class BatchItem:
     case_id: int
-    outcome: str  # would / done / refused / skipped
+    outcome: str  # one of OUTCOMES
     detail: str = ""
+
+
+def case_version(case: Case) -> int | None:
+    """The version of its own model the case runs on (its snapshot pins one version of each model)."""
+    return json.loads(case.snapshot.library).get(case.process_key)
 
 
 def select_cases(filt: dict[str, Any]) -> list[Case]:
@@ -35,7 +41,7 @@ def select_cases(filt: dict[str, Any]) -> list[Case]:
                                section=filt.get("section"), limit=MAX_CASES)
     version = filt.get("version")
     if version is not None:
-        cases = [c for c in cases if json.loads(c.snapshot.library).get(c.process_key) == version]
+        cases = [c for c in cases if case_version(c) == version]
     return sorted(cases, key=lambda c: c.id)
 
 

@@ -1,7 +1,9 @@
-"""Case operations on an incident: run the failed step again, skip it where the model allows, or cancel the case.
+"""Case operations on an incident: run the failed step again, skip it where the model allows, cancel the case, or
+move it to the fixed model version and run the failed step there.
 
-Managers (and administrators) act; each action is one unit of work on the case (the caller commits) and is
-logged. A retry that fails again keeps the incident open, with one more attempt and the new error.
+Managers (and administrators) act — migrating a running case is the administrators' (``designer.migrate_case``);
+each action is one unit of work on the case (the caller commits) and is logged. A retry that fails again keeps
+the incident open, with one more attempt and the new error.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from core import audit
 from core.actor import Actor
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, Invalid
-from workflows import incidents, runtime
+from workflows import designer, incidents, runtime
 from workflows.engine import EngineError, StepFailed, TaskStateError
 from workflows.models import Incident
 
@@ -92,3 +94,19 @@ def cancel(*, incident_id: int, actor: Actor, reason: str, now: datetime | None 
     incident = _open(incident_id)
     runtime.cancel_case(case_id=incident.case_id, actor=actor, reason=reason.strip(), now=now)
     return incident
+
+
+def migrate(*, incident_id: int, actor: Actor, now: datetime | None = None) -> Incident:
+    """Move the stopped case to the version new cases start on (the model fixed there) and run the failed step
+    again on it. A refused migration (``CaseEngine.migrate``'s reason) changes nothing; a step that fails again
+    on the new version keeps the incident open, with one more attempt — the case stays migrated."""
+    _check(actor)
+    now = now or utcnow()
+    incident = _open(incident_id)
+    result = designer.migrate_case(case_id=incident.case_id, actor=actor, now=now)  # administrators only
+    if not result.migrated:
+        raise Conflict(f"案件 {incident.case_id} を第{result.to_version}版へ移行できません: {result.reason}",
+                       details={"reason": result.reason, "to_version": result.to_version})
+    return _step(incident, lambda eng, wf, uuid: eng.retry(wf, uuid), actor=actor, now=now,
+                 resolution="migrated", reason=f"第{result.from_version}版→第{result.to_version}版",
+                 action_name="incident.migrate")

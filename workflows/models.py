@@ -103,6 +103,7 @@ class CaseTask(db.Model):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(64))
     due_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]  # when its being overdue was announced (workflows.escalation)
     # The answers the task was completed with (JSON): the task's own data, see forms.taskforms "scope".
     form_data: Mapped[str | None] = mapped_column(Text, deferred=True)
     version: Mapped[int] = mapped_column(default=1)
@@ -118,7 +119,7 @@ class CaseTask(db.Model):
 
 class Incident(db.Model):
     """A case stopped by a failed engine step (script, service task, decision): what failed, why, since when,
-    and how it was resolved (retried, skipped, cancelled). The failed task stays in ERROR in the workflow."""
+    and how it was resolved (retried, skipped, cancelled, migrated). The failed task stays in ERROR in the workflow."""
 
     __tablename__ = "incidents"
     __table_args__ = (Index("ix_incidents_state_opened", "state", "opened_at"),)
@@ -137,6 +138,6 @@ class Incident(db.Model):
     attempts: Mapped[int] = mapped_column(default=1)
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(64))
-    resolution: Mapped[str | None] = mapped_column(String(16))  # retried, skipped, cancelled
+    resolution: Mapped[str | None] = mapped_column(String(16))  # retried, skipped, cancelled, migrated
     reason: Mapped[str | None] = mapped_column(Text)
     case: Mapped[Case] = relationship()

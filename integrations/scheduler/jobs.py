@@ -17,7 +17,7 @@ from core.errors import NotFound
 from integrations.imports import drop
 from integrations.rpa import delivery as rpa_delivery
 from integrations.scheduler.schedules import BusinessDayCronTrigger
-from workflows import runtime
+from workflows import escalation, runtime
 from workflows.visit import preentry
 
 Outcome = tuple[str, str]  # (status, message)
@@ -46,6 +46,10 @@ JOBS: list[JobSpec] = [
     JobSpec(id="cases.timers", name="案件タイマーの処理",
             description="期限が来たタイマー（督促・期限切れなど）の案件を進めます。", func=runtime.fire_timers_job,
             trigger=lambda: CronTrigger(minute="*", timezone=JST), schedule="毎分"),
+    JobSpec(id="tasks.overdue", name="期限超過の通知",
+            description="期限を過ぎた作業を一度だけ通知します（アラートの通知先へ。住民の情報は含めません）。",
+            func=escalation.escalation_job,
+            trigger=lambda: CronTrigger(minute="*/5", timezone=JST), schedule="5分ごと"),
     JobSpec(id="ops.backup", name="バックアップ（データベース全体）",
             description="データベースをバックアップし、古いものを削除します（保持数は設定）。",
             func=maintenance.backup_job,

@@ -59,6 +59,8 @@ CALLS: dict[str, dict[str, Any]] = {
     "POST /tasks/<int:task_id>": {"body": {"version": "999999"}},
     "POST /api/v1/protection/residents/<int:resident_id>/reveal": {"body": REVEAL},
     "POST /residents/<int:resident_id>/reveal": {"body": REVEAL},
+    # a dry run over every running case: the result lists the protected head's case too, never its address
+    "POST /manager/batches": {"body": {"action": "cancel", "state": "running", "reason": "経路表の確認", "run": "dry"}},
 }
 ROW = re.compile(r"^\|\s*`(?P<route>[A-Z]+ [^`]+)`\s*\|(?P<cells>.*)\|\s*$")
 

@@ -128,3 +128,36 @@ def test_the_incident_of_a_protected_residents_case_never_quotes_the_data(app: F
     assert head.address not in client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert all(head.address not in (e.details or "") for e in audit.list_(target_type="case",
                                                                              target_id=str(case.id)))
+
+
+def test_a_stuck_case_is_migrated_to_the_fixed_version_and_runs_on(app: Flask, client: FlaskClient) -> None:
+    """The cause is in the model (the fee script cannot read 「二」): the designer deploys a fixed version and the
+    administrator moves the stopped case onto it; the failed step runs again there."""
+    case_id = _stuck_case()
+    [incident] = _open(case_id)
+    fixed = (DATA_DIR / "incidents/fee_stop.bpmn").read_text().replace(
+        "fee = int(copies) * 300", "fee = int({'一': 1, '二': 2, '三': 3}.get(copies, copies)) * 300")
+    deploy_files(files=[("fee_stop.bpmn", fixed.encode())], actor=actor("designer"))
+    db.session.commit()
+
+    login(client, "manager")  # a manager is not offered what only administrators may do
+    assert "修正した版へ移行" not in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert client.post(f"/api/v1/incidents/{incident.id}/migrate", headers=api_headers("manager")).status_code == 403
+    client.post("/logout")
+    login(client, "admin")
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "修正した版へ移行して再実行" in page
+    response = client.post(f"/manager/incidents/{incident.id}/migrate",
+                           data={"csrf_token": csrf_token(client, f"/cases/{case_id}")})
+    assert response.status_code == 302
+    db.session.expire_all()
+    resolved = db.session.get(Incident, incident.id)
+    assert (resolved.resolution, resolved.resolved_by, resolved.reason) == ("migrated", "admin", "第1版→第2版")
+    case = runtime.get_case(case_id)
+    assert json.loads(case.snapshot.library)["incident_fee"] == 2
+    assert runtime.case_data(case)["fee"] == 600  # the fixed script ran
+    [notice] = _open(case_id)  # and the case ran on to its next (still failing) step
+    assert notice.element_id == "notice"
+    assert client.post(f"/api/v1/incidents/{incident.id}/migrate", headers=api_headers("admin")).status_code == 409
+    actions = [e.action for e in audit.list_(target_type="case", target_id=str(case_id))]
+    assert {"case.migrate", "incident.migrate"} <= set(actions)

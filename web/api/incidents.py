@@ -75,3 +75,12 @@ def skip(body: dict[str, Any], incident_id: int) -> Incident:
 def cancel(body: dict[str, Any], incident_id: int) -> Incident:
     actor = current_actor()
     return atomic(lambda: caseops.cancel(incident_id=incident_id, actor=actor, reason=body["reason"]))
+
+
+@blp.route("/<int:incident_id>/migrate", methods=["POST"])
+@roles_required("admin")
+@blp.response(200, IncidentSchema)
+def migrate(incident_id: int) -> Incident:
+    """Move the stopped case to the fixed model version (the one new cases start on) and run the failed step."""
+    actor = current_actor()
+    return atomic(lambda: caseops.migrate(incident_id=incident_id, actor=actor))

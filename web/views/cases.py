@@ -6,11 +6,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from core import audit, users
+from core.db import utcnow
 from core.tx import atomic
 from residents import protection
 from web.auth import current_actor, roles_required
 from web.pageinput import PageSchema, parse, text
-from workflows import access, incidents, registry, runtime
+from workflows import access, escalation, incidents, registry, runtime
 from workflows.visit import section
 
 bp = Blueprint("cases", __name__)
@@ -41,8 +42,10 @@ def start() -> ResponseReturnValue:
 @bp.route("/cases")
 @roles_required("counter", "manager")
 def cases() -> ResponseReturnValue:
-    state = parse(CaseListQuery, request.args)["state"] or None
-    return render_template("cases.html", cases=access.cases(actor=current_actor(), state=state), state=state)
+    actor, state = current_actor(), parse(CaseListQuery, request.args)["state"] or None
+    items = access.cases(actor=actor, state=state)
+    idle = escalation.idle_case_ids(items, now=utcnow(), sections=actor.sections)  # the counter's own sections
+    return render_template("cases.html", cases=items, state=state, idle_ids=idle, idle_minutes=escalation.IDLE_MINUTES)
 
 
 @bp.route("/cases/<int:case_id>")

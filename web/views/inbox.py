@@ -16,7 +16,7 @@ from forms.taskforms import MEMBERS
 from residents import protection
 from web.auth import current_actor, roles_required
 from web.pageinput import BackTo, PageSchema, local_path, parse, split_members, text, whole_number
-from workflows import access, dashboard, registry, runtime, wiring
+from workflows import access, dashboard, escalation, registry, runtime, wiring
 from workflows.visit import section
 
 bp = Blueprint("inbox", __name__)
@@ -47,8 +47,10 @@ def inbox() -> ResponseReturnValue:
     sections = [s for s in users.list_sections() if allowed is None or s.code in allowed]
     journeys = [v for v in registry.latest_versions() if v.kind == "bpmn"]
     template = "_inbox_rows.html" if request.headers.get("HX-Request") else "inbox.html"
+    now = utcnow()
+    overdue = escalation.overdue_count(now=now, sections=allowed)  # its own sections' (a manager's: all)
     return render_template(template, tasks=tasks, sections=sections, journeys=journeys, f=filters,
-                           now=utcnow(), me=actor.username, query=request.args.to_dict())
+                           now=now, me=actor.username, query=request.args.to_dict(), overdue=overdue)
 
 
 def _prefill(item: Any, form: Any) -> dict[str, Any]:

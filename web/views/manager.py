@@ -16,8 +16,8 @@ from core.tx import atomic
 from integrations.rpa import export as rpa
 from residents import protection
 from web.auth import current_actor, roles_required
-from web.pageinput import PageSchema, optional_date, parse, text
-from workflows import access, caseops, dashboard, runtime
+from web.pageinput import PageSchema, optional_date, parse, text, whole_number
+from workflows import access, batches, caseops, dashboard, escalation, registry, runtime
 from workflows.visit import waits
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
@@ -55,7 +55,8 @@ def overview() -> ResponseReturnValue:
     return render_template("manager/overview.html", stats=stats, today=today, names=names, chart=chart,
                            cases=dashboard.cases_in_flight(since=today_start), overdue=dashboard.overdue_tasks(now=now),
                            first=first, last=last, now=now, ticket_lines=waits.by_purpose(now=now),
-                           incidents=access.incidents(actor=current_actor(), state="open"))
+                           incidents=access.incidents(actor=current_actor(), state="open"),
+                           overdue_total=escalation.overdue_count(now=now))
 
 
 class ReasonForm(PageSchema):
@@ -93,6 +94,59 @@ def incident_cancel(incident_id: int) -> ResponseReturnValue:
     actor, form = current_actor(), parse(ReasonForm, request.form)
     incident = atomic(lambda: caseops.cancel(incident_id=incident_id, actor=actor, reason=form["reason"]))
     flash(f"案件 {incident.case_id} を取り消しました（理由: {form['reason']}）。", "info")
+    return _back(incident.case_id)
+
+
+class BatchForm(PageSchema):
+    action = text(max_length=16, required=True)
+    process_key = text(max_length=200)
+    version = whole_number(minimum=0, maximum=10_000)  # 0 (empty): any version
+    state = text(max_length=16)
+    section = text(max_length=32)
+    to_version = whole_number(minimum=0, maximum=10_000)
+    reason = text(max_length=500)
+    run = text(max_length=8)  # "dry" (the default: change nothing) or "run"
+
+
+@bp.route("/batches", methods=["GET", "POST"])
+@roles_required("manager")
+def batch_page() -> ResponseReturnValue:
+    """Pick cases by model, version, state or section; a dry run says per case what would happen; then run.
+    Migrating running cases is the administrators' (as ``designer.migrate_case``): a manager is not offered it."""
+    actor = current_actor()
+    page = {"processes": [v for v in registry.latest_versions() if v.kind == "bpmn"],
+            "sections": users.list_sections(), "can_migrate": actor.has_role("admin"),
+            "version_of": batches.case_version}
+    if request.method == "GET":
+        return render_template("manager/batches.html", **page, form={"state": "running"}, result=None)
+    form, result = request.form.to_dict(), None
+    try:
+        values = parse(BatchForm, request.form)
+        filt = {k: values[k] for k in ("process_key", "version", "state", "section") if values[k]}
+        dry_run = values["run"] != "run"
+        items = atomic(lambda: batches.run(actor=actor, action=values["action"], filt=filt, reason=values["reason"],
+                                           dry_run=dry_run, to_version=values["to_version"] or None))
+    except Invalid as err:  # nothing ran; the form stays as typed, with the reason
+        flash(f"一括操作を実行できません: {err.message}", "error")
+    else:
+        result = {"action": values["action"], "dry_run": dry_run, "items": items,
+                  "cases": {i.case_id: runtime.get_case(i.case_id) for i in items},
+                  "counts": {o: sum(1 for i in items if i.outcome == o) for o in batches.OUTCOMES
+                             if any(i.outcome == o for i in items)}}
+    return render_template("manager/batches.html", **page, form=form, result=result)
+
+
+@bp.route("/incidents/<int:incident_id>/migrate", methods=["POST"])
+@roles_required("admin")
+def incident_migrate(incident_id: int) -> ResponseReturnValue:
+    actor = current_actor()
+    incident = atomic(lambda: caseops.migrate(incident_id=incident_id, actor=actor))
+    if incident.state == "open":
+        flash(f"案件 {incident.case_id} を新しい版へ移行しましたが、「{incident.element_name}」は再び失敗しました"
+              f"（{incident.attempts} 回目）: {incident.error}", "error")
+    else:
+        flash(f"案件 {incident.case_id} を新しい版へ移行し（{incident.reason}）、「{incident.element_name}」を"
+              "再実行しました。", "info")
     return _back(incident.case_id)
 
 
