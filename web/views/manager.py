@@ -7,11 +7,13 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from core import audit, users
 from core.calendar import JST, day_bounds
 from core.db import utcnow
 from core.errors import Invalid
+from core.i18n import N_
 from core.tx import atomic
 from integrations.rpa import export as rpa
 from residents import protection
@@ -59,7 +61,7 @@ def overview() -> ResponseReturnValue:
 
 
 class ReasonForm(PageSchema):
-    reason = text(max_length=500, required=True)
+    reason = text(max_length=500, required=True, metadata={"label": N_("理由")})
 
 
 def _back(case_id: int) -> ResponseReturnValue:
@@ -72,9 +74,11 @@ def incident_retry(incident_id: int) -> ResponseReturnValue:
     actor = current_actor()
     incident = atomic(lambda: caseops.retry(incident_id=incident_id, actor=actor))
     if incident.state == "open":
-        flash(f"「{incident.element_name}」は再び失敗しました（{incident.attempts} 回目）: {incident.error}", "error")
+        flash(gettext("「%(name)s」は再び失敗しました（%(n)s 回目）: %(error)s", name=incident.element_name,
+                      n=incident.attempts, error=incident.error), "error")
     else:
-        flash(f"「{incident.element_name}」を再実行し、案件 {incident.case_id} が進みました。", "info")
+        flash(gettext("「%(name)s」を再実行し、案件 %(case)s が進みました。", name=incident.element_name,
+                      case=incident.case_id), "info")
     return _back(incident.case_id)
 
 
@@ -83,7 +87,8 @@ def incident_retry(incident_id: int) -> ResponseReturnValue:
 def incident_skip(incident_id: int) -> ResponseReturnValue:
     actor, form = current_actor(), parse(ReasonForm, request.form)
     incident = atomic(lambda: caseops.skip(incident_id=incident_id, actor=actor, reason=form["reason"]))
-    flash(f"「{incident.element_name}」を飛ばしました（理由: {form['reason']}）。", "info")
+    flash(gettext("「%(name)s」を飛ばしました（理由: %(reason)s）。", name=incident.element_name,
+                  reason=form["reason"]), "info")
     return _back(incident.case_id)
 
 
@@ -92,7 +97,8 @@ def incident_skip(incident_id: int) -> ResponseReturnValue:
 def incident_cancel(incident_id: int) -> ResponseReturnValue:
     actor, form = current_actor(), parse(ReasonForm, request.form)
     incident = atomic(lambda: caseops.cancel(incident_id=incident_id, actor=actor, reason=form["reason"]))
-    flash(f"案件 {incident.case_id} を取り消しました（理由: {form['reason']}）。", "info")
+    flash(gettext("案件 %(case)s を取り消しました（理由: %(reason)s）。", case=incident.case_id, reason=form["reason"]),
+          "info")
     return _back(incident.case_id)
 
 
