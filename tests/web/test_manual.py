@@ -19,7 +19,8 @@ from web.help import training
 
 # Pages that are not pages of their own: redirects, the board's fragment, downloads, the manual itself.
 NO_SECTION = {"auth.home", "auth.login", "public.board_rows", "public.asset", "manager.diagram_xml",
-              "manager.stats_csv", "counter.guide_pdf", "monitoring.metrics", "help.manual_page", "help.manual_pdf"}
+              "manager.stats_csv", "counter.guide_pdf", "monitoring.metrics", "help.manual_page", "help.manual_pdf",
+              "preentry.address", "tickets.slip_pdf"}  # the pre-entry form's postal lookup (JSON), a ticket's PDF
 
 
 def _page_endpoints(app: Flask) -> set[str]:
