@@ -16,6 +16,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid
+from core.i18n import N_
 from core.models import SystemSetting
 
 MAX_LENGTH = 1000
@@ -31,11 +32,11 @@ class SettingSpec:
 
 
 SETTINGS = (
-    SettingSpec("city_name", "自治体名", "山口市", help="申請書と手続案内書に印字されます（例: 山口市 → 山口市長 様）",
-                max_length=40),
-    SettingSpec("office_hours", "開庁時間", "08:30-17:15", help="手続案内書に印字されます", max_length=100),
-    SettingSpec("display_board_message", "呼出表示板のお知らせ", "",
-                help="待合の表示板に表示されます（個人情報は書かないでください）"),
+    SettingSpec("city_name", N_("自治体名"), "山口市", max_length=40,
+                help=N_("申請書と手続案内書に印字されます（例: 山口市 → 山口市長 様）")),
+    SettingSpec("office_hours", N_("開庁時間"), "08:30-17:15", help=N_("手続案内書に印字されます"), max_length=100),
+    SettingSpec("display_board_message", N_("呼出表示板のお知らせ"), "",
+                help=N_("待合の表示板に表示されます（個人情報は書かないでください）")),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 

@@ -17,6 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from core import dates
 from core.errors import Invalid, NotFound
+from core.i18n import N_, named_messages
 
 LIBRARY = Path(__file__).resolve().parent / "library"
 BLOCKS = Path(__file__).resolve().parent / "blocks"
@@ -216,7 +217,13 @@ def validate_data(key: str, data: dict[str, Any]) -> dict[str, Any]:
     try:
         return _load(get(key).fields, key, data)
     except ValidationError as err:
-        raise Invalid("入力内容に誤りがあります", details={"fields": err.messages}) from err
+        fields_named = _named(get(key).fields, err.messages)
+        raise Invalid(N_("入力内容に誤りがあります"), details={"fields": fields_named}) from err
+
+
+def _named(fields_: tuple[FormField, ...], messages: dict[str, Any]) -> dict[str, Any]:
+    """The messages in Japanese (marshmallow's own through the catalogue), each naming its field's label."""
+    return named_messages(messages, {f.name: f.label for f in fields_})
 
 
 def validate_task(form: FormDefinition, data: dict[str, Any]) -> dict[str, Any]:
@@ -236,7 +243,7 @@ def validate_task(form: FormDefinition, data: dict[str, Any]) -> dict[str, Any]:
     if per_person or given:
         cleaned[MEMBERS] = _members(form, per_person, given if isinstance(given, dict) else {}, errors)
     if errors:
-        raise Invalid("入力内容に誤りがあります", details={"fields": errors})
+        raise Invalid(N_("入力内容に誤りがあります"), details={"fields": _named(form.fields, errors)})
     if form.collect:
         cleaned[form.collect] = {k: v for k, v in cleaned.items() if k != MEMBERS}
     return cleaned

@@ -13,7 +13,7 @@ from flask import Flask
 from core import pgconn, writebehind
 from core.db import db
 from core.settings import REPO_ROOT, Settings
-from web import auth, errors
+from web import auth, errors, i18n
 from web.extensions import api, csrf, login_manager, migrate
 from web.filters import register_filters
 
@@ -115,6 +115,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     api.init_app(app)
     auth.init_app(app)
+    i18n.init_app(app)
 
 
 def _prepare_sqlite(app: Flask) -> None:

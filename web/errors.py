@@ -12,9 +12,11 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from core import audit
 from core.db import db
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge, TooManyRequests
+from core.i18n import HTTP_MESSAGES, N_, library_message
 from web.api.base import error_body
 from web.auth import current_actor
 from web.extensions import api
+from web.i18n import field_messages, translate
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422,
                                                  TooLarge: 413,
@@ -63,9 +65,17 @@ def _domain_error(error: DomainError):  # noqa: ANN202 - Flask response tuple
     db.session.rollback()
     status = _status_for(error)
     _log_refusal(status, error.message)
+    message, details = translate(error.message), _translated_details(error.details)
     if request.path.startswith("/api/"):
-        return error_body(status, error.message, error.details, code=error.code), status
-    return render_template("error.html", status=status, message=error.message, details=error.details), status
+        return error_body(status, message, details, code=error.code), status
+    return render_template("error.html", status=status, message=message, details=details), status
+
+
+def _translated_details(details: dict) -> dict:
+    """A refusal's details with the validation messages (``fields``, from web.pageinput) in the reader's language."""
+    if "fields" not in details:
+        return details
+    return {**details, "fields": field_messages(details["fields"])}
 
 
 def _http_error(error: HTTPException):  # noqa: ANN202
@@ -76,7 +86,16 @@ def _http_error(error: HTTPException):  # noqa: ANN202
         return api.handle_http_exception(error)
     if error.code == 401:
         return error.get_response()
-    return render_template("error.html", status=error.code, message=error.description, details={}), error.code
+    message = translate(_described(error))
+    return render_template("error.html", status=error.code, message=message, details={}), error.code
+
+
+def _described(error: HTTPException) -> str:
+    """The error's own message, or the catalogue's for its status when it has only werkzeug's English default."""
+    description = error.description or ""
+    if description == type(error).description and error.code in HTTP_MESSAGES:
+        return HTTP_MESSAGES[error.code]
+    return library_message(description)
 
 
 def _out_of_range(error: Exception):  # noqa: ANN202
@@ -86,10 +105,10 @@ def _out_of_range(error: Exception):  # noqa: ANN202
     log.warning("value out of range for the database on %s %s: %s", request.method, request.path,
                 type(error).__name__)
     db.session.rollback()
-    return _domain_error(Invalid("値が範囲外です (a value is out of range)", details={"request": request.path[:200]}))
+    return _domain_error(Invalid(N_("値が範囲外です"), details={"request": request.path[:200]}))
 
 
 def _unexpected_error(error: Exception):  # noqa: ANN202
     log.exception("unexpected error on %s %s", request.method, request.path)
     db.session.rollback()
-    return _http_error(InternalServerError("内部エラーが発生しました。管理者に連絡してください。"))
+    return _http_error(InternalServerError(N_("内部エラーが発生しました。管理者に連絡してください。")))

@@ -10,11 +10,13 @@ from flask import Flask
 
 from core import dates
 from core.calendar import JST
+from core.i18n import N_, RUN_STATUS
 from forms import wareki
 from residents import protection
+from web.i18n import translate
 
-CASE_STATES = {"running": "処理中", "completed": "完了", "cancelled": "取消"}
-TASK_STATES = {"ready": "処理待ち", "completed": "完了", "cancelled": "取消"}
+CASE_STATES = {"running": N_("処理中"), "completed": N_("完了"), "cancelled": N_("取消")}
+TASK_STATES = {"ready": N_("処理待ち"), "completed": N_("完了"), "cancelled": N_("取消")}
 
 
 def jst(value: datetime | str | None) -> str:
@@ -58,6 +60,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(jst, "jst")
     app.add_template_filter(wareki_date, "wareki")
     app.add_template_filter(date_input, "date_input")
-    app.add_template_filter(lambda s: CASE_STATES.get(s, s), "case_state")
-    app.add_template_filter(lambda s: TASK_STATES.get(s, s), "task_state")
+    app.add_template_filter(lambda s: translate(CASE_STATES.get(s, s)), "case_state")
+    app.add_template_filter(lambda s: translate(TASK_STATES.get(s, s)), "task_state")
+    app.add_template_filter(lambda s: translate(RUN_STATUS.get(s, s)), "run_status")
     app.context_processor(protection_helpers)

@@ -12,6 +12,7 @@ from typing import Any
 import marshmallow as ma
 
 from core.errors import Invalid
+from core.i18n import N_, named_messages
 from forms.taskforms import MEMBERS, TypedDate
 
 REQUIRED = {"required": "入力してください", "null": "入力してください"}
@@ -107,7 +108,10 @@ def parse(schema: type[ma.Schema], data: Mapping[str, Any], **lists: bool) -> di
     raw: dict[str, Any] = {}
     for key in data:
         raw[key] = data.getlist(key) if lists.get(key) and hasattr(data, "getlist") else data.get(key)
+    loader = schema()
     try:
-        return schema().load(raw)
+        return loader.load(raw)
     except ma.ValidationError as err:
-        raise Invalid("入力内容に誤りがあります", details={"fields": err.messages}) from err
+        labels = {name: field.metadata.get("label", name) for name, field in loader.fields.items()}
+        raise Invalid(N_("入力内容に誤りがあります"),
+                      details={"fields": named_messages(err.messages, labels)}) from err

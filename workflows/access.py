@@ -29,6 +29,7 @@ from sqlalchemy import select
 from core.actor import Actor
 from core.db import db
 from core.errors import Forbidden, NotFound
+from core.i18n import N_
 from forms import taskforms
 from forms.taskforms import FormField
 from workflows import incidents as incident_store
@@ -82,7 +83,7 @@ def incident(*, actor: Actor, incident_id: int) -> Incident:
     """The incident, if ``actor`` may see its case (a section: only incidents of its own cases)."""
     found = incident_store.get(incident_id)
     if not may_see_case(actor=actor, case=found.case):
-        raise Forbidden("この障害の案件を閲覧する権限がありません（担当課の案件のみ）",
+        raise Forbidden(N_("この障害の案件を閲覧する権限がありません（担当課の案件のみ）"),
                         details={"incident_id": incident_id})
     return found
 
@@ -92,7 +93,7 @@ def incidents(*, actor: Actor, state: str | None = "open") -> list[Incident]:
     if reads_every_case(actor):
         return incident_store.list_(state=state)
     if actor.role != "section":
-        raise Forbidden("障害の一覧は表示できません")
+        raise Forbidden(N_("障害の一覧は表示できません"))
     return incident_store.list_(state=state, among=actor.sections)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from core import audit
 from core.actor import Actor
 from core.errors import DomainError, Forbidden, Invalid
+from core.i18n import N_, state_name
 from workflows import caseops, designer, incidents, registry, runtime
 from workflows.models import Case
 
@@ -49,13 +50,14 @@ def run(*, actor: Actor, action: str, filt: dict[str, Any], reason: str, dry_run
         to_version: int | None = None) -> list[BatchItem]:
     """One batch; ``to_version`` (migrate): the version new cases start on (a check that the caller means it)."""
     if action not in ACTIONS:
-        raise Invalid(f"操作 {action} は指定できません（migrate, cancel, retry）", details={"action": action})
+        raise Invalid(N_("操作 {action} は指定できません（migrate, cancel, retry）", action=action),
+                      details={"action": action})
     if action == "migrate" and not actor.has_role("admin"):
-        raise Forbidden("実行中の案件の版の移行はシステム管理者のみ行えます")
+        raise Forbidden(N_("実行中の案件の版の移行はシステム管理者のみ行えます"))
     if not actor.has_role("manager"):
-        raise Forbidden("一括操作は管理者のみ行えます")
+        raise Forbidden(N_("一括操作は管理者のみ行えます"))
     if not reason.strip():
-        raise Invalid("理由を入力してください", details={"reason": "required"})
+        raise Invalid(N_("理由を入力してください"), details={"reason": "required"})
     items = [_one(case, action=action, actor=actor, reason=reason, dry_run=dry_run, to_version=to_version)
              for case in select_cases(filt)]
     if not dry_run:
@@ -67,11 +69,11 @@ def run(*, actor: Actor, action: str, filt: dict[str, Any], reason: str, dry_run
 
 def _one(case: Case, *, action: str, actor: Actor, reason: str, dry_run: bool, to_version: int | None) -> BatchItem:
     if case.state != "running":
-        return BatchItem(case.id, "skipped", f"案件は {case.state} です")
+        return BatchItem(case.id, "skipped", N_("案件は{state}です", state=state_name(case.state)))
     if action == "cancel":
         if not dry_run:
             runtime.cancel_case(case_id=case.id, actor=actor, reason=reason)
-        return BatchItem(case.id, "would" if dry_run else "done", "取消")
+        return BatchItem(case.id, "would" if dry_run else "done", N_("取消"))
     if action == "retry":
         return _retry(case, actor=actor, dry_run=dry_run)
     return _migrate(case, actor=actor, dry_run=dry_run, to_version=to_version)
@@ -80,12 +82,13 @@ def _one(case: Case, *, action: str, actor: Actor, reason: str, dry_run: bool, t
 def _retry(case: Case, *, actor: Actor, dry_run: bool) -> BatchItem:
     open_ = incidents.for_case(case.id)
     if not open_:
-        return BatchItem(case.id, "skipped", "未対応の障害はありません")
+        return BatchItem(case.id, "skipped", N_("未対応の障害はありません"))
     if dry_run:
-        return BatchItem(case.id, "would", "再実行: " + "、".join(i.element_name for i in open_))
+        return BatchItem(case.id, "would", N_("再実行: {names}", names="、".join(i.element_name for i in open_)))
     still = [caseops.retry(incident_id=i.id, actor=actor) for i in open_]
     failed = [i.element_name for i in still if i.state == "open"]
-    return BatchItem(case.id, "refused" if failed else "done", "再び失敗: " + "、".join(failed) if failed else "再実行")
+    return BatchItem(case.id, "refused" if failed else "done",
+                     N_("再び失敗: {names}", names="、".join(failed)) if failed else N_("再実行"))
 
 
 def _migrate(case: Case, *, actor: Actor, dry_run: bool, to_version: int | None) -> BatchItem:
@@ -93,14 +96,17 @@ def _migrate(case: Case, *, actor: Actor, dry_run: bool, to_version: int | None)
     target = registry.current_snapshot(case.process_key, engine=eng)
     version = json.loads(target.library).get(case.process_key)
     if to_version is not None and to_version != version:
-        raise Invalid(f"移行先は新しい案件が始まる版（第{version}版）だけです", details={"to_version": to_version})
+        raise Invalid(N_("移行先は新しい案件が始まる版（第{version}版）だけです", version=version),
+                      details={"to_version": to_version})
     if target.id == case.snapshot_id:
-        return BatchItem(case.id, "skipped", f"既に第{version}版です")
+        return BatchItem(case.id, "skipped", N_("既に第{version}版です", version=version))
     if dry_run:
         blockers = eng.migration_blockers(runtime.load_workflow(case), registry.specs_for(target, engine=eng))
-        return BatchItem(case.id, "refused" if blockers else "would", "; ".join(blockers) or f"第{version}版へ移行")
+        return BatchItem(case.id, "refused" if blockers else "would",
+                         "; ".join(blockers) or N_("第{version}版へ移行", version=version))
     try:
         result = designer.migrate_case(case_id=case.id, actor=actor)
     except DomainError as err:
         return BatchItem(case.id, "refused", err.message)
-    return BatchItem(case.id, "done" if result.migrated else "refused", result.reason or f"第{version}版へ移行")
+    return BatchItem(case.id, "done" if result.migrated else "refused",
+                     result.reason or N_("第{version}版へ移行", version=version))

@@ -16,22 +16,28 @@ from core import audit
 from core.actor import Actor
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, Invalid
+from core.i18n import N_, state_name
 from workflows import designer, incidents, runtime
 from workflows.engine import EngineError, StepFailed, TaskStateError
 from workflows.models import Incident
 
 ACTORS = ("manager",)  # administrators always may
+# How an incident was resolved (Incident.resolution), as a refusal names it.
+RESOLUTIONS = {"retried": N_("再実行済み"), "skipped": N_("飛ばし済み"), "cancelled": N_("取消済み"),
+               "migrated": N_("移行して再実行済み")}
 
 
 def _check(actor: Actor) -> None:
     if not actor.has_role(*ACTORS):
-        raise Forbidden("障害の対応は管理者のみ行えます")
+        raise Forbidden(N_("障害の対応は管理者のみ行えます"))
 
 
 def _open(incident_id: int) -> Incident:
     incident = incidents.get(incident_id)
     if incident.state != "open":
-        raise Conflict(f"障害 {incident.id} は対応済みです（{incident.resolution}）", details={"state": incident.state})
+        raise Conflict(N_("障害 {incident} は対応済みです（{resolution}）", incident=incident.id,
+                          resolution=RESOLUTIONS.get(incident.resolution or "", incident.resolution or "—")),
+                       details={"state": incident.state})
     return incident
 
 
@@ -40,7 +46,8 @@ def _step(incident: Incident, action: Callable[[Any, Any, str], None], *, actor:
     """Run ``action`` on the failed task of the incident's case, save, and resolve (or record the new failure)."""
     case = runtime.get_case(incident.case_id)
     if case.state != "running":
-        raise Conflict(f"案件 {case.id} は既に {case.state} です", details={"state": case.state})
+        raise Conflict(N_("案件 {case} は既に{state}です", case=case.id, state=state_name(case.state)),
+                       details={"state": case.state})
     workflow = runtime.load_workflow(case)
     ready_before = {h.uuid for h in runtime.engine().human_tasks(workflow)}
     failed = None
@@ -51,7 +58,8 @@ def _step(incident: Incident, action: Callable[[Any, Any, str], None], *, actor:
     except StepFailed as err:
         failed = err
     except EngineError as err:
-        raise Invalid(f"案件を進められません: {err}", details={"incident_id": incident.id}) from err
+        raise Invalid(N_("案件を進められません: {error}", error=str(err)),
+                      details={"incident_id": incident.id}) from err
     runtime.save_workflow(case, workflow, now=now, ready_before=ready_before)
     if failed is not None and failed.task_uuid == incident.task_uuid:
         runtime.stopped(case, workflow, failed, actor=actor, now=now)  # the cause is not fixed yet
@@ -77,10 +85,10 @@ def skip(*, incident_id: int, actor: Actor, reason: str, now: datetime | None = 
     """Mark the failed step done without running it — only where the model marks it skippable — with a reason."""
     _check(actor)
     if not (reason or "").strip():
-        raise Invalid("飛ばす理由を入力してください", details={"reason": "required"})
+        raise Invalid(N_("飛ばす理由を入力してください"), details={"reason": "required"})
     incident = _open(incident_id)
     if not incident.skippable:
-        raise Conflict(f"「{incident.element_name}」は業務モデルで省略可能とされていないため飛ばせません",
+        raise Conflict(N_("「{name}」は業務モデルで省略可能とされていないため飛ばせません", name=incident.element_name),
                        details={"skippable": False})
     return _step(incident, lambda eng, wf, uuid: eng.skip(wf, uuid), actor=actor, now=now or utcnow(),
                  resolution="skipped", reason=reason.strip(), action_name="incident.skip")
@@ -90,7 +98,7 @@ def cancel(*, incident_id: int, actor: Actor, reason: str, now: datetime | None 
     """Cancel the stopped case with a reason (its open incidents are resolved as cancelled)."""
     _check(actor)
     if not (reason or "").strip():
-        raise Invalid("取消の理由を入力してください", details={"reason": "required"})
+        raise Invalid(N_("取消の理由を入力してください"), details={"reason": "required"})
     incident = _open(incident_id)
     runtime.cancel_case(case_id=incident.case_id, actor=actor, reason=reason.strip(), now=now)
     return incident
@@ -105,7 +113,8 @@ def migrate(*, incident_id: int, actor: Actor, now: datetime | None = None) -> I
     incident = _open(incident_id)
     result = designer.migrate_case(case_id=incident.case_id, actor=actor, now=now)  # administrators only
     if not result.migrated:
-        raise Conflict(f"案件 {incident.case_id} を第{result.to_version}版へ移行できません: {result.reason}",
+        raise Conflict(N_("案件 {case} を第{version}版へ移行できません: {reason}", case=incident.case_id,
+                          version=result.to_version, reason=result.reason),
                        details={"reason": result.reason, "to_version": result.to_version})
     return _step(incident, lambda eng, wf, uuid: eng.retry(wf, uuid), actor=actor, now=now,
                  resolution="migrated", reason=f"第{result.from_version}版→第{result.to_version}版",

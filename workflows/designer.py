@@ -23,6 +23,7 @@ from core import audit, users
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.i18n import N_, state_name
 from workflows import decision_diff, registry, runtime, safe_xml, validation
 from workflows.engine import EngineError, HumanTask
 from workflows.models import Case, ModelVersion, SpecSnapshot
@@ -172,7 +173,8 @@ def migrate_case(*, case_id: int, actor: Actor, now: datetime | None = None) -> 
         raise Forbidden("only administrators migrate running cases")
     case = runtime.get_case(case_id)
     if case.state != "running":
-        raise Conflict(f"case {case.id} is {case.state}; only running cases can be migrated",
+        raise Conflict(N_("受付番号 {case} は{state}のため移行できません（処理中の案件だけ移行できます）", case=case.id,
+                          state=state_name(case.state)),
                        details={"state": case.state})
     eng = runtime.engine()
     target = registry.current_snapshot(case.process_key, engine=eng)
@@ -180,7 +182,7 @@ def migrate_case(*, case_id: int, actor: Actor, now: datetime | None = None) -> 
     result = MigrationResult(case_id=case.id, migrated=False, from_version=old_version,
                              to_version=json.loads(target.library).get(case.process_key))
     if target.id == case.snapshot_id:
-        raise Conflict(f"case {case.id} already runs on the newest version", details={"version": old_version})
+        raise Conflict(N_("受付番号 {case} は既に最新版で動いています", case=case.id), details={"version": old_version})
     workflow = runtime.load_workflow(case)
     try:
         result.changed_tasks = eng.migrate(workflow, registry.specs_for(target, engine=eng))

@@ -20,6 +20,7 @@ from sqlalchemy import update
 from core import alerts, audit
 from core.actor import Actor
 from core.db import db
+from core.i18n import N_
 from workflows.models import Case, CaseTask
 
 # A running case nobody has moved for this long is highlighted on the counter's case list.
@@ -66,7 +67,8 @@ def escalate_overdue(*, actor: Actor, now: datetime, settings: Any) -> list[dict
 def escalation_job(*, actor: Actor, now: datetime, settings: Any) -> tuple[str, str]:
     """The scheduled job ``tasks.overdue`` (every 5 minutes; the runner commits)."""
     due = escalate_overdue(actor=actor, now=now, settings=settings)
-    return "succeeded", f"期限超過の作業 {len(due)} 件を通知しました" if due else "新たな期限超過はありません"
+    return "succeeded", (N_("期限超過の作業 {n} 件を通知しました", n=len(due)) if due
+                         else N_("新たな期限超過はありません"))
 
 
 def idle_case_ids(cases: Iterable[Case], *, now: datetime, sections: Iterable[str],

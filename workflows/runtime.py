@@ -20,6 +20,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.i18n import N_, state_name
 from forms import taskforms
 from workflows import caserows, incidents, registry, wiring
 from workflows.engine import CaseEngine, EngineError, StepFailed, TaskStateError
@@ -127,16 +128,18 @@ def _check_worker(task: CaseTask, actor: Actor) -> None:
     if actor.role == "admin":
         return
     if actor.role not in WORKER_ROLES or task.section_code not in actor.sections:
-        raise Forbidden(f"task {task.id} belongs to section {task.section_code}, not to you",
+        raise Forbidden(N_("タスク {task} は{section}のタスクです（担当課ではありません）", task=task.id,
+                           section=task.section_code),
                         details={"section": task.section_code})
 
 
 def _check_open(task: CaseTask, version: int | None) -> None:
     if task.state != "ready":
-        who = f" by {task.completed_by}" if task.completed_by else ""
-        raise Conflict(f"task {task.id} is already {task.state}{who}", details={"state": task.state})
+        raise Conflict(N_("タスク {task} は既に{state}です（{who}）", task=task.id, state=state_name(task.state),
+                          who=task.completed_by or "—"), details={"state": task.state})
     if version is not None and version != task.version:
-        raise Conflict(f"task {task.id} changed since you opened it (version {version} → {task.version})",
+        raise Conflict(N_("タスク {task} は開いた後に更新されました（版 {version} → {now}）。画面を開き直してください",
+                          task=task.id, version=version, now=task.version),
                        details={"version": task.version})
 
 
@@ -156,7 +159,8 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
         _check_worker(task, actor)
     _check_open(task, version)
     if task.assignee and task.assignee != actor.username:
-        raise Conflict(f"task {task.id} is claimed by {task.assignee}", details={"assignee": task.assignee})
+        raise Conflict(N_("タスク {task} は {who} が担当しています", task=task.id, who=task.assignee),
+                       details={"assignee": task.assignee})
     form = wiring.task_form(task, now=now) if task.form_key else None
     cleaned = taskforms.validate_task(form, data) if form else {}
     wiring.check_completion(task=task, form=form, data=cleaned, now=now)
@@ -187,7 +191,8 @@ def send_message(*, case_id: int, name: str, payload: dict[str, Any], actor: Act
     now = now or utcnow()
     case = get_case(case_id)
     if case.state != "running":
-        raise Conflict(f"case {case.id} is already {case.state}", details={"state": case.state})
+        raise Conflict(N_("受付番号 {case} は既に{state}です", case=case.id, state=state_name(case.state)),
+                       details={"state": case.state})
     workflow = load_workflow(case)
     ready_before = {h.uuid for h in engine().human_tasks(workflow)}
     failed = None
@@ -227,7 +232,8 @@ def claim(*, task_id: int, actor: Actor, now: datetime | None = None) -> CaseTas
     _check_worker(task, actor)
     _check_open(task, None)
     if task.assignee and task.assignee != actor.username:
-        raise Conflict(f"task {task.id} is already claimed by {task.assignee}", details={"assignee": task.assignee})
+        raise Conflict(N_("タスク {task} は既に {who} が担当しています", task=task.id, who=task.assignee),
+                       details={"assignee": task.assignee})
     task.assignee, task.claimed_at = actor.username, now or utcnow()
     db.session.flush()
     audit.record(actor=actor, action="task.claim", target_type="task", target_id=task.id)
@@ -255,7 +261,8 @@ def cancel_case(*, case_id: int, actor: Actor, reason: str, now: datetime | None
     now = now or utcnow()
     case = get_case(case_id)
     if case.state != "running":
-        raise Conflict(f"case {case.id} is already {case.state}", details={"state": case.state})
+        raise Conflict(N_("受付番号 {case} は既に{state}です", case=case.id, state=state_name(case.state)),
+                       details={"state": case.state})
     workflow = load_workflow(case)
     engine().cancel(workflow)
     case.state, case.completed_at = "cancelled", now

@@ -15,6 +15,7 @@ from core import tx
 from core.actor import Actor
 from core.calendar import JST
 from core.errors import DomainError
+from core.i18n import N_
 from integrations.imports import importer, mapping
 from integrations.imports.models import ImportRun
 
@@ -59,7 +60,7 @@ def import_drop_folder(*, actor: Actor, now: datetime, settings: Any) -> tuple[s
     folder.mkdir(parents=True, exist_ok=True)
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMPORTED_SUFFIXES)
     if not files:
-        return "succeeded", "取込ファイルはありません (no files)"
+        return "succeeded", N_("取込ファイルはありません")
     lines, ok = [], True
     for path in files:
         status, label = _import_one(path, actor=actor, now=now, settings=settings)

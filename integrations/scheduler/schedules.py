@@ -17,6 +17,7 @@ from core.actor import Actor
 from core.calendar import JST, is_business_day
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid
+from core.i18n import N_
 from integrations.scheduler.models import JobSchedule
 
 CRON_FIELDS = ("分", "時", "日", "月", "曜日")
@@ -52,7 +53,7 @@ def parse(cron: str, *, business_days_only: bool) -> CronTrigger:
 
 def describe(cron: str, *, business_days_only: bool) -> str:
     """How the schedule reads for people."""
-    return f"{'開庁日のみ ' if business_days_only else ''}cron「{cron}」"
+    return N_("開庁日のみ cron「{cron}」", cron=cron) if business_days_only else N_("cron「{cron}」", cron=cron)
 
 
 def overrides() -> dict[str, JobSchedule]:

@@ -19,13 +19,14 @@ from tests.browser.test_journeys import _family, login, logout
 from tests.conftest import deploy_library
 from tests.forms.support import start_visit
 from workflows import runtime
+from workflows.models import Incident
 from workflows.visit.status import token_for
 
 pytestmark = pytest.mark.browser
 # GET routes that answer with no page of their own: files, fragments, redirects, machine endpoints.
 NOT_PAGES = {"auth.home", "public.board_rows", "public.asset", "counter.guide_pdf", "manager.diagram_xml",
              "manager.stats_csv", "monitoring.metrics", "designer.new_form", "static",
-             "preentry.address", "tickets.slip_pdf"}
+             "preentry.address", "tickets.slip_pdf", "help.manual_pdf"}
 # role -> [(endpoint, path, what to wait for)]; {case}, {task}, {resident}, {token}, {name} are filled in.
 PAGES: dict[str, list[tuple[str, str, str]]] = {
     "": [("auth.login", "/login", "#username"), ("public.board", "/board", "#board"),
@@ -59,7 +60,8 @@ PAGES: dict[str, list[tuple[str, str, str]]] = {
     "admin": [("admin.index", "/admin/", "main"), ("admin.imports", "/admin/imports", "main"),
               ("admin.jobs", "/admin/jobs", "main"), ("admin.section_list", "/admin/sections", "main"),
               ("admin.settings", "/admin/settings", "main"), ("admin.terminal_list", "/admin/terminals", "main"),
-              ("admin.user_list", "/admin/users", "main"), ("cases.start", "/cases/new", "main")],
+              ("admin.user_list", "/admin/users", "main"), ("cases.start", "/cases/new", "main"),
+              ("help.manual_page", "/help", "main")],
 }
 
 
@@ -76,6 +78,10 @@ def _objects() -> dict[str, Any]:
     db.session.commit()
     deploy_library()  # after the visit's own fixture: the designer's pages open the library's models
     task = runtime.list_tasks(case_id=case_id)[0]  # the reception, in the counter's inbox
+    # A stopped step, so the incident panels (the case page, the manager's view, with their actions) are checked too
+    db.session.add(Incident(case_id=case_id, task_uuid="00000000-0000-0000-0000-000000000000", element_id="fee",
+                            element_name="手数料の計算", kind="ScriptTask", message="axe の確認用の障害", error="axe",
+                            skippable=True))
     objects = {"case": case_id, "task": task.id, "resident": head.id,
                "token": token_for(case_id), "name": head.name}
     db.session.commit()  # no read transaction left open: SQLite would lock the live server out

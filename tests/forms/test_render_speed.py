@@ -14,6 +14,7 @@ from PIL import Image
 from forms import printhtml, render
 from forms.printhtml import PrintHTML
 from tests.forms.support import weasyprint_alone
+from workflows.visit import guidetexts
 
 # A form-sized page: enough boxes for the collector's young generations to fill up several times.
 HTML = "<table class='box'>" + "".join(
@@ -84,7 +85,8 @@ def test_the_guide_and_a_signed_box_print_byte_for_byte_as_weasyprint_parses_and
         procedures=[{"name": "転入届", "where": "市民課", "due": "令和8年12月4日", "state": "done",
                      "state_label": "本日手続済", "bring": ["本人確認書類", "転出証明書"], "note": "世帯全員分",
                      "people": "山口 太郎・山口 花子", "reason": "転入", "rule": "proc_juki#r1"}],
-        how_to="番号が表示されたら窓口へ", notifier="山口 太郎", proxy_letter="委任状")
+        how_to="番号が表示されたら窓口へ", notifier="山口 太郎", proxy_letter="委任状", t=guidetexts.texts("ja"),
+        language="ja")
     signed = ("<table class='box'><tr><th>届出人署名</th><td class='sign'>"
               f"<img src='{_signature()}' alt='署名'></td></tr></table>")
     for html in (guide, signed):

@@ -53,7 +53,7 @@ def test_one_scheduler_per_deployment(app: Flask) -> None:
 
 def test_manual_run_with_an_empty_folder_is_recorded(app: Flask) -> None:
     run = runner.execute(JOB, trigger="manual", actor=actor("admin"), settings=app.config["MADOGUCHI"])
-    assert run.status == "succeeded" and "no files" in run.message
+    assert run.status == "succeeded" and "取込ファイルはありません" in run.message
     assert [r.id for r in runner.runs(JOB)] == [run.id]
 
 

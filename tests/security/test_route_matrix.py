@@ -129,8 +129,10 @@ def _world(app: Flask) -> World:
     runtime.complete_task(task_id=done.id, actor=actor("shimin"), data={"outcome": "done"})  # for the robot
     export = rpa.create_export(actor=actor("manager"))
     db.session.add(SchedulerLock(name="scheduler", holder="matrix:1", acquired_at=utcnow(), heartbeat_at=utcnow()))
-    target = users.create_demo_user(username="matrix-target", password=PASSWORD, role="section",
-                                    display_name="経路表の確認用", sections=["kankyo"])
+    # users outlive a test (tests/conftest.py KEEP_TABLES): a second world in the session (tests/web/test_locales.py)
+    # finds the target the first one made
+    target = users.get_by_username("matrix-target") or users.create_demo_user(
+        username="matrix-target", password=PASSWORD, role="section", display_name="経路表の確認用", sections=["kankyo"])
     ticket = tickets.issue(purpose="shomei", actor=actor("counter"))  # waits at 市民課
     db.session.commit()
     shared = {"ticket_id": ticket.id,

@@ -47,6 +47,10 @@ def test_retry_then_cancel_as_batches(app: Flask, client: FlaskClient) -> None:
     filt = {"process_key": "incident_fee", "state": "running"}
     dry = _batch(client, "manager", action="retry", filter=filt, reason="原因修正後の再実行", dry_run=True)
     assert _by_case(dry) == {c: "would" for c in stuck}
+    assert {i["detail"] for i in dry.get_json()["items"]} == {"再実行: 手数料の計算"}
+    english = client.post("/api/v1/case-batches", json={"action": "retry", "filter": filt, "reason": "x"},
+                          headers={**api_headers("manager"), "Accept-Language": "en"})
+    assert {i["detail"] for i in english.get_json()["items"]} == {"Retry: 手数料の計算"}  # the step's name is data
     db.session.expire_all()
     assert {i.attempts for i in db.session.scalars(db.select(Incident))} == {1}  # the dry run ran nothing
     for case_id in stuck[:2]:

@@ -92,7 +92,7 @@ def test_migration_needs_admin_and_a_newer_version(app) -> None:
     case_id = _start()
     with pytest.raises(Forbidden):
         designer.migrate_case(case_id=case_id, actor=actor("designer"))
-    with pytest.raises(Conflict, match="newest version"):
+    with pytest.raises(Conflict, match="最新版"):
         designer.migrate_case(case_id=case_id, actor=actor("admin"))
 
 

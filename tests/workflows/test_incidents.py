@@ -7,6 +7,7 @@ template the case never has (it always fails), then 市民課 hands the certific
 
 from __future__ import annotations
 
+import html
 import json
 
 from flask import Flask
@@ -59,11 +60,19 @@ def test_a_failing_script_stops_the_case_and_is_resolved_from_the_page_and_the_a
     token = csrf_token(client, f"/cases/{case_id}")
     response = client.post(f"/manager/incidents/{incident.id}/retry", data={"csrf_token": token})
     assert response.status_code == 302
+    assert "「手数料の計算」は再び失敗しました（2 回目）" in client.get(f"/cases/{case_id}").get_data(as_text=True)
     [again] = _open(case_id)
     assert again.id == incident.id and again.attempts == 2
-    # a fee script cannot be skipped
+    # a fee script cannot be skipped (the refusal, and the panel, in the reader's language)
     response = client.post(f"/manager/incidents/{incident.id}/skip", data={"csrf_token": token, "reason": "急ぎ"})
+    assert response.status_code == 409 and "省略可能とされていないため飛ばせません" in response.get_data(as_text=True)
+    response = client.post(f"/manager/incidents/{incident.id}/skip?lang=en",
+                           data={"csrf_token": token, "reason": "急ぎ"})
     assert response.status_code == 409
+    assert '"手数料の計算" cannot be skipped: the process model' in html.unescape(response.get_data(as_text=True))
+    english = client.get(f"/cases/{case_id}").get_data(as_text=True)  # the language is kept in the session
+    assert "Incident: the case has stopped" in english and "Retry" in english and "障害：" not in english
+    client.get(f"/cases/{case_id}?lang=ja")
 
     # the cause fixed (the counter corrects the number of copies), retry from the page
     atomic(lambda: runtime.correct_data(case=runtime.get_case(case_id), values={"copies": "2"},

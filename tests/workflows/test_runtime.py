@@ -74,13 +74,13 @@ def test_conflicts_and_permissions(app) -> None:
     with pytest.raises(Conflict):
         complete(reception.id, "counter", RECEPTION, version=reception.version + 7)
     complete(reception.id, "counter", RECEPTION)
-    with pytest.raises(Conflict, match="already completed by counter"):
+    with pytest.raises(Conflict, match="既に完了です（counter）"):
         complete(reception.id, "counter", RECEPTION)
     juki = ready(case)["juki_entry"]
     atomic(lambda: runtime.claim(task_id=juki.id, actor=actor("shimin")))
     with pytest.raises(Conflict):
         atomic(lambda: runtime.claim(task_id=juki.id, actor=actor("admin")))
-    with pytest.raises(Conflict, match="claimed by shimin"):
+    with pytest.raises(Conflict, match="shimin が担当しています"):
         complete(juki.id, "admin", {"outcome": "accepted"})
     atomic(lambda: runtime.unclaim(task_id=juki.id, actor=actor("shimin")))
     complete(juki.id, "admin", {"outcome": "accepted"})

@@ -7,6 +7,9 @@ from typing import Any
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from core.i18n import N_
+from web.i18n import field_messages, translate
+
 ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
                422: "invalid", 429: "too_many_requests", 500: "server_error", 503: "unavailable"}
@@ -32,5 +35,6 @@ class MadoguchiApi(Api):
             details = next(iter(details.values()))
         message = data.get("message") or error.description or error.name
         if error.code == 422 and "message" not in data:
-            message = "入力内容に誤りがあります (invalid input)"
+            message = N_("入力内容に誤りがあります")
+        message, details = translate(message), field_messages(details)
         return error_body(error.code or 500, message, details), error.code or 500, data.get("headers", {})

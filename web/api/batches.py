@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import marshmallow as ma
@@ -9,6 +10,7 @@ from flask_smorest import Blueprint
 
 from core.tx import atomic
 from web.auth import current_actor, roles_required
+from web.i18n import translate
 from workflows import batches
 
 URL_PREFIX = "/case-batches"
@@ -56,4 +58,6 @@ def run_batch(body: dict[str, Any]) -> dict[str, Any]:
     actor = current_actor()
     items = atomic(lambda: batches.run(actor=actor, action=body["action"], filt=body["filter"],
                                        reason=body["reason"], dry_run=body["dry_run"], to_version=body["to_version"]))
-    return {"action": body["action"], "dry_run": body["dry_run"], "items": items}
+    # Each case's detail is a catalogue message (workflows.batches), given in the reader's language.
+    return {"action": body["action"], "dry_run": body["dry_run"],
+            "items": [{**asdict(i), "detail": translate(i.detail)} for i in items]}

@@ -8,7 +8,7 @@ from flask import Flask
 
 COMMAND_MODULES = ["web.commands.security",
                    "web.commands.engine", "web.commands.demo", "web.commands.documents", "web.commands.residents",
-                   "web.commands.docs"]
+                   "web.commands.docs", "web.commands.manual"]
 
 
 def register_all(app: Flask) -> None:

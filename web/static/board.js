@@ -24,7 +24,7 @@ document.addEventListener("DOMContentLoaded", () => {
     on = !on;
     if (on && !audio) audio = new (window.AudioContext || window.webkitAudioContext)();
     toggle.setAttribute("aria-pressed", String(on));
-    toggle.textContent = on ? "チャイム：入" : "チャイム：切";
+    toggle.textContent = on ? toggle.dataset.on || "チャイム：入" : toggle.dataset.off || "チャイム：切";
   });
   document.body.addEventListener("htmx:afterSwap", () => {
     const now = latest();

@@ -13,6 +13,7 @@ from web.views import (
     documents,
     inbox,
     manager,
+    manual,
     preentry,
     public,
     residents,
@@ -22,5 +23,5 @@ from web.views import (
 
 def register_page_blueprints(app: Flask) -> None:
     for module in (auth, inbox, cases, counter, documents, residents, manager, designer, admin, public, tickets,
-                   preentry):
+                   preentry, manual):
         app.register_blueprint(module.bp)

@@ -12,11 +12,13 @@ from flask.typing import ResponseReturnValue
 
 from core import city, places, users
 from core.errors import DomainError
+from core.i18n import N_, RUN_STATUS
 from core.models import ROLES
 from core.tx import atomic
 from integrations.imports import drop, importer
 from integrations.scheduler import process, runner
 from web.auth import current_actor, roles_required
+from web.i18n import translate
 from web.pageinput import PageSchema, parse, text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -212,7 +214,9 @@ def job_schedule(job_id: str) -> ResponseReturnValue:
 @roles_required("admin")
 def run_job(job_id: str) -> ResponseReturnValue:
     run = runner.execute(job_id, trigger="manual", actor=current_actor(), settings=current_app.config["MADOGUCHI"])
-    flash(f"ジョブ {job_id} を実行しました：{run.status}", "info" if run.status == "succeeded" else "error")
+    status = RUN_STATUS.get(run.status, run.status)
+    flash(translate(N_("ジョブ {job} を実行しました：{status}", job=job_id, status=status)),
+          "info" if run.status == "succeeded" else "error")
     return redirect(url_for("admin.imports"))
 
 

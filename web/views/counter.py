@@ -31,7 +31,7 @@ from web.security import CSP
 from workflows import access, registry, runtime
 from workflows.determination import procedures, service
 from workflows.visit import answers as visit
-from workflows.visit import documents, eventdate, guide, intake, preentry, reception, signatures
+from workflows.visit import documents, eventdate, guide, guidetexts, intake, preentry, reception, signatures
 from workflows.visit import notifier as notifier_rules
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
@@ -39,6 +39,12 @@ bp = Blueprint("counter", __name__, url_prefix="/counter")
 EVENT_PROCESS = {code: f"journey_{code}" for code in intake.EVENTS}
 PNG_DATA_URL = "data:image/png;base64,"
 FRAMED_PDF_CSP = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+
+
+class GuideLanguage(PageSchema):
+    """Which 手続案内書: Japanese, やさしい日本語 (``easy``) or English (``en``), as the visitor asks."""
+
+    guide = ma.fields.String(load_default="ja", validate=ma.validate.OneOf(guidetexts.LANGUAGES))
 
 
 class SearchQuery(PageSchema):
@@ -294,8 +300,11 @@ def guide_page(case_id: int) -> ResponseReturnValue:
     """The 手続案内書 as the PDF it is: shown in the page and printed from it (one document, never two)."""
     actor = current_actor()
     case = access.case(actor=actor, case_id=case_id)
-    doc = atomic(lambda: documents.guide_document(case_id=case.id, actor=actor, status_url=status_url(case.id)))
-    return render_template("counter/guide.html", case=case, doc=doc, procedures=guide.views(case.id, removed=False))
+    language = parse(GuideLanguage, request.args)["guide"]
+    doc = atomic(lambda: documents.guide_document(case_id=case.id, actor=actor, status_url=status_url(case.id),
+                                                  language=language))
+    return render_template("counter/guide.html", case=case, doc=doc, procedures=guide.views(case.id, removed=False),
+                           guide_language=language)
 
 
 @bp.route("/cases/<int:case_id>/guide.pdf")
@@ -304,7 +313,9 @@ def guide_pdf(case_id: int) -> ResponseReturnValue:
     """The guide's PDF (the page frames it: this response alone may be framed, by our own pages)."""
     actor = current_actor()
     access.case(actor=actor, case_id=case_id)
-    doc = atomic(lambda: documents.guide_document(case_id=case_id, actor=actor, status_url=status_url(case_id)))
+    language = parse(GuideLanguage, request.args)["guide"]
+    doc = atomic(lambda: documents.guide_document(case_id=case_id, actor=actor, status_url=status_url(case_id),
+                                                  language=language))
     viewed = atomic(lambda: documents.get_document(document_id=doc.id, actor=actor))
     return Response(viewed.pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="guide-{case_id}.pdf"', "Cache-Control": "no-store",

@@ -7,15 +7,18 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from core import audit, users
 from core.calendar import JST, day_bounds
 from core.db import utcnow
 from core.errors import Invalid
+from core.i18n import N_
 from core.tx import atomic
 from integrations.rpa import export as rpa
 from residents import protection
 from web.auth import current_actor, roles_required
+from web.i18n import translate
 from web.pageinput import PageSchema, optional_date, parse, text, whole_number
 from workflows import access, batches, caseops, dashboard, escalation, registry, runtime
 from workflows.visit import waits
@@ -60,7 +63,7 @@ def overview() -> ResponseReturnValue:
 
 
 class ReasonForm(PageSchema):
-    reason = text(max_length=500, required=True)
+    reason = text(max_length=500, required=True, metadata={"label": N_("理由")})
 
 
 def _back(case_id: int) -> ResponseReturnValue:
@@ -73,9 +76,11 @@ def incident_retry(incident_id: int) -> ResponseReturnValue:
     actor = current_actor()
     incident = atomic(lambda: caseops.retry(incident_id=incident_id, actor=actor))
     if incident.state == "open":
-        flash(f"「{incident.element_name}」は再び失敗しました（{incident.attempts} 回目）: {incident.error}", "error")
+        flash(gettext("「%(name)s」は再び失敗しました（%(n)s 回目）: %(error)s", name=incident.element_name,
+                      n=incident.attempts, error=incident.error), "error")
     else:
-        flash(f"「{incident.element_name}」を再実行し、案件 {incident.case_id} が進みました。", "info")
+        flash(gettext("「%(name)s」を再実行し、案件 %(case)s が進みました。", name=incident.element_name,
+                      case=incident.case_id), "info")
     return _back(incident.case_id)
 
 
@@ -84,7 +89,8 @@ def incident_retry(incident_id: int) -> ResponseReturnValue:
 def incident_skip(incident_id: int) -> ResponseReturnValue:
     actor, form = current_actor(), parse(ReasonForm, request.form)
     incident = atomic(lambda: caseops.skip(incident_id=incident_id, actor=actor, reason=form["reason"]))
-    flash(f"「{incident.element_name}」を飛ばしました（理由: {form['reason']}）。", "info")
+    flash(gettext("「%(name)s」を飛ばしました（理由: %(reason)s）。", name=incident.element_name,
+                  reason=form["reason"]), "info")
     return _back(incident.case_id)
 
 
@@ -93,7 +99,8 @@ def incident_skip(incident_id: int) -> ResponseReturnValue:
 def incident_cancel(incident_id: int) -> ResponseReturnValue:
     actor, form = current_actor(), parse(ReasonForm, request.form)
     incident = atomic(lambda: caseops.cancel(incident_id=incident_id, actor=actor, reason=form["reason"]))
-    flash(f"案件 {incident.case_id} を取り消しました（理由: {form['reason']}）。", "info")
+    flash(gettext("案件 %(case)s を取り消しました（理由: %(reason)s）。", case=incident.case_id, reason=form["reason"]),
+          "info")
     return _back(incident.case_id)
 
 
@@ -127,7 +134,7 @@ def batch_page() -> ResponseReturnValue:
         items = atomic(lambda: batches.run(actor=actor, action=values["action"], filt=filt, reason=values["reason"],
                                            dry_run=dry_run, to_version=values["to_version"] or None))
     except Invalid as err:  # nothing ran; the form stays as typed, with the reason
-        flash(f"一括操作を実行できません: {err.message}", "error")
+        flash(gettext("一括操作を実行できません: %(error)s", error=translate(err.message)), "error")
     else:
         result = {"action": values["action"], "dry_run": dry_run, "items": items,
                   "cases": {i.case_id: runtime.get_case(i.case_id) for i in items},
@@ -142,11 +149,13 @@ def incident_migrate(incident_id: int) -> ResponseReturnValue:
     actor = current_actor()
     incident = atomic(lambda: caseops.migrate(incident_id=incident_id, actor=actor))
     if incident.state == "open":
-        flash(f"案件 {incident.case_id} を新しい版へ移行しましたが、「{incident.element_name}」は再び失敗しました"
-              f"（{incident.attempts} 回目）: {incident.error}", "error")
+        flash(gettext("案件 %(case)s を新しい版へ移行しましたが、"
+                      "「%(name)s」は再び失敗しました（%(n)s 回目）: %(error)s",
+                      case=incident.case_id, name=incident.element_name, n=incident.attempts, error=incident.error),
+              "error")
     else:
-        flash(f"案件 {incident.case_id} を新しい版へ移行し（{incident.reason}）、「{incident.element_name}」を"
-              "再実行しました。", "info")
+        flash(gettext("案件 %(case)s を新しい版へ移行し（%(reason)s）、「%(name)s」を再実行しました。",
+                      case=incident.case_id, reason=incident.reason, name=incident.element_name), "info")
     return _back(incident.case_id)
 
 

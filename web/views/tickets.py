@@ -7,11 +7,13 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from core import users
 from core.errors import DomainError
 from core.tx import atomic
 from web.auth import current_actor, roles_required
+from web.i18n import translate
 from web.pageinput import BackTo, PageSchema, local_path, parse, text, whole_number
 from workflows.visit import slip, tickets, waits
 
@@ -87,9 +89,10 @@ def issue() -> ResponseReturnValue:
     try:
         ticket = atomic(lambda: tickets.issue(purpose=form["purpose"], actor=actor))
     except DomainError as err:
-        flash(err.message, "error")
+        flash(translate(err.message), "error")
         return redirect(url_for(back))
-    flash(f"整理券 {ticket.label}（{tickets.purpose_of(ticket).label}）を発行しました。", "info")
+    flash(gettext("整理券 %(label)s（%(purpose)s）を発行しました。", label=ticket.label,
+                  purpose=translate(tickets.purpose_of(ticket).label)), "info")
     return redirect(url_for(back, issued=ticket.id))
 
 
@@ -111,7 +114,7 @@ def _act(action: Any, done: Any, retries: int = 2) -> ResponseReturnValue:
     try:
         ticket = atomic(action, retries=retries)
     except DomainError as err:
-        flash(err.message, "error")
+        flash(translate(err.message), "error")
     else:
         flash(done(ticket), "info")
     return _back()
@@ -123,7 +126,8 @@ def call_next() -> ResponseReturnValue:
     actor, form = current_actor(), parse(CallForm, request.form)
     session[COUNTER_KEY] = form["counter"]
     return _act(lambda: tickets.call_next(counter=form["counter"], actor=actor),
-                lambda t: f"{t.label} をお呼びしました。" if t else "お待ちの方はいません。",
+                lambda t: gettext("%(label)s をお呼びしました。", label=t.label) if t
+                else gettext("お待ちの方はいません。"),
                 retries=tickets.CALL_RETRIES)
 
 
@@ -131,14 +135,16 @@ def call_next() -> ResponseReturnValue:
 @roles_required("counter", "section")
 def recall(ticket_id: int) -> ResponseReturnValue:
     actor = current_actor()
-    return _act(lambda: tickets.recall(ticket_id=ticket_id, actor=actor), lambda t: f"{t.label} を再度お呼びしました。")
+    return _act(lambda: tickets.recall(ticket_id=ticket_id, actor=actor),
+                lambda t: gettext("%(label)s を再度お呼びしました。", label=t.label))
 
 
 @bp.route("/<int:ticket_id>/skip", methods=["POST"])
 @roles_required("counter", "section")
 def skip(ticket_id: int) -> ResponseReturnValue:
     actor = current_actor()
-    return _act(lambda: tickets.skip(ticket_id=ticket_id, actor=actor), lambda t: f"{t.label} を不在にしました。")
+    return _act(lambda: tickets.skip(ticket_id=ticket_id, actor=actor),
+                lambda t: gettext("%(label)s を不在にしました。", label=t.label))
 
 
 @bp.route("/<int:ticket_id>/transfer", methods=["POST"])
@@ -146,4 +152,4 @@ def skip(ticket_id: int) -> ResponseReturnValue:
 def transfer(ticket_id: int) -> ResponseReturnValue:
     actor, form = current_actor(), parse(TransferForm, request.form)
     return _act(lambda: tickets.transfer(ticket_id=ticket_id, section=form["section"], actor=actor),
-                lambda t: f"{t.label} を回付しました。")
+                lambda t: gettext("%(label)s を回付しました。", label=t.label))

@@ -16,6 +16,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.i18n import N_, state_name
 from workflows import runtime
 from workflows.determination import household as residents
 from workflows.determination import service
@@ -67,7 +68,8 @@ def add(*, case_id: int, code: str, reason: str, actor: Actor, name: str | None 
         raise Invalid("追加には理由が必要です", details={"field": "reason"})
     case = runtime.get_case(case_id)
     if case.state != "running":
-        raise Conflict(f"case {case.id} is already {case.state}", details={"state": case.state})
+        raise Conflict(N_("受付番号 {case} は既に{state}です", case=case.id, state=state_name(case.state)),
+                       details={"state": case.state})
     procedure = _procedure_for(code, name=name, section=section)
     data = runtime.case_data(case)
     event_date = data.get("event_date")
@@ -99,7 +101,8 @@ def route_item(*, case_id: int, item: dict[str, Any], actor: Actor, now: datetim
     case = runtime.get_case(case_id)
     existing = db.session.scalars(db.select(CaseProcedure).where(CaseProcedure.case_id == case.id)).all()
     if any(p.code == item["code"] and p.state == "open" for p in existing):
-        raise Conflict(f"procedure {item['code']} is already open in case {case.id}", details={"code": item["code"]})
+        raise Conflict(N_("手続 {code} は受付番号 {case} で既に受付中です", code=item["code"], case=case.id),
+                       details={"code": item["code"]})
     seq = max([p.seq or 0 for p in existing] + [MANUAL_SEQ]) + 1  # clear of the determination's 1..n
     runtime.send_message(case_id=case.id, name=ADD_MESSAGE, payload={**item, "seq": seq}, actor=actor, now=now)
     row = db.session.scalar(db.select(CaseProcedure).where(CaseProcedure.case_id == case.id,
@@ -120,7 +123,9 @@ def remove(*, case_id: int, procedure_id: int, reason: str, actor: Actor,
         raise NotFound(f"procedure {procedure_id} is not part of case {case_id}",
                        details={"procedure_id": procedure_id})
     if procedure.state != "open" or procedure.task_id is None:
-        raise Conflict(f"procedure {procedure_id} is already {procedure.state}", details={"state": procedure.state})
+        raise Conflict(N_("手続 {procedure} は既に{state}です", procedure=procedure_id,
+                          state=state_name(procedure.state)),
+                       details={"state": procedure.state})
     if not reason.strip():
         raise Invalid("取りやめには理由が必要です", details={"field": "reason"})
     own_section = actor.role == "section" and procedure.section_code in actor.sections

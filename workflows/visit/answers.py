@@ -24,6 +24,7 @@ from core import audit
 from core.actor import Actor
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.i18n import N_, state_name
 from forms import printforms, taskforms
 from forms.taskforms import FormField
 from workflows import runtime
@@ -175,7 +176,8 @@ def save_answers(*, case_id: int, answers: dict[str, Any], members: dict[str, di
     _check(actor)
     case = runtime.get_case(case_id)
     if case.state != "running":
-        raise Conflict(f"case {case.id} is already {case.state}", details={"state": case.state})
+        raise Conflict(N_("受付番号 {case} は既に{state}です", case=case.id, state=state_name(case.state)),
+                       details={"state": case.state})
     asked = {(q.member, q.key) for q in questions(case_id=case_id, everything=True)}
     given: dict[tuple[int | None, str], Any] = {(None, k): v for k, v in answers.items()}
     for member, values in (members or {}).items():
@@ -222,7 +224,7 @@ def hand_over(*, case_id: int, actor: Actor, status_url: str, now: datetime | No
     now = now or utcnow()
     case = runtime.get_case(case_id)
     if handed_over(case) is not None:
-        raise Conflict(f"case {case.id} was already handed over", details={"state": "handed_over"})
+        raise Conflict(N_("受付番号 {case} は既に各課へ送付済みです", case=case.id), details={"state": "handed_over"})
     if any(p.forms for p in ctx.procedures(case_id)) and signatures.get(case_id) is None:
         raise Invalid("申請書に署名がありません。署名（タブレット）を先に行ってください。",
                       details={"signature": "required"})

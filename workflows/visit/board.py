@@ -24,6 +24,7 @@ from core import users
 from core.calendar import JST, day_bounds
 from core.db import db, utcnow
 from core.errors import Invalid
+from core.i18n import N_
 from core.models import Counter
 from residents import protection
 from workflows import runtime
@@ -85,7 +86,7 @@ def board(*, section: str = "", now: datetime | None = None) -> Board:
     now = now or utcnow()
     names = {s.code: s.name for s in users.list_sections()}
     if section and section not in names:
-        raise Invalid("窓口の指定が正しくありません", details={"section": section})
+        raise Invalid(N_("窓口の指定が正しくありません"), details={"section": section})
     stmt = (select(CaseTask).join(Case).options(contains_eager(CaseTask.case))
             .where(CaseTask.state == "ready", Case.state == "running",
                    CaseTask.created_at >= day_bounds(now.astimezone(JST).date())[0],

@@ -18,11 +18,12 @@ from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid
+from core.i18n import N_
 from forms import printforms, render
 from forms.taskforms import LIBRARY
 from workflows import access, runtime
 from workflows.visit import context as ctx
-from workflows.visit import guide, protection, signatures
+from workflows.visit import guide, guidetexts, protection, signatures
 from workflows.visit import notifier as notifier_rules
 from workflows.visit.models import CaseDocument
 
@@ -140,10 +141,13 @@ def _save(case_id: int, plan: Planned, pdf: bytes, *, data_hash: str, actor: Act
     return doc
 
 
-def _guide_plan(case_id: int, visit: dict[str, Any], status_url: str) -> Planned:
-    return Planned(doc_key="guide", kind="guide", form_key=None, title=guide.TITLE, template=guide.TEMPLATE,
+def _guide_plan(case_id: int, visit: dict[str, Any], status_url: str, language: str = "ja") -> Planned:
+    """The guide; in another language (やさしい日本語 ``easy``, English ``en``) a document of its own beside it."""
+    return Planned(doc_key="guide" if language == "ja" else f"guide-{language}", kind="guide", form_key=None,
+                   title=guidetexts.texts(language)["title"], template=guide.TEMPLATE,
                    subject_ids=tuple(p["id"] for p in visit["members"] if p.get("id") is not None),
-                   render_context=guide.render_context(case_id=case_id, visit=visit, status_url=status_url))
+                   render_context=guide.render_context(case_id=case_id, visit=visit, status_url=status_url,
+                                                       language=language))
 
 
 def _render(case_id: int, plans: list[Planned], actor: Actor) -> list[CaseDocument]:
@@ -185,13 +189,16 @@ def generate_visit(*, case_id: int, actor: Actor, status_url: str) -> list[CaseD
     return made
 
 
-def guide_document(*, case_id: int, actor: Actor, status_url: str) -> CaseDocument:
-    """The visit's 手続案内書 as it stands now (rendered again only when something in it changed)."""
+def guide_document(*, case_id: int, actor: Actor, status_url: str, language: str = "ja") -> CaseDocument:
+    """The visit's 手続案内書 as it stands now (rendered again only when something in it changed), in
+    ``language`` (ja; やさしい日本語 ``easy`` or English ``en`` when the visitor asks)."""
     if not actor.has_role(*DOCUMENT_ROLES):
         raise Forbidden("書類を作成する権限がありません")
     case = runtime.get_case(case_id)
     _check_printable(case, actor)
-    [doc] = _render(case_id, [_guide_plan(case_id, ctx.visit_context(case), status_url)], actor)
+    if language not in guidetexts.LANGUAGES:
+        raise Invalid(N_("案内書の言語 {language} はありません", language=language), details={"guide": language})
+    [doc] = _render(case_id, [_guide_plan(case_id, ctx.visit_context(case), status_url, language)], actor)
     db.session.flush()
     return doc
 

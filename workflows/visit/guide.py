@@ -18,14 +18,14 @@ from core import users
 from core.errors import NotFound
 from forms import printforms, wareki
 from workflows.determination.models import CaseProcedure, list_for_case
+from workflows.visit import guidetexts
 from workflows.visit import notifier as notifier_rules
 
 TITLE = "手続案内書"
 TEMPLATE = "guide.html"
-STATE_LABELS = {"done": "本日手続済", "open": "要手続", "removed": "取りやめ"}
-HOW_TO = ("お手続は各担当課で行います。待合の表示板に受付番号と窓口が表示されたら、その窓口へお越しください。"
-          "本日お手続きができなかったものは、期限までに各窓口でお手続きください。")
-PROXY_LETTER = "委任状（届出人が世帯の方でも親権者でもないため、本人からの委任状が必要です）"
+STATE_LABELS = guidetexts.TEXTS["ja"]["states"]
+HOW_TO = guidetexts.TEXTS["ja"]["how_to"]
+PROXY_LETTER = guidetexts.TEXTS["ja"]["proxy_letter"]
 
 
 @dataclass(frozen=True)
@@ -94,11 +94,14 @@ def views(case_id: int, *, removed: bool = True) -> list[ProcedureView]:
     return [view(p, sections) for p in list_for_case(case_id) if removed or p.state != "removed"]
 
 
-def render_context(*, case_id: int, visit: dict[str, Any], status_url: str) -> dict[str, Any]:
-    """What guide.html prints: the procedures, how to go about them, the QR code of the status page."""
+def render_context(*, case_id: int, visit: dict[str, Any], status_url: str,
+                   language: str = guidetexts.DEFAULT) -> dict[str, Any]:
+    """What guide.html prints: the procedures, how to go about them, the QR code of the status page — its words
+    in ``language`` (``guidetexts``: ja, easy, en)."""
     qr = segno.make(status_url, error="m").svg_data_uri(scale=4, border=2)
     notifier = visit.get("notifier") or {}
     proxy = notifier_rules.needs_proxy_letter(notifier, visit["members"], on=date.fromisoformat(visit["today"]))
     return {"case": visit["case"], "today": visit["today"], "city": visit["city"],
             "procedures": views(case_id, removed=False), "qr": qr, "status_url": status_url, "how_to": HOW_TO,
-            "notifier": visit["applicant"].get("name") or "", "proxy_letter": PROXY_LETTER if proxy else ""}
+            "notifier": visit["applicant"].get("name") or "", "proxy_letter": PROXY_LETTER if proxy else "",
+            "t": guidetexts.texts(language), "language": language}

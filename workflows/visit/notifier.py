@@ -16,11 +16,14 @@ from datetime import date
 from typing import Any
 
 from core.errors import Invalid
+from core.i18n import N_
 
 HEAD = "世帯主"
 PARENTS = {"父", "母"}
 # What the clerk may enter as an outside notifier's relation to the subjects.
-ENTERED_RELATIONS = ("父", "母", "子", "妻", "夫", "祖父", "祖母", "孫", "兄弟姉妹", "その他の親族", "同居人", "代理人")
+# Stored as they are (Japanese); N_ only marks them for the catalogue, which gives the English a page shows.
+ENTERED_RELATIONS = (N_("父"), N_("母"), N_("子"), N_("妻"), N_("夫"), N_("祖父"), N_("祖母"), N_("孫"), N_("兄弟姉妹"),
+                     N_("その他の親族"), N_("同居人"), N_("代理人"))
 ADULT_AGE = 18
 NOTIFIER_AGE = 15  # a younger member does not file: their 親権者 (or the 世帯主) does
 FIELDS = ("name", "kana", "address", "relation", "phone")

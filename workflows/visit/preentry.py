@@ -28,6 +28,7 @@ from core.actor import Actor
 from core.calendar import JST
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, NotFound, TooManyRequests
+from core.i18n import N_
 from core.settings import Settings
 from forms import taskforms
 from workflows.visit.intake import EVENTS
@@ -36,8 +37,8 @@ from workflows.visit.queue_models import PreEntry
 PREFIX = "PE-"
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud or typed from the slip
 LENGTH = 10  # 31^10 ≈ 8·10^14 references
-TEXT_FIELDS = {"name": ("氏名", 100), "kana": ("フリガナ", 100), "address_detail": ("番地・建物名", 200),
-               "previous_address": ("前の住所", 300), "phone": ("電話番号", 20)}
+TEXT_FIELDS = {"name": (N_("氏名"), 100), "kana": (N_("フリガナ"), 100), "address_detail": (N_("番地・建物名"), 200),
+               "previous_address": (N_("前の住所"), 300), "phone": (N_("電話番号"), 20)}
 STAFF_ROLES = ("counter",)
 
 
@@ -82,16 +83,16 @@ def client_key(address: str, secret: str) -> str:
 
 
 def _refuse(field: str, why: str) -> Invalid:
-    return Invalid(f"入力内容を確認してください：{why}", details={"fields": {field: [why]}})
+    return Invalid(N_("入力内容を確認してください：{why}", why=why), details={"fields": {field: [why]}})
 
 
 def _day(typed: str, key: str, label: str, today: date) -> str:
     try:
         day = dates.parse_date(typed)
     except dates.DateError as err:
-        raise _refuse(key, f"{label}：{err.message}") from None
+        raise _refuse(key, N_("{label}：{why}", label=label, why=err.message)) from None
     if day > today + timedelta(days=60):
-        raise _refuse(key, f"{label}が先の日付すぎます")
+        raise _refuse(key, N_("{label}が先の日付すぎます", label=label))
     return day.isoformat()
 
 
@@ -99,25 +100,25 @@ def _clean(values: dict[str, Any], today: date) -> dict[str, Any]:
     """The entry as stored; Invalid naming the first field that is wrong and why."""
     events = [e for e in values.get("events") or [] if e in EVENTS]
     if not events:
-        raise _refuse("events", "手続（ライフイベント）を1つ以上選んでください")
+        raise _refuse("events", N_("手続（ライフイベント）を1つ以上選んでください"))
     clean: dict[str, Any] = {"events": events}
     for key, (label, limit) in TEXT_FIELDS.items():
         text = str(values.get(key) or "").strip()  # names as typed: NFKC would change 異体字 (神 → 神)
         text = unicodedata.normalize("NFKC", text) if key == "phone" else text
         if len(text) > limit:
-            raise _refuse(key, f"{label}は{limit}文字までです")
+            raise _refuse(key, N_("{label}は{limit}文字までです", label=label, limit=limit))
         clean[key] = text
     if not clean["name"]:
-        raise _refuse("name", "氏名を入力してください")
-    for key, label in (("birth_date", "生年月日"), ("event_date", "届出の日（異動日）")):
+        raise _refuse("name", N_("氏名を入力してください"))
+    for key, label in (("birth_date", N_("生年月日")), ("event_date", N_("届出の日（異動日）"))):
         if values.get(key):
             clean[key] = _day(values[key], key, label, today)
     code = re.sub(r"\D", "", unicodedata.normalize("NFKC", str(values.get("postal_code") or "")))
     if code and len(code) != 7:
-        raise _refuse("postal_code", "郵便番号は7桁で入力してください")
+        raise _refuse("postal_code", N_("郵便番号は7桁で入力してください"))
     clean["postal_code"], clean["address"] = code, address_for(code) if code else ""
     if code and not clean["address"]:
-        raise _refuse("postal_code", "この郵便番号の住所が見つかりません")
+        raise _refuse("postal_code", N_("この郵便番号の住所が見つかりません"))
     asked = {q.name for q in questions(events)}
     clean["answers"] = {k: bool(v) for k, v in (values.get("answers") or {}).items() if k in asked}
     return clean
@@ -129,7 +130,7 @@ def create(*, values: dict[str, Any], client: str, settings: Settings, now: date
     recent = db.session.scalar(select(func.count()).select_from(PreEntry).where(
         PreEntry.client == client, PreEntry.created_at > now - timedelta(hours=1)))
     if (recent or 0) >= settings.pre_entry_per_hour:
-        raise TooManyRequests("短時間に多くの入力がありました。しばらくしてからもう一度お試しください")
+        raise TooManyRequests(N_("短時間に多くの入力がありました。しばらくしてからもう一度お試しください"))
     clean = _clean(values, now.astimezone(JST).date())
     entry = PreEntry(reference=PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(LENGTH)),
                      data_json=json.dumps(clean, ensure_ascii=False), client=client, created_at=now,
@@ -153,10 +154,10 @@ def is_reference(typed: str) -> bool:
 def get_by_reference(*, actor: Actor, reference: str, now: datetime | None = None) -> PreEntry:
     """The entry for the counter (staff only); NotFound when unknown, used or expired."""
     if not actor.has_role(*STAFF_ROLES):
-        raise Forbidden("事前入力は総合窓口で読み取ります")
+        raise Forbidden(N_("事前入力は総合窓口で読み取ります"))
     entry = db.session.scalar(select(PreEntry).where(PreEntry.reference == normalise_reference(reference)))
     if entry is None or entry.expires_at <= (now or utcnow()):
-        raise NotFound("この事前入力の番号は見つかりません（期限切れか、使用済みです）",
+        raise NotFound(N_("この事前入力の番号は見つかりません（期限切れか、使用済みです）"),
                        details={"fields": {"reference": [reference]}})
     return entry
 
@@ -169,4 +170,4 @@ def consume(*, reference: str) -> None:
 def purge_job(*, actor: Actor, now: datetime, settings: Settings) -> tuple[str, str]:
     """The scheduler's job: delete every expired pre-entry."""
     result = db.session.execute(delete(PreEntry).where(PreEntry.expires_at <= now))
-    return "ok", f"期限切れの事前入力 {result.rowcount or 0} 件を削除しました"
+    return "ok", N_("期限切れの事前入力 {n} 件を削除しました", n=result.rowcount or 0)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from core import users
 from core.db import db, utcnow
 from core.errors import NotFound
+from core.i18n import N_
 from core.models import Counter
 from workflows import runtime
 from workflows.visit import context as ctx
@@ -25,7 +26,7 @@ from workflows.visit import tickets, waits
 from workflows.visit.models import CaseStatusLink
 from workflows.visit.queue_models import Ticket
 
-STATE_LABELS = {"done": "手続済", "open": "未了"}
+STATE_LABELS = {"done": N_("手続済"), "open": N_("未了")}
 
 
 def token_for(case_id: int) -> str:
@@ -48,7 +49,7 @@ def public_status(token: str, *, now: datetime | None = None) -> dict[str, Any]:
     ticket = tickets.by_token(token) if link is None else None
     case_id = link.case_id if link is not None else ticket.case_id if ticket is not None else None
     if link is None and ticket is None:
-        raise NotFound("このページは存在しません")
+        raise NotFound(N_("このページは存在しません"))
     if ticket is None and case_id is not None:
         ticket = tickets.for_case(case_id)
     result: dict[str, Any] = {"ticket_no": ticket.label if ticket else None, "ticket": _ticket(ticket, now),

@@ -21,6 +21,7 @@ from core.actor import Actor
 from core.calendar import JST
 from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.i18n import N_
 from core.models import Counter, Section
 from workflows.visit.queue_models import Ticket, TicketService
 
@@ -45,13 +46,14 @@ class Purpose:
 
 
 PURPOSES = {p.code: p for p in (
-    Purpose("ido", "転入・転出・転居", "A", "madoguchi", 15),
-    Purpose("shussei_shibo", "出生・死亡・婚姻など", "B", "madoguchi", 20),
-    Purpose("shomei", "住民票・戸籍などの証明", "C", "shimin", 5),
-    Purpose("hoken", "保険・年金", "D", "hoken", 10),
-    Purpose("kodomo", "子育て・手当", "E", "kodomo", 12),
+    Purpose("ido", N_("転入・転出・転居"), "A", "madoguchi", 15),
+    Purpose("shussei_shibo", N_("出生・死亡・婚姻など"), "B", "madoguchi", 20),
+    Purpose("shomei", N_("住民票・戸籍などの証明"), "C", "shimin", 5),
+    Purpose("hoken", N_("保険・年金"), "D", "hoken", 10),
+    Purpose("kodomo", N_("子育て・手当"), "E", "kodomo", 12),
 )}
-STATE_LABELS = {"waiting": "お待ちください", "called": "お呼び出し中", "done": "受付済", "skipped": "呼出済（不在）"}
+STATE_LABELS = {"waiting": N_("お待ちください"), "called": N_("お呼び出し中"),
+                "done": N_("受付済"), "skipped": N_("呼出済（不在）")}
 
 
 def day_of(now: datetime) -> date:
@@ -65,10 +67,11 @@ def purpose_of(ticket: Ticket) -> Purpose:
 def issue(*, purpose: str, actor: Actor, now: datetime | None = None) -> Ticket:
     """A new ticket for ``purpose``: the day's next number of its letter, waiting at the purpose's section."""
     if not actor.has_role(*ISSUE_ROLES):
-        raise Forbidden("整理券は総合窓口で発行します")
+        raise Forbidden(N_("整理券は総合窓口で発行します"))
     chosen = PURPOSES.get(purpose or "")
     if chosen is None:
-        raise Invalid("用件を選んでください", details={"fields": {"purpose": [f"次のいずれか：{'、'.join(PURPOSES)}"]}})
+        raise Invalid(N_("用件を選んでください"),
+                      details={"fields": {"purpose": [N_("次のいずれか：{codes}", codes="、".join(PURPOSES))]}})
     now = now or utcnow()
     ticket = _numbered(chosen, now, actor)
     audit.record(actor=actor, action="ticket.issue", target_type="ticket", target_id=str(ticket.id),
@@ -93,13 +96,13 @@ def _numbered(purpose: Purpose, now: datetime, actor: Actor) -> Ticket:
         except IntegrityError:
             continue
         return ticket
-    raise Conflict("整理券の番号を取れませんでした。もう一度発行してください")
+    raise Conflict(N_("整理券の番号を取れませんでした。もう一度発行してください"))
 
 
 def get(ticket_id: int) -> Ticket:
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None:
-        raise NotFound("整理券が見つかりません")
+        raise NotFound(N_("整理券が見つかりません"))
     return ticket
 
 
@@ -109,14 +112,14 @@ def get_for(*, actor: Actor, ticket_id: int) -> Ticket:
     ticket = get(ticket_id)
     if actor.has_role("counter", "admin") or (actor.has_role("section") and ticket.section_code in actor.sections):
         return ticket
-    raise Forbidden("この整理券を扱う権限がありません")
+    raise Forbidden(N_("この整理券を扱う権限がありません"))
 
 
 def counter_named(number: str) -> Counter:
     counter = db.session.scalar(select(Counter).where(Counter.number == (number or "").strip()))
     if counter is None or not counter.active or not counter.section_code:
-        raise Invalid("窓口の番号が正しくありません（使用中の窓口を選んでください）",
-                      details={"fields": {"counter": [number or "未入力"]}})
+        raise Invalid(N_("窓口の番号が正しくありません（使用中の窓口を選んでください）"),
+                      details={"fields": {"counter": [number or N_("未入力")]}})
     return counter
 
 
@@ -131,7 +134,7 @@ def counters_for(actor: Actor) -> list[Counter]:
 
 def _check_counter(actor: Actor, counter: Counter) -> None:
     if not actor.has_role(*CALL_ROLES) or counter not in counters_for(actor):
-        raise Forbidden(f"{counter.name}で呼び出す権限がありません")
+        raise Forbidden(N_("{counter}で呼び出す権限がありません", counter=counter.name))
 
 
 def at_counter(counter: str, *, now: datetime | None = None) -> Ticket | None:
@@ -178,7 +181,7 @@ def recall(*, ticket_id: int, actor: Actor, now: datetime | None = None) -> Tick
     """Call a called ticket again (it shows at the top of the board again)."""
     ticket = get_for(actor=actor, ticket_id=ticket_id)
     if ticket.state != "called":
-        raise Conflict("呼び出し中の整理券だけを再呼出しできます", details={"state": ticket.state})
+        raise Conflict(N_("呼び出し中の整理券だけを再呼出しできます"), details={"state": ticket.state})
     ticket.last_called_at, ticket.call_count = now or utcnow(), ticket.call_count + 1
     db.session.flush()
     audit.record(actor=actor, action="ticket.recall", target_type="ticket", target_id=str(ticket.id),
@@ -190,7 +193,7 @@ def skip(*, ticket_id: int, actor: Actor, now: datetime | None = None) -> Ticket
     """The resident did not come when called (or left): the ticket leaves the queue."""
     ticket = get_for(actor=actor, ticket_id=ticket_id)
     if ticket.state not in ("waiting", "called"):
-        raise Conflict("この整理券はもう受付が終わっています", details={"state": ticket.state})
+        raise Conflict(N_("この整理券はもう受付が終わっています"), details={"state": ticket.state})
     ticket.state, ticket.finished_at = "skipped", now or utcnow()
     db.session.flush()
     audit.record(actor=actor, action="ticket.skip", target_type="ticket", target_id=str(ticket.id),
@@ -202,9 +205,9 @@ def transfer(*, ticket_id: int, section: str, actor: Actor, now: datetime | None
     """Send the ticket to ``section``'s queue (its service here ends; it waits there from now, same number)."""
     ticket = get_for(actor=actor, ticket_id=ticket_id)
     if db.session.get(Section, section or "") is None or section == SUPERVISOR_SECTION:
-        raise Invalid("回付先の課が正しくありません", details={"fields": {"section": [section or "未入力"]}})
+        raise Invalid(N_("回付先の課が正しくありません"), details={"fields": {"section": [section or N_("未入力")]}})
     if ticket.state not in ("waiting", "called"):
-        raise Conflict("この整理券はもう受付が終わっています", details={"state": ticket.state})
+        raise Conflict(N_("この整理券はもう受付が終わっています"), details={"state": ticket.state})
     now = now or utcnow()
     _end_service(ticket, now, "waiting")
     ticket.section_code, ticket.counter, ticket.queued_at, ticket.finished_at = section, None, now, None
