@@ -14,6 +14,7 @@ from core.i18n import N_, RUN_STATUS
 from forms import wareki
 from residents import protection
 from web.i18n import translate
+from workflows import incidents
 
 CASE_STATES = {"running": N_("処理中"), "completed": N_("完了"), "cancelled": N_("取消")}
 TASK_STATES = {"ready": N_("処理待ち"), "completed": N_("完了"), "cancelled": N_("取消")}
@@ -63,4 +64,5 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(lambda s: translate(CASE_STATES.get(s, s)), "case_state")
     app.add_template_filter(lambda s: translate(TASK_STATES.get(s, s)), "task_state")
     app.add_template_filter(lambda s: translate(RUN_STATUS.get(s, s)), "run_status")
+    app.add_template_filter(lambda i: translate(incidents.message_of(i)), "incident_message")
     app.context_processor(protection_helpers)

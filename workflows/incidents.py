@@ -14,20 +14,30 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import NotFound
+from core.i18n import N_, Message
 from residents import protection
 from workflows.engine import StepFailed
 from workflows.models import Case, CaseTask, Incident
 
-KINDS = {"ScriptTask": "スクリプト", "ServiceTask": "サービス呼び出し", "BusinessRuleTask": "判定表",
-         "ExclusiveGateway": "分岐", "InclusiveGateway": "分岐"}
+KINDS = {"ScriptTask": N_("スクリプト"), "ServiceTask": N_("サービス呼び出し"), "BusinessRuleTask": N_("判定表"),
+         "ExclusiveGateway": N_("分岐"), "InclusiveGateway": N_("分岐")}
+OTHER_KIND = N_("処理")
 MAX_ERROR = 2000
 
 
-def message_for(err: StepFailed, *, detail: str) -> str:
-    """What staff read: which step stopped the case and what to do."""
-    kind = KINDS.get(err.kind, "処理")
-    return (f"{kind}「{err.element_name}」が失敗したため、案件が停止しています。"
-            f"原因（{detail[:300]}）を直してから再実行してください。")
+def message_for(err: StepFailed, *, detail: str) -> Message:
+    """What staff read: which step stopped the case and what to do (a catalogue message: stored in Japanese)."""
+    return _message(kind=err.kind, name=err.element_name, detail=detail)
+
+
+def message_of(incident: Incident) -> Message:
+    """The stored incident's message rebuilt from its fields, so that a page shows it in the reader's language."""
+    return _message(kind=incident.kind, name=incident.element_name, detail=incident.error or "")
+
+
+def _message(*, kind: str, name: str, detail: str) -> Message:
+    return N_("{kind}「{name}」が失敗したため、案件が停止しています。原因（{detail}）を直してから再実行してください。",
+              kind=KINDS.get(kind, OTHER_KIND), name=name, detail=detail[:300])
 
 
 def error_text(case: Case, err: StepFailed) -> str:

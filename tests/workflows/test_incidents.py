@@ -72,6 +72,10 @@ def test_a_failing_script_stops_the_case_and_is_resolved_from_the_page_and_the_a
     assert '"手数料の計算" cannot be skipped: the process model' in html.unescape(response.get_data(as_text=True))
     english = client.get(f"/cases/{case_id}").get_data(as_text=True)  # the language is kept in the session
     assert "Incident: the case has stopped" in english and "Retry" in english and "障害：" not in english
+    assert "The script “手数料の計算” failed, so the case has stopped" in english  # the message, not only the frame
+    assert "案件が停止しています" not in english
+    [listed] = client.get("/api/v1/incidents?lang=en", headers=api_headers("manager")).get_json()
+    assert listed["message"].startswith("The script “手数料の計算” failed")
     client.get(f"/cases/{case_id}?lang=ja")
 
     # the cause fixed (the counter corrects the number of copies), retry from the page

@@ -9,7 +9,8 @@ from flask_smorest import Blueprint
 
 from core.tx import atomic
 from web.auth import current_actor, roles_required
-from workflows import access, caseops
+from web.i18n import translate
+from workflows import access, caseops, incidents
 from workflows.models import Incident
 
 URL_PREFIX = "/incidents"
@@ -23,7 +24,8 @@ class IncidentSchema(ma.Schema):
     element_id = ma.fields.String()
     element_name = ma.fields.String()
     kind = ma.fields.String()
-    message = ma.fields.String(metadata={"description": "Japanese, for staff"})
+    message = ma.fields.Function(lambda i: translate(incidents.message_of(i)),
+                                 metadata={"description": "for staff, in the reader's language (Japanese by default)"})
     error = ma.fields.String(metadata={"description": "the engine's own text"})
     skippable = ma.fields.Boolean()
     state = ma.fields.String()
