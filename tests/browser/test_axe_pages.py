@@ -2,8 +2,8 @@
 
 Each page is opened as the role that uses it, on real objects (a 転入 visit with open tasks, a resident, the
 designer's models and forms). ``PAGES`` must name every GET route that renders a page: a new page that is not
-added here fails ``test_every_page_is_checked``. The Japanese pages are checked: the staff screens have no other
-locale yet (an English locale is being added separately; when it lands, its pages go through the same list)."""
+added here fails ``test_every_page_is_checked``. Every page is checked in both locales (``?lang=``, which the
+session keeps), and each says which language it is in (``<html lang>``), as a screen reader needs."""
 
 from __future__ import annotations
 
@@ -88,7 +88,12 @@ def _objects() -> dict[str, Any]:
     return objects
 
 
-def test_every_page_has_no_serious_violation(page: Any) -> None:
+def _in(language: str, path: str) -> str:
+    return f"{path}{'&' if '?' in path else '?'}lang={language}"
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_every_page_has_no_serious_violation(page: Any, language: str) -> None:
     objects = _objects()
     d = PlaywrightDriver(page)
     seen = []
@@ -96,9 +101,10 @@ def test_every_page_has_no_serious_violation(page: Any) -> None:
         if role:
             login(d, role)
         for _, path, ready in entries:
-            d.goto(path.format(**objects))
+            d.goto(_in(language, path.format(**objects)))
             d.wait(ready, timeout=20)
-            assert_accessible(d, path)
+            assert page.evaluate("document.documentElement.lang") == language, path
+            assert_accessible(d, f"{path} ({language})")
             seen.append(path)
         if role:
             logout(d)
