@@ -22,7 +22,7 @@ document.addEventListener("DOMContentLoaded", function () {
       box.dataset.ready = "1";
     })
     .catch(function (err) {
-      box.textContent = "図を表示できませんでした：" + err.message;
+      box.textContent = (box.dataset.failed || "図を表示できませんでした：") + err.message;
       box.dataset.ready = "error";
     });
 });
