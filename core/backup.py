@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from core.db import utcnow
 from core.errors import Invalid
+from core.i18n import N_
 
 PREFIX = "madoguchi-"
 SUFFIXES = (".sqlite3", ".pgdump")
@@ -35,7 +36,7 @@ def sha256_of(path: Path) -> str:
 def _sqlite_path(url: str) -> str:
     path = make_url(url).database
     if not path or path == ":memory:":
-        raise Invalid("メモリ上のデータベースはバックアップできません", details={"database_url": "in-memory"})
+        raise Invalid(N_("メモリ上のデータベースはバックアップできません"), details={"database_url": "in-memory"})
     return path
 
 
@@ -52,7 +53,8 @@ def _pg_env_and_uri(url: str) -> tuple[dict[str, str], str]:
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if not found:
-        raise Invalid(f"{name} が見つかりません (install postgresql-client)", details={"tool": name})
+        raise Invalid(N_("{tool} が見つかりません（postgresql-client を導入してください）", tool=name),
+                      details={"tool": name})
     return found
 
 
@@ -76,7 +78,8 @@ def backup(*, database_url: str, out_dir: Path, now: datetime | None = None) -> 
         done = subprocess.run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
                                f"--file={target}", f"--dbname={uri}"], env=env, capture_output=True, check=False)
         if done.returncode != 0:
-            raise Invalid("pg_dump が失敗しました", details={"stderr": done.stderr.decode(errors="replace")[-2000:]})
+            raise Invalid(N_("pg_dump が失敗しました"),
+                          details={"stderr": done.stderr.decode(errors="replace")[-2000:]})
     Path(f"{target}.sha256").write_text(f"{sha256_of(target)}  {target.name}\n")
     return target
 
@@ -94,10 +97,10 @@ def rotate(*, out_dir: Path, keep: int) -> list[Path]:
 def check(path: Path) -> None:
     """Invalid unless the file exists and matches the checksum written beside it."""
     if not path.is_file():
-        raise Invalid("バックアップファイルがありません", details={"file": str(path)})
+        raise Invalid(N_("バックアップファイルがありません"), details={"file": str(path)})
     sidecar = Path(f"{path}.sha256")
     if sidecar.exists() and sidecar.read_text().split()[0] != sha256_of(path):
-        raise Invalid("バックアップファイルのチェックサムが一致しません (corrupted)", details={"file": str(path)})
+        raise Invalid(N_("バックアップファイルのチェックサムが一致しません (corrupted)"), details={"file": str(path)})
 
 
 def restore(*, database_url: str, path: Path) -> None:
@@ -105,7 +108,7 @@ def restore(*, database_url: str, path: Path) -> None:
     check(path)
     if database_url.startswith("sqlite"):
         if path.suffix != ".sqlite3":
-            raise Invalid("SQLite には .sqlite3 のバックアップを指定してください", details={"file": path.name})
+            raise Invalid(N_("SQLite には .sqlite3 のバックアップを指定してください"), details={"file": path.name})
         source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         dest = sqlite3.connect(_sqlite_path(database_url))
         try:
@@ -116,10 +119,10 @@ def restore(*, database_url: str, path: Path) -> None:
             source.close()
         return
     if path.suffix != ".pgdump":
-        raise Invalid("PostgreSQL には .pgdump のバックアップを指定してください", details={"file": path.name})
+        raise Invalid(N_("PostgreSQL には .pgdump のバックアップを指定してください"), details={"file": path.name})
     env, uri = _pg_env_and_uri(database_url)
     done = subprocess.run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
                            "--single-transaction", f"--dbname={uri}", str(path)], env=env, capture_output=True,
                           check=False)
     if done.returncode != 0:
-        raise Invalid("pg_restore が失敗しました", details={"stderr": done.stderr.decode(errors="replace")[-2000:]})
+        raise Invalid(N_("pg_restore が失敗しました"), details={"stderr": done.stderr.decode(errors="replace")[-2000:]})

@@ -57,14 +57,15 @@ def get(key: str) -> str:
 def update(*, actor: Actor, changes: dict[str, str]) -> dict[str, str]:
     """Check every value first (Invalid lists each bad field), then store the changed ones."""
     if actor.role != "admin":
-        raise Forbidden("システム管理者だけが変更できます (only administrators change the system settings)")
+        raise Forbidden(N_("システム設定を変更できるのはシステム管理者だけです"))
     errors: dict[str, list[str]] = {k: ["この設定はありません"] for k in sorted(set(changes) - set(_BY_KEY))}
     for key, raw in changes.items():
         spec = _BY_KEY.get(key)
         if spec is not None and len((raw or "").strip()) > spec.max_length:
             errors[key] = [f"{spec.max_length}文字以内で入力してください"]
     if errors:
-        raise Invalid("設定に誤りがあります: " + ", ".join(sorted(errors)), details={"fields": errors})
+        raise Invalid(N_("設定に誤りがあります: {fields}", fields=", ".join(sorted(errors))),
+                      details={"fields": errors})
     current = values()
     changed = {k: v.strip() for k, v in changes.items() if v.strip() != current[k]}
     for key, value in changed.items():

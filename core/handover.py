@@ -22,6 +22,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Invalid
+from core.i18n import N_
 
 SKIP_TABLES = {"alembic_version", "api_tokens", "apscheduler_jobs", "scheduler_locks"}
 SKIP_COLUMNS = {("users", "password_hash")}
@@ -61,7 +62,7 @@ def export(*, actor: Actor, out: Path, archive_dir: Path | None = None) -> dict[
     """Write the hand-over folder ``out`` (must be empty or new); returns the manifest. Logged."""
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
-        raise Invalid("出力先フォルダが空ではありません", details={"out": str(out)})
+        raise Invalid(N_("出力先フォルダが空ではありません"), details={"out": str(out)})
     metadata = MetaData()
     metadata.reflect(bind=db.engine)
     tables = [_export_table(t, out) for t in metadata.sorted_tables if t.name not in SKIP_TABLES]

@@ -10,18 +10,19 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Forbidden, Invalid
+from core.i18n import N_
 from core.models import Counter, Section, Terminal
 
 
 def _require_admin(actor: Actor) -> None:
     if actor.role != "admin":
-        raise Forbidden("システム管理者だけが変更できます (only administrators change counters and terminals)")
+        raise Forbidden(N_("窓口・端末を変更できるのはシステム管理者だけです"))
 
 
 def _required(value: str | None, field: str, max_length: int) -> str:
     text = (value or "").strip()
     if not text or len(text) > max_length:
-        raise Invalid(f"{field} は1〜{max_length}文字で入力してください",
+        raise Invalid(N_("{field} は1〜{max}文字で入力してください", field=field, max=max_length),
                       details={"fields": {field: [f"1〜{max_length}文字"]}})
     return text
 
@@ -35,7 +36,8 @@ def save_counter(*, actor: Actor, number: str, name: str, section_code: str | No
     _require_admin(actor)
     number = _required(number, "number", 16)
     if section_code and db.session.get(Section, section_code) is None:
-        raise Invalid(f"課 {section_code!r} はありません", details={"fields": {"section_code": [section_code]}})
+        raise Invalid(N_("課 {section} はありません", section=section_code),
+                      details={"fields": {"section_code": [section_code]}})
     counter = db.session.scalar(db.select(Counter).where(Counter.number == number)) or Counter(number=number)
     counter.name, counter.section_code, counter.active = _required(name, "name", 100), section_code or None, active
     db.session.add(counter)

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core import audit
 from core.db import db
 from core.errors import Conflict, DomainError
+from core.i18n import N_
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def atomic(work: Callable[[], T], *, retries: int = 2) -> T:
         except StaleDataError as err:
             rollback()
             if attempt == retries:
-                raise Conflict("他の職員が同時に更新しました。画面を更新してください (concurrent update)") from err
+                raise Conflict(N_("他の職員が同時に更新しました。画面を更新してください")) from err
         except BaseException as err:
             rollback()
             if isinstance(err, DomainError) and err.audit:

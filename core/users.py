@@ -19,6 +19,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.i18n import N_
 from core.models import ROLES, ApiToken, Section, User
 
 # The shortest password the policy accepts unless the deployment asks for more (MADOGUCHI_PASSWORD_MIN_LENGTH).
@@ -32,15 +33,16 @@ def actor_for(user: User, *, terminal: str | None = None, ip: str | None = None)
 
 def _require_admin(actor: Actor) -> None:
     if actor.role != "admin":
-        raise Forbidden("システム管理者だけが変更できます (only administrators change users and sections)")
+        raise Forbidden(N_("ユーザーと課を変更できるのはシステム管理者だけです"))
 
 
 def _required(value: str | None, field: str, max_length: int) -> str:
     text = (value or "").strip()
     if not text:
-        raise Invalid(f"{field} を入力してください", details={"fields": {field: ["必須です"]}})
+        raise Invalid(N_("{field} を入力してください", field=field), details={"fields": {field: ["必須です"]}})
     if len(text) > max_length:
-        raise Invalid(f"{field} は {max_length} 文字以内です", details={"fields": {field: [f"{max_length}文字以内"]}})
+        raise Invalid(N_("{field} は {max} 文字以内です", field=field, max=max_length),
+                      details={"fields": {field: [f"{max_length}文字以内"]}})
     return text
 
 
@@ -55,7 +57,7 @@ def validate_password(password: str, *, username: str, min_length: int = PASSWOR
     if username and username.lower() in password.lower():
         problems.append("ユーザー名を含めないでください")
     if problems:
-        raise Invalid("パスワードが規則を満たしていません: " + "、".join(problems),
+        raise Invalid(N_("パスワードが規則を満たしていません: {problems}", problems="、".join(problems)),
                       details={"fields": {"password": problems}})
 
 
@@ -82,11 +84,12 @@ def update_section(*, actor: Actor, code: str, name: str, lane: str) -> Section:
     _require_admin(actor)
     section = db.session.get(Section, code)
     if section is None:
-        raise NotFound(f"課 {code!r} はありません", details={"code": code})
+        raise NotFound(N_("課 {section} はありません", section=code), details={"code": code})
     lane = _required(lane, "lane", 100)
     other = section_by_lane().get(lane)
     if other is not None and other.code != code:
-        raise Conflict(f"レーン名「{lane}」は既に{other.name}に使われています", details={"lane": lane})
+        raise Conflict(N_("レーン名「{lane}」は既に{section}に使われています", lane=lane, section=other.name),
+                       details={"lane": lane})
     before = {"name": section.name, "lane": section.lane}
     section.name, section.lane = _required(name, "name", 100), lane
     db.session.flush()
@@ -100,7 +103,7 @@ def _sections(codes: list[str] | tuple[str, ...]) -> list[Section]:
     for code in codes:
         section = db.session.get(Section, code)
         if section is None:
-            raise Invalid(f"課 {code!r} はありません", details={"fields": {"sections": [code]}})
+            raise Invalid(N_("課 {section} はありません", section=code), details={"fields": {"sections": [code]}})
         found.append(section)
     return found
 
@@ -109,7 +112,7 @@ def _sections(codes: list[str] | tuple[str, ...]) -> list[Section]:
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound(f"ユーザー {user_id} はありません", details={"user_id": user_id})
+        raise NotFound(N_("ユーザー {user} はありません", user=user_id), details={"user_id": user_id})
     return user
 
 
@@ -123,14 +126,16 @@ def list_users() -> list[User]:
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise Invalid(f"役割 {role!r} はありません", details={"fields": {"role": [f"{', '.join(ROLES)} のいずれか"]}})
+        raise Invalid(N_("役割 {role} はありません", role=role),
+                      details={"fields": {"role": [f"{', '.join(ROLES)} のいずれか"]}})
 
 
 def _new_user(*, username: str, password: str, role: str, display_name: str,
               sections: list[str] | tuple[str, ...]) -> User:
     _check_role(role)
     if get_by_username(username) is not None:
-        raise Invalid(f"ユーザー名 {username!r} は使われています", details={"fields": {"username": ["使用済み"]}})
+        raise Invalid(N_("ユーザー名 {username} は使われています", username=username),
+                      details={"fields": {"username": ["使用済み"]}})
     user = User(username=username, display_name=display_name, role=role,
                 password_hash=generate_password_hash(password), sections=_sections(sections))
     db.session.add(user)
@@ -163,7 +168,7 @@ def update_user(*, actor: Actor, user_id: int, display_name: str, role: str, sec
     user = get_user(user_id)
     _check_role(role)
     if user.id == actor.user_id and role != "admin":
-        raise Conflict("自分の管理者権限は外せません", details={"role": role})
+        raise Conflict(N_("自分の管理者権限は外せません"), details={"role": role})
     before = {"role": user.role, "sections": user.section_codes, "display_name": user.display_name}
     user.display_name = _required(display_name, "display_name", 100)
     user.role = role
@@ -180,7 +185,7 @@ def set_active(*, actor: Actor, user_id: int, active: bool) -> User:
     _require_admin(actor)
     user = get_user(user_id)
     if user.id == actor.user_id and not active:
-        raise Conflict("自分自身は停止できません", details={"user_id": user_id})
+        raise Conflict(N_("自分自身は停止できません"), details={"user_id": user_id})
     user.active = active
     db.session.flush()
     audit.record(actor=actor, action="admin.user.activate" if active else "admin.user.deactivate",

@@ -29,6 +29,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, NotFound
+from core.i18n import N_
 from forms import formjs, printupload
 from forms.taskforms import FormDefinition, included_mapping
 
@@ -87,18 +88,18 @@ def _checked(key: str, title: str, schema: Any, print_map: str | None,
              template: str | None) -> tuple[str, dict[str, Any] | None, str | None]:
     """(title, field map, layout) of a form that may be deployed; Invalid says what to fix."""
     if not formjs.KEY.match(key or ""):
-        raise _refuse("key", f"様式のキー「{key}」は使えません。英小文字で始め、英小文字・数字・_ で書いてください"
-                             "（例: kouki_join）。")
+        raise _refuse("key", N_("様式のキー「{key}」は使えません。英小文字で始め、英小文字・数字・_ で書いてください"
+                                "（例: kouki_join）。", key=key))
     title = (title or "").strip()
     if not title or len(title) > TITLE_MAX:
-        raise _refuse("title", f"様式の名前を 1〜{TITLE_MAX} 文字で入れてください。")
+        raise _refuse("title", N_("様式の名前を 1〜{max} 文字で入れてください。", max=TITLE_MAX))
     own = formjs.fields_from_schema(schema)
     spec = printupload.parse_map(print_map) if print_map and print_map.strip() else None
     body = template if template and template.strip() else None
     if body is not None:
         if spec is None:
-            raise _refuse("field_map", "レイアウトだけでは印刷できません。"
-                                       "項目対応表（procedure など）も入れてください。")
+            raise _refuse("field_map", N_("レイアウトだけでは印刷できません。"
+                                          "項目対応表（procedure など）も入れてください。"))
         printupload.check_template(body)
     if spec is not None:
         _check_print_fields(spec, _fields(own, spec))
@@ -117,7 +118,7 @@ def deploy(*, key: str, title: str, schema: Any, actor: Actor, print_map: str | 
     ``print_map`` (YAML) makes it a printed form; ``template`` is its layout (else every field is printed).
     Invalid says what to fix; nothing is stored then."""
     if not actor.has_role("designer"):
-        raise Forbidden("様式をデプロイできるのは業務設計担当だけです")
+        raise Forbidden(N_("様式をデプロイできるのは業務設計担当だけです"))
     title, spec, body = _checked(key, title, schema, print_map, template)
     content_hash = _hash(title, schema, spec, body)
     current = latest(key)
@@ -146,8 +147,8 @@ def _check_print_fields(spec: dict[str, Any], fields: tuple[Any, ...]) -> None:
     names = {f.name for f in fields}
     unknown = sorted(set(spec["mapping"]) - names)
     if unknown:
-        raise _refuse("mapping", f"mapping の {', '.join(unknown)} は様式にない項目です。"
-                                 "様式に部品を加えるか、mapping から外してください。")
+        raise _refuse("mapping", N_("mapping の {names} は様式にない項目です。"
+                                    "様式に部品を加えるか、mapping から外してください。", names=", ".join(unknown)))
 
 
 # -- lookups (forms.taskforms.get / forms.printforms.get) ---------------------------------------------------
@@ -259,7 +260,8 @@ def render_template(name: str, context: dict[str, Any]) -> str:
     row = db.session.scalar(db.select(DeployedForm).where(DeployedForm.key == key,
                                                           DeployedForm.version == int(version)))
     if row is None or row.template is None or not row.content_hash.startswith(digest):
-        raise NotFound(f"the layout of form {key} v{version} is missing", details={"form": key})
+        raise NotFound(N_("様式 {form} 第{version}版のレイアウトがありません", form=key, version=version),
+                       details={"form": key})
     return printupload.render(name, row.template, context)
 
 
@@ -272,7 +274,8 @@ def editable(key: str) -> dict[str, Any]:
     """What the form editor opens for ``key``: the newest deployed version, else the library's form (its fields
     as a form-js schema, its printed part as a field map and the body of its print.html), else an empty form."""
     if not formjs.KEY.match(key or ""):
-        raise Invalid(f"様式のキー「{key}」は使えません。英小文字で始め、英小文字・数字・_ で書いてください。",
+        raise Invalid(N_("様式のキー「{key}」は使えません。英小文字で始め、英小文字・数字・_ で書いてください。",
+                         key=key),
                       details={"key": key})
     row = latest(key)
     if row is not None:

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from core.errors import Invalid
+from core.i18n import N_
 from forms.taskforms import BLOCKS, FORMATS, FormField
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -39,34 +40,36 @@ SCHEMA_VERSION = 16  # form-js 1.x
 
 
 def _fail(where: str, message: str) -> Invalid:
-    return Invalid(f"{where}: {message}", details={"problems": [{"element": where, "message": f"{where}: {message}"}]})
+    text = N_("{where}: {message}", where=where, message=message)
+    return Invalid(text, details={"problems": [{"element": where, "message": text}]})
 
 
 def _field(component: dict[str, Any], number: int, seen: set[str]) -> FormField | None:
     kind = component.get("type")
-    where = f"部品 {number}（{component.get('label') or component.get('key') or kind}）"
+    where = N_("部品 {number}（{label}）", number=number, label=component.get("label") or component.get("key") or kind)
     if kind in _PRESENTATION:
         return None
     if kind not in _TYPES:
-        raise _fail(where, f"部品の種類「{kind}」は様式に使えません。文字・数値・日付・チェックボックス・"
-                           "選択リスト・ラジオボタンのどれかにしてください。")
+        raise _fail(where, N_("部品の種類「{kind}」は様式に使えません。文字・数値・日付・チェックボックス・"
+                              "選択リスト・ラジオボタンのどれかにしてください。", kind=kind))
     if kind == "datetime" and component.get("subtype", "date") != "date":
-        raise _fail(where, "日時の部品は「日付のみ」（subtype: date）にしてください。")
+        raise _fail(where, N_("日時の部品は「日付のみ」（subtype: date）にしてください。"))
     name = str(component.get("key") or "")
     if not KEY.match(name):
-        raise _fail(where, f"キー「{name}」は変数名として使えません。"
-                           "英小文字で始め、英小文字・数字・_ だけで書いてください。")
+        raise _fail(where, N_("キー「{name}」は変数名として使えません。"
+                              "英小文字で始め、英小文字・数字・_ だけで書いてください。", name=name))
     if name in seen:
-        raise _fail(where, f"キー「{name}」が重複しています。部品ごとに別のキーにしてください。")
+        raise _fail(where, N_("キー「{name}」が重複しています。部品ごとに別のキーにしてください。", name=name))
     seen.add(name)
     checks = component.get("validate") or {}
     props = component.get("properties") or {}
     fmt = props.get("format") or None
     if fmt is not None and fmt not in FORMATS:
-        raise _fail(where, f"書式「{fmt}」はありません（使えるもの: {', '.join(sorted(FORMATS))}）。")
+        raise _fail(where, N_("書式「{format}」はありません（使えるもの: {names}）。", format=fmt,
+                              names=", ".join(sorted(FORMATS))))
     choices = tuple((str(v.get("value")), str(v.get("label", v.get("value")))) for v in component.get("values") or [])
     if _TYPES[kind] == "choice" and not choices:
-        raise _fail(where, "選択肢がありません。プロパティの「選択肢」で値と見出しを入れてください。")
+        raise _fail(where, N_("選択肢がありません。プロパティの「選択肢」で値と見出しを入れてください。"))
     label = component.get("dateLabel") if kind == "datetime" else component.get("label")  # form-js's date label
     return FormField(name=name, label=str(label or component.get("label") or name), type=_TYPES[kind],
                      required=bool(checks.get("required")), choices=choices,
@@ -85,14 +88,14 @@ def _int(value: Any) -> int | None:
 def fields_from_schema(schema: Any) -> tuple[FormField, ...]:
     """The fields of a form-js schema, in order; Invalid names the component and how to fix it."""
     if not isinstance(schema, dict) or not isinstance(schema.get("components"), list):
-        message = ("様式の形式が正しくありません（form-js の schema に components がありません）。"
-                   "編集画面から保存し直してください。")
+        message = N_("様式の形式が正しくありません（form-js の schema に components がありません）。"
+                     "編集画面から保存し直してください。")
         raise Invalid(message, details={"problems": [{"element": "schema", "message": message}]})
     seen: set[str] = set()
     found = [_field(c, n, seen) for n, c in enumerate(_flat(schema["components"]), start=1)]
     fields = tuple(f for f in found if f is not None)
     if len(fields) > 200:
-        message = "部品が多すぎます（200 まで）。様式を分けてください。"
+        message = N_("部品が多すぎます（200 まで）。様式を分けてください。")
         raise Invalid(message, details={"problems": [{"element": "schema", "message": message}]})
     return fields
 
@@ -105,8 +108,8 @@ def _flat(components: list[Any]) -> list[dict[str, Any]]:
             continue
         if c.get("type") in ("group", "dynamiclist", "iframe", "table"):
             if c.get("type") != "group":
-                raise _fail(f"部品（{c.get('label') or c.get('type')}）",
-                            "この種類の部品は様式に使えません。外してください。")
+                raise _fail(N_("部品（{label}）", label=c.get("label") or c.get("type")),
+                            N_("この種類の部品は様式に使えません。外してください。"))
             flat.extend(_flat(c.get("components") or []))
         else:
             flat.append(c)

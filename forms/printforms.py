@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from core.errors import NotFound
+from core.i18n import N_
 from forms import taskforms
 
 
@@ -71,7 +72,7 @@ def _library_print_form(key: str) -> PrintForm:
     """The printed form of ``forms/library/<key>``; NotFound when the folder has no ``procedure`` (a task-only form)."""
     raw = _raw(key)
     if not raw.get("procedure"):
-        raise NotFound(f"form {key!r} is not a printed form", details={"form": key})
+        raise NotFound(N_("様式 {form} は印刷する様式ではありません", form=key), details={"form": key})
     mapping = dict(taskforms.included_mapping(raw))
     mapping.update(raw.get("mapping") or {})
     printing = raw.get("print") or {}

@@ -25,6 +25,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader, StrictUndefin
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from core.errors import Invalid
+from core.i18n import N_
 
 MAX_TEMPLATE_BYTES = 200_000
 MAX_MAP_BYTES = 100_000
@@ -48,57 +49,59 @@ def _invalid(message: str, field: str) -> Invalid:
 
 def _load(text: str) -> dict[str, Any]:
     if len(text.encode("utf-8")) > MAX_MAP_BYTES:
-        raise _invalid(f"項目対応表が大きすぎます（{MAX_MAP_BYTES:,} バイトまで）。", "field_map")
+        raise _invalid(N_("項目対応表が大きすぎます（{max} バイトまで）。", max=f"{MAX_MAP_BYTES:,}"), "field_map")
     try:
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as err:
         line = getattr(getattr(err, "problem_mark", None), "line", None)
-        where = f"{line + 1}行目: " if line is not None else ""
-        raise _invalid(f"項目対応表を YAML として読めません（{where}{err}）。「キー: 値」の形で書いてください。",
-                       "field_map") from err
+        where = N_("{line}行目: ", line=line + 1) if line is not None else ""
+        raise _invalid(N_("項目対応表を YAML として読めません（{where}{error}）。「キー: 値」の形で書いてください。",
+                          where=where, error=err), "field_map") from err
     if not isinstance(raw, dict):
-        raise _invalid("項目対応表は「procedure: …」などのキーと値で書いてください。", "field_map")
+        raise _invalid(N_("項目対応表は「procedure: …」などのキーと値で書いてください。"), "field_map")
     unknown = set(raw) - {"procedure", "per", "include", "mapping", "print", "guide", "rpa"}
     if unknown:
-        raise _invalid(f"項目対応表の {', '.join(sorted(unknown))} は使えません（使えるもの: procedure, per, include, "
-                       "mapping, print, guide, rpa）。", "field_map")
+        raise _invalid(N_("項目対応表の {names} は使えません（使えるもの: procedure, per, include, mapping, print, "
+                          "guide, rpa）。", names=", ".join(sorted(unknown))), "field_map")
     return raw
 
 
 def _check_who(raw: dict[str, Any]) -> None:
     if not PROCEDURE.match(str(raw.get("procedure") or "")):
-        raise _invalid("procedure に手続コードを書いてください（例: kouki.join。判定表の「手続コード」と同じもの）。",
+        raise _invalid(N_("procedure に手続コードを書いてください"
+                          "（例: kouki.join。判定表の「手続コード」と同じもの）。"),
                        "procedure")
     if raw.get("per", "visit") not in ("visit", "member"):
-        raise _invalid("per は visit（来庁ごとに 1 枚）か member（対象者ごとに 1 枚）にしてください。", "per")
+        raise _invalid(N_("per は visit（来庁ごとに 1 枚）か member（対象者ごとに 1 枚）にしてください。"), "per")
     include = raw.get("include") or []
     if not isinstance(include, list) or not set(include) <= BLOCKS:
-        raise _invalid(f"include は {', '.join(sorted(BLOCKS))} から選んでください（例: [person, applicant]）。",
-                       "include")
+        raise _invalid(N_("include は {names} から選んでください（例: [person, applicant]）。",
+                          names=", ".join(sorted(BLOCKS))), "include")
 
 
 def _check_mapping(mapping: Any) -> None:
     if not isinstance(mapping, dict):
-        raise _invalid("mapping は「項目名: 差し込む値」の形で書いてください（例: join_date: answers.event_date）。",
+        raise _invalid(N_("mapping は「項目名: 差し込む値」の形で書いてください"
+                          "（例: join_date: answers.event_date）。"),
                        "mapping")
     for name, path in mapping.items():
         if not PATH.match(str(path)):
-            raise _invalid(f"mapping の {name}: 「{path}」は差し込む値の場所として読めません。subject.name や "
-                           "answers.event_date の形で書いてください。", "mapping")
+            raise _invalid(N_("mapping の {name}: 「{path}」は差し込む値の場所として読めません。subject.name や "
+                              "answers.event_date の形で書いてください。", name=name, path=path), "mapping")
 
 
 def _check_output(raw: dict[str, Any]) -> list[Any]:
     printing = raw.get("print") or {}
     if not isinstance(printing, dict) or printing.get("digits", "ascii") not in ("ascii", "fullwidth"):
-        raise _invalid("print.digits は ascii か fullwidth にしてください。", "print")
+        raise _invalid(N_("print.digits は ascii か fullwidth にしてください。"), "print")
     guide = raw.get("guide") or {}
     if not isinstance(guide, dict) or not isinstance(guide.get("bring", []), list):
-        raise _invalid("guide は where（窓口）、bring（持ち物の一覧）、note（注意）で書いてください。", "guide")
+        raise _invalid(N_("guide は where（窓口）、bring（持ち物の一覧）、note（注意）で書いてください。"), "guide")
     rpa = raw.get("rpa") or {}
     columns = rpa.get("columns", []) if isinstance(rpa, dict) else None
     if not isinstance(columns, list) or any(not isinstance(c, dict) or not c.get("header") or not c.get("value")
                                             for c in columns):
-        raise _invalid("rpa.columns は {header: 見出し, value: 項目名} の一覧で書いてください。", "rpa")
+        raise _invalid(N_("rpa.columns は「header: 見出し, value: 項目名」の一覧で書いてください。"), "rpa")
     return columns
 
 
@@ -123,16 +126,15 @@ def wrap(body: str) -> str:
 def check_template(body: str) -> None:
     """Invalid (with the line) when the layout is too large or is not a template the sandbox compiles."""
     if len(body.encode("utf-8")) > MAX_TEMPLATE_BYTES:
-        raise _invalid(f"レイアウトが大きすぎます（{MAX_TEMPLATE_BYTES:,} バイトまで）。", "template")
+        raise _invalid(N_("レイアウトが大きすぎます（{max} バイトまで）。", max=f"{MAX_TEMPLATE_BYTES:,}"), "template")
     if re.search(r"{%-?\s*(extends|include|import|from|block)\b", body):
-        raise _invalid("レイアウトには様式の本文だけを書いてください（extends・include・import・block は使えません。"
-                       "枠は自動で付き、macros は m.row などで使えます）。", "template")
+        raise _invalid(N_("レイアウトには様式の本文だけを書いてください（extends・include・import・block は使えません。"
+                          "枠は自動で付き、macros は m.row などで使えます）。"), "template")
     try:
         sandbox().parse(wrap(body))
     except TemplateSyntaxError as err:
-        raise _invalid(f"レイアウトの {err.lineno}行目が読めません（{err.message}）。"
-                       "Jinja の書き方を確かめてください。",
-                       "template") from err
+        raise _invalid(N_("レイアウトの {line}行目が読めません（{error}）。Jinja の書き方を確かめてください。",
+                          line=err.lineno, error=err.message), "template") from err
 
 
 # Uploaded layouts by template name (``deployed:<key>@<version>#<hash>``: one name, one content, so never stale).
@@ -157,7 +159,9 @@ def render(name: str, body: str, context: dict[str, Any]) -> str:
     try:
         return clean(sandbox().get_template(name).render(**context))
     except TemplateError as err:  # the sandbox refused something, or a name the data does not have
-        raise Invalid(f"様式のレイアウトを印刷できません（{err}）。業務設計の「様式」でレイアウトを直してください。",
+        raise Invalid(N_("様式のレイアウトを印刷できません（{error}）。"
+                         "業務設計の「様式」でレイアウトを直してください。",
+                         error=str(err)),
                       details={"template": name}) from err
 
 

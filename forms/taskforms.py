@@ -144,7 +144,7 @@ def _library_form(key: str) -> FormDefinition:
     """The definition in ``forms/library/<key>/form.yaml``; NotFound if no folder holds it."""
     path = LIBRARY / key / "form.yaml"
     if "/" in key or ".." in key or not path.is_file():
-        raise NotFound(f"form {key!r} is not defined", details={"form": key})
+        raise NotFound(N_("様式 {form} は定義されていません", form=key), details={"form": key})
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     own = raw.get("fields", [])
     names = {f.get("name") for f in own}

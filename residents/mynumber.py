@@ -19,6 +19,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, NotFound
+from core.i18n import N_
 from core.settings import Settings
 from residents.models import Resident
 
@@ -42,7 +43,7 @@ def _fernet(settings: Settings) -> MultiFernet:
     keys = [k.strip() for k in (settings.mynumber_keys or "").split(",") if k.strip()]
     if not keys:
         if not (settings.demo and settings.secret_key):
-            raise Invalid("MADOGUCHI_MYNUMBER_KEYS が設定されていません (no My Number key configured)",
+            raise Invalid(N_("MADOGUCHI_MYNUMBER_KEYS が設定されていません (no My Number key configured)"),
                           details={"setting": "MADOGUCHI_MYNUMBER_KEYS"})
         keys = [base64.urlsafe_b64encode(hashlib.sha256(f"mynumber:{settings.secret_key}".encode()).digest())]
     return MultiFernet([Fernet(k) for k in keys])
@@ -62,9 +63,10 @@ def store(*, actor: Actor, settings: Settings, resident_id: int, number: str) ->
     """Encrypt and keep a resident's My Number; Invalid unless it is 12 digits with a right check digit."""
     number = number.strip().replace("-", "").replace(" ", "")
     if not check_digit_ok(number):
-        raise Invalid("個人番号は12桁で、検査用数字が正しくなければなりません", details={"mynumber": "invalid"})
+        raise Invalid(N_("個人番号は12桁で、検査用数字が正しくなければなりません"), details={"mynumber": "invalid"})
     if db.session.get(Resident, resident_id) is None:
-        raise NotFound(f"住民 {resident_id} はいません", details={"resident_id": resident_id})
+        raise NotFound(N_("住民 {resident} は見つかりません", resident=resident_id),
+                       details={"resident_id": resident_id})
     row = db.session.get(ResidentMyNumber, resident_id) or ResidentMyNumber(resident_id=resident_id)
     row.ciphertext = _fernet(settings).encrypt(number.encode()).decode()
     row.updated_at, row.updated_by = utcnow(), actor.username
@@ -83,12 +85,12 @@ def reveal(*, actor: Actor, settings: Settings, resident_id: int, reason: str) -
     if not actor.has_role(*REVEAL_ROLES):
         audit.record_independently(actor=actor, action="mynumber.reveal", target_type="resident",
                                    target_id=resident_id, outcome="denied")
-        raise Forbidden("個人番号を表示する権限がありません (role not allowed to unmask)")
+        raise Forbidden(N_("個人番号を表示する権限がありません"))
     if not reason.strip():
-        raise Invalid("表示の理由を入力してください", details={"reason": "required"})
+        raise Invalid(N_("表示の理由を入力してください"), details={"reason": "required"})
     row = db.session.get(ResidentMyNumber, resident_id)
     if row is None:
-        raise NotFound("個人番号は登録されていません", details={"resident_id": resident_id})
+        raise NotFound(N_("個人番号は登録されていません"), details={"resident_id": resident_id})
     number = _fernet(settings).decrypt(row.ciphertext.encode()).decode()
     audit.record(actor=actor, action="mynumber.reveal", target_type="resident", target_id=resident_id,
                  details={"reason": reason.strip()[:200]})
@@ -102,7 +104,7 @@ def rotate(*, actor: Actor, settings: Settings) -> int:
         try:
             row.ciphertext = fernet.rotate(row.ciphertext.encode()).decode()
         except InvalidToken as err:
-            raise Invalid("どの鍵でも復号できない行があります", details={"resident_id": row.resident_id}) from err
+            raise Invalid(N_("どの鍵でも復号できない行があります"), details={"resident_id": row.resident_id}) from err
         count += 1
     db.session.flush()
     audit.record(actor=actor, action="mynumber.rotate", details={"rows": count})

@@ -21,6 +21,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Forbidden, Invalid, NotFound
+from core.i18n import N_
 from core.models import AuditEntry
 from residents.models import Resident
 
@@ -158,18 +159,19 @@ def reveal_address(*, actor: Actor, resident_id: int, purpose: str, reason: str,
     address: the only way, whatever the case data says."""
     resident = db.session.get(Resident, resident_id)
     if resident is None:
-        raise NotFound(f"住民 {resident_id} は見つかりません", details={"resident_id": resident_id})
+        raise NotFound(N_("住民 {resident} は見つかりません", resident=resident_id),
+                       details={"resident_id": resident_id})
     if purpose not in PURPOSES:
-        raise Invalid("開示の目的を選んでください", details={"purpose": f"one of {', '.join(PURPOSES)}"})
+        raise Invalid(N_("開示の目的を選んでください"), details={"purpose": f"one of {', '.join(PURPOSES)}"})
     if len(reason.strip()) < 4:
-        raise Invalid("開示の理由を4文字以上で入力してください", details={"reason": "required (4+ characters)"})
+        raise Invalid(N_("開示の理由を4文字以上で入力してください"), details={"reason": "required (4+ characters)"})
     details: dict[str, Any] = {"purpose": purpose, "reason": reason.strip()[:300], "jumin_code": resident.jumin_code}
     if case_id is not None:
         details["case_id"] = case_id
     if not may_see_address(actor, resident, purpose):
         audit.record_independently(actor=actor, action="protection.reveal", target_type="resident",
                                    target_id=resident.id, outcome="denied", details=details)
-        raise Forbidden("この目的・権限では支援措置対象者の住所を表示できません", details={"purpose": purpose})
+        raise Forbidden(N_("この目的・権限では支援措置対象者の住所を表示できません"), details={"purpose": purpose})
     audit.record(actor=actor, action="protection.reveal", target_type="resident", target_id=resident.id,
                  details=details)
     return {"resident_id": resident.id, "postal_code": resident.postal_code, "address": resident.address,

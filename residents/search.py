@@ -20,6 +20,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Invalid, NotFound
+from core.i18n import N_
 from residents import normalize, protection
 from residents.models import Household, Resident
 
@@ -49,7 +50,7 @@ def find(*, q: str | None = None, birth_date: date | None = None, address: str |
     q = (q or "").strip()
     address = (address or "").strip()
     if not q and birth_date is None and not address:
-        raise Invalid("検索条件を入力してください (q, birth_date or address)", details={"q": "required"})
+        raise Invalid(N_("検索条件を入力してください (q, birth_date or address)"), details={"q": "required"})
     limit = max(1, min(limit, MAX_LIMIT))
     conditions: list[ColumnElement[bool]] = []
     digits = normalize.name_key(q)
@@ -119,7 +120,7 @@ def get(*, resident_id: int, actor: Actor, screen: str = "api") -> Resident:
     """One resident with the household loaded, or NotFound; the view is logged (resident.view)."""
     resident = db.session.get(Resident, resident_id)
     if resident is None:
-        raise NotFound(f"住民 {resident_id} は見つかりません")
+        raise NotFound(N_("住民 {resident} は見つかりません", resident=resident_id))
     audit.record(actor=actor, action="resident.view", target_type="resident", target_id=resident.id,
                  details={"screen": screen, "jumin_code": resident.jumin_code,
                           "support_measure": resident.support_measure})

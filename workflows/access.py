@@ -75,7 +75,7 @@ def case(*, actor: Actor, case_id: int) -> Case:
     """The case, if ``actor`` may see it (NotFound, Forbidden otherwise)."""
     found = runtime.get_case(case_id)
     if not may_see_case(actor=actor, case=found):
-        raise Forbidden("この案件を閲覧する権限がありません（担当課の案件のみ）", details={"case_id": case_id})
+        raise Forbidden(N_("この案件を閲覧する権限がありません（担当課の案件のみ）"), details={"case_id": case_id})
     return found
 
 
@@ -101,7 +101,7 @@ def task(*, actor: Actor, task_id: int) -> CaseTask:
     """The task with its case, if ``actor`` may see it (NotFound, Forbidden otherwise)."""
     found = runtime.get_task(task_id)
     if not may_see_task(actor=actor, task=found):
-        raise Forbidden("他の課の作業は表示できません", details={"task_id": task_id, "section": found.section_code})
+        raise Forbidden(N_("他の課の作業は表示できません"), details={"task_id": task_id, "section": found.section_code})
     return found
 
 
@@ -112,9 +112,10 @@ def cases(*, actor: Actor, state: str | None = None, process_key: str | None = N
     among = None
     if not reads_every_case(actor):
         if actor.role != "section":
-            raise Forbidden("案件の一覧は表示できません")
+            raise Forbidden(N_("案件の一覧は表示できません"))
         if section and section not in actor.sections:
-            raise Forbidden(f"課 {section} の案件一覧は表示できません（担当課のみ）", details={"section": section})
+            raise Forbidden(N_("課 {section} の案件一覧は表示できません（担当課のみ）", section=section),
+                            details={"section": section})
         among = actor.sections
     return runtime.list_cases(state=state, process_key=process_key, section=section, among=among, limit=limit)
 
@@ -124,7 +125,8 @@ def tasks(*, actor: Actor, section: str | None = None, state: str | None = "read
     """The inbox of ``actor``: their sections' tasks (managers: all); another section is Forbidden."""
     allowed = visible_sections(actor)
     if section and allowed is not None and section not in allowed:
-        raise Forbidden(f"課 {section} の作業は表示できません（担当課のみ）", details={"section": section})
+        raise Forbidden(N_("課 {section} の作業は表示できません（担当課のみ）", section=section),
+                        details={"section": section})
     return runtime.list_tasks(section=section, sections=None if section else allowed, state=state,
                               assignee=assignee, limit=limit)
 
@@ -222,9 +224,10 @@ def document(*, actor: Actor, document_id: int) -> CaseDocument:
     """The stored document, if ``actor`` may see it (NotFound, Forbidden otherwise)."""
     doc = db.session.get(CaseDocument, document_id)
     if doc is None:
-        raise NotFound(f"書類 {document_id} はありません", details={"document_id": document_id})
+        raise NotFound(N_("書類 {document} はありません", document=document_id), details={"document_id": document_id})
     if not may_see_document(actor=actor, doc=doc, case=runtime.get_case(doc.case_id)):
-        raise Forbidden("この書類を閲覧する権限がありません（担当課の書類のみ）", details={"document_id": document_id})
+        raise Forbidden(N_("この書類を閲覧する権限がありません（担当課の書類のみ）"),
+                        details={"document_id": document_id})
     return doc
 
 
@@ -237,4 +240,4 @@ def visible_documents(*, actor: Actor, docs: Iterable[CaseDocument]) -> list[Cas
 def check_residents(*, actor: Actor) -> None:
     """Forbidden unless ``actor``'s role reads the common resident DB."""
     if not actor.has_role(*RESIDENT_READERS):
-        raise Forbidden("住民情報を閲覧する権限がありません")
+        raise Forbidden(N_("住民情報を閲覧する権限がありません"))

@@ -54,7 +54,7 @@ def _step(incident: Incident, action: Callable[[Any, Any, str], None], *, actor:
     try:
         action(runtime.engine(), workflow, incident.task_uuid)
     except TaskStateError as err:
-        raise Conflict(str(err)) from err
+        raise Conflict(N_("この工程は今は操作できません: {error}", error=str(err))) from err
     except StepFailed as err:
         failed = err
     except EngineError as err:

@@ -19,6 +19,7 @@ from core.actor import Actor
 from core.calendar import JST, day_bounds
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid
+from core.i18n import N_
 from workflows import access
 from workflows.models import Case, CaseTask
 
@@ -42,9 +43,10 @@ def inbox(*, actor: Actor, filters: InboxFilter, now: datetime | None = None, li
     now = now or utcnow()
     allowed = access.visible_sections(actor)
     if filters.due not in DUE_FILTERS or filters.assignee not in ASSIGNEE_FILTERS or filters.waiting_min < 0:
-        raise Invalid("絞り込み条件が正しくありません", details={"due": filters.due, "assignee": filters.assignee})
+        raise Invalid(N_("絞り込み条件が正しくありません"), details={"due": filters.due, "assignee": filters.assignee})
     if filters.section and allowed is not None and filters.section not in allowed:
-        raise Forbidden(f"section {filters.section} is not yours", details={"section": filters.section})
+        raise Forbidden(N_("課 {section} は担当課ではありません", section=filters.section),
+                        details={"section": filters.section})
     stmt = select(CaseTask).join(Case).options(contains_eager(CaseTask.case)).where(CaseTask.state == "ready")
     if filters.section:
         stmt = stmt.where(CaseTask.section_code == filters.section)
@@ -97,7 +99,7 @@ def section_stats(*, start: datetime, end: datetime, now: datetime | None = None
     """Per section: open queue and overdue now; completed count, mean wait (created → first opened or claimed,
     else completed) and mean handling (opened or claimed → completed) of tasks completed in [start, end)."""
     if end <= start:
-        raise Invalid("期間の終わりは始まりより後にしてください", details={"to": "before from"})
+        raise Invalid(N_("期間の終わりは始まりより後にしてください"), details={"to": "before from"})
     now = now or utcnow()
     stats: dict[str, SectionStats] = {}
     for task in db.session.scalars(select(CaseTask).where(CaseTask.state == "ready")):

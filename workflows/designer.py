@@ -23,7 +23,7 @@ from core import audit, users
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
-from core.i18n import N_, state_name
+from core.i18n import N_, Message, state_name
 from workflows import decision_diff, registry, runtime, safe_xml, validation
 from workflows.engine import EngineError, HumanTask
 from workflows.models import Case, ModelVersion, SpecSnapshot
@@ -80,7 +80,8 @@ def get_version(*, key: str, version: int) -> ModelVersion:
     """One stored version; NotFound names the key and number."""
     row = db.session.scalar(db.select(ModelVersion).where(ModelVersion.key == key, ModelVersion.version == version))
     if row is None:
-        raise NotFound(f"no version {version} of model {key!r}", details={"key": key, "version": version})
+        raise NotFound(N_("業務モデル {key} に第{version}版はありません", key=key, version=version),
+                       details={"key": key, "version": version})
     return row
 
 
@@ -170,7 +171,7 @@ def running_cases(*, key: str, limit: int = 200) -> list[tuple[Case, int]]:
 def migrate_case(*, case_id: int, actor: Actor, now: datetime | None = None) -> MigrationResult:
     """Move a running case to the snapshot new cases start on; a refusal is logged and returned, not raised."""
     if not actor.has_role("admin"):
-        raise Forbidden("only administrators migrate running cases")
+        raise Forbidden(N_("進行中の案件の移行は管理者のみ行えます"))
     case = runtime.get_case(case_id)
     if case.state != "running":
         raise Conflict(N_("受付番号 {case} は{state}のため移行できません（処理中の案件だけ移行できます）", case=case.id,
@@ -230,16 +231,16 @@ def evaluate_decision(*, xml: str, data: dict[str, Any], actor: Actor) -> dict[s
     """Run the decision in ``xml`` on ``data`` through the case engine; Invalid explains, in Japanese, why it
     cannot decide (a bad cell, with its rule and column; an input the sample lacks; a value it cannot compare)."""
     if not isinstance(data, dict):
-        raise Invalid("入力データは JSON のオブジェクトで書いてください（例: {\"age\": 20}）。",
+        raise Invalid(N_("入力データは JSON のオブジェクトで書いてください（例: {\"age\": 20}）。"),
                       details={"data": "object expected"})
     dmn = validation.classify("decision.dmn", xml.encode(), safe_xml.parse(xml.encode(), file_name="decision.dmn",
                                                                            max_bytes=1_000_000))
     if dmn.kind != "dmn":
-        raise Invalid("判定表（DMN）ではありません。判定表の編集画面から試算してください。",
+        raise Invalid(N_("判定表（DMN）ではありません。判定表の編集画面から試算してください。"),
                       details={"xml": "a DMN document is expected"})
     problems = validation.check_decision(dmn)
     if problems:
-        raise Invalid(f"判定表に読めないセルがあります: {problems[0].message}",
+        raise Invalid(N_("判定表に読めないセルがあります: {problem}", problem=problems[0].message),
                       details={"problems": [p.as_dict() for p in problems]})
     probe = _probe_bpmn(dmn.keys[0]).encode()
     probe_doc = validation.classify("probe.bpmn", probe, safe_xml.parse(probe, file_name="probe.bpmn",
@@ -256,23 +257,24 @@ def evaluate_decision(*, xml: str, data: dict[str, Any], actor: Actor) -> dict[s
     return {name: result.get(name) for name in outputs} if outputs else result
 
 
-def _why_undecided(err: BaseException, inputs: list[str]) -> str:
+def _why_undecided(err: BaseException, inputs: list[str]) -> Message:
     """What the designer can do about an engine error while deciding: name the input, the rule, the fix."""
     text = str(err)
     row = re.search(r"row (\d+)", text)
-    where = f"規則 {row.group(1)} を判定中に" if row else "判定中に"
+    where = N_("規則 {row} を判定中に", row=row.group(1)) if row else N_("判定中に")
     causes = list(_causes(err))
     missing = next((c.name for c in causes if isinstance(c, NameError) and getattr(c, "name", None)), None)
     expression = re.search(r"Error evaluating expression '([^']*)'", text)
     if missing is None and expression and expression.group(1) in inputs:
         missing = expression.group(1)
     if missing:
-        return (f"{where}入力「{missing}」がありません。入力データに \"{missing}\": 値 を加えてください"
-                f"（この判定表の入力: {', '.join(inputs)}）。")
+        return N_("{where}入力「{missing}」がありません。入力データに \"{missing}\": 値 を加えてください"
+                  "（この判定表の入力: {inputs}）。", where=where, missing=missing, inputs=", ".join(inputs))
     if any(isinstance(c, TypeError) for c in causes):
-        return (f"{where}値を比べられませんでした（null や、数値と文字列の比較など）。"
-                "入力データの値の型を確かめてください（数値は 75、文字列は \"tennyu\"、真偽は true）。")
-    return f"{where}判定表の式を実行できませんでした。セルの書き方を確かめてください（{text}）。"
+        return N_("{where}値を比べられませんでした（null や、数値と文字列の比較など）。入力データの値の型を"
+                  "確かめてください（数値は 75、文字列は \"tennyu\"、真偽は true）。", where=where)
+    return N_("{where}判定表の式を実行できませんでした。セルの書き方を確かめてください（{error}）。",
+              where=where, error=text)
 
 
 def _causes(err: BaseException) -> Iterator[BaseException]:
@@ -300,10 +302,11 @@ def new_decision_key(key: str) -> str:
     if not key.startswith("proc_"):
         key = "proc_" + key
     if not PROCEDURE_KEY.match(key):
-        raise Invalid(f"判定表のキー「{key}」は使えません。proc_ に続けて英小文字・数字・_ で書いてください"
-                      "（例: proc_kouki）。", details={"key": key})
+        raise Invalid(N_("判定表のキー「{key}」は使えません。proc_ に続けて英小文字・数字・_ で書いてください"
+                         "（例: proc_kouki）。", key=key), details={"key": key})
     if db.session.scalar(db.select(ModelVersion.id).where(ModelVersion.key == key).limit(1)) is not None:
-        raise Conflict(f"判定表「{key}」はもうあります。一覧の「編集・試算」から開いてください。", details={"key": key})
+        raise Conflict(N_("判定表「{key}」はもうあります。一覧の「編集・試算」から開いてください。", key=key),
+                       details={"key": key})
     return key
 
 

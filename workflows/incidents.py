@@ -79,7 +79,7 @@ def resolve(incident: Incident, *, actor: Actor, resolution: str, reason: str | 
 def get(incident_id: int) -> Incident:
     incident = db.session.get(Incident, incident_id)
     if incident is None:
-        raise NotFound(f"incident {incident_id} does not exist", details={"incident_id": incident_id})
+        raise NotFound(N_("障害 {incident} はありません", incident=incident_id), details={"incident_id": incident_id})
     return incident
 
 

@@ -24,6 +24,7 @@ from core import audit, users
 from core.actor import Actor
 from core.db import db
 from core.errors import Conflict, Invalid, NotFound
+from core.i18n import N_
 from workflows import canonical, refusals, safe_xml, validation
 from workflows.engine import CaseEngine, iter_task_specs
 from workflows.models import ModelVersion, SpecSnapshot
@@ -79,7 +80,7 @@ def list_versions(key: str) -> list[ModelVersion]:
     rows = list(db.session.scalars(db.select(ModelVersion).where(ModelVersion.key == key)
                                    .order_by(ModelVersion.version)))
     if not rows:
-        raise NotFound(f"no process model {key!r}", details={"key": key})
+        raise NotFound(N_("業務モデル {key} はありません", key=key), details={"key": key})
     return rows
 
 
@@ -96,7 +97,8 @@ def _documents_from_versions(versions: Iterable[ModelVersion]) -> list[validatio
 def parse_uploads(files: list[tuple[str, bytes]], *, max_bytes: int) -> list[validation.Document]:
     """Parse and classify uploaded files safely; Invalid/TooLarge name the file and line."""
     if not files:
-        raise Invalid("no files uploaded", details={"files": "at least one .bpmn or .dmn file"})
+        raise Invalid(N_("ファイルが送られていません（.bpmn か .dmn のファイルを添付してください）"),
+                      details={"files": "at least one .bpmn or .dmn file"})
     return [validation.classify(name, content, safe_xml.parse(content, file_name=name, max_bytes=max_bytes))
             for name, content in files]
 
@@ -156,7 +158,8 @@ def deploy(*, files: list[tuple[str, bytes]], actor: Actor, lanes: set[str], ope
         audit.record(actor=actor, action="model.deploy", outcome="rejected",
                      details={"files": [f for f, _ in files], "problems": [p.as_dict() for p in problems]})
         first = problems[0]
-        raise Invalid(f"{first.file}: {first.element or ''}: {first.message}".replace(": : ", ": "),
+        raise Invalid(N_("{where}: {message}", where=": ".join(filter(None, (first.file, first.element))),
+                         message=first.message),
                       details={"problems": [p.as_dict() for p in problems]})
     deployed = []
     for doc in documents:
@@ -209,13 +212,15 @@ def current_snapshot(process_key: str, *, engine: CaseEngine) -> SpecSnapshot:
     versions = latest_versions()
     top = next((v for v in versions if v.key == process_key and v.kind == "bpmn"), None)
     if top is None:
-        raise NotFound(f"no deployed process {process_key!r}", details={"process_key": process_key})
+        raise NotFound(N_("業務フロー {process} は公開されていません", process=process_key),
+                       details={"process_key": process_key})
     try:
         parser = validation.build_parser(_documents_from_versions(versions))
         specs = with_defaults((parser.get_spec(process_key), parser.get_subprocess_specs(process_key)),
                               default_lane())
     except (ValidationException, SpiffWorkflowException) as err:  # a library deployed before today's checks
-        raise Conflict(f"{process_key} を開始できません: {refusals.explain(str(err))}",
+        raise Conflict(N_("{process} を開始できません: {reason}",
+                          process=process_key, reason=refusals.explain(str(err))),
                        details={"process_key": process_key}) from err
     spec_json = engine.dump_spec(specs)
     spec_hash = hashlib.sha256(spec_json.encode()).hexdigest()
@@ -262,7 +267,8 @@ def specs_by_hash(spec_hash: str, *, engine: CaseEngine) -> Specs:
     def load() -> Specs:
         text = db.session.scalar(db.select(SpecSnapshot.spec_json).where(SpecSnapshot.spec_hash == spec_hash))
         if text is None:
-            raise NotFound(f"spec snapshot {spec_hash[:12]} is missing", details={"spec_hash": spec_hash})
+            raise NotFound(N_("業務モデルの版 {spec} が見つかりません", spec=spec_hash[:12]),
+                           details={"spec_hash": spec_hash})
         return engine.load_spec(text)
 
     specs = spec_cache.get(spec_hash, load)

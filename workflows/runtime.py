@@ -39,7 +39,7 @@ def engine() -> CaseEngine:
 def get_case(case_id: int) -> Case:
     case = db.session.get(Case, case_id, options=[undefer(Case.workflow_json)])
     if case is None:
-        raise NotFound(f"case {case_id} does not exist", details={"case_id": case_id})
+        raise NotFound(N_("案件 {case} はありません", case=case_id), details={"case_id": case_id})
     return case
 
 
@@ -52,7 +52,7 @@ _TASK_WITH_CASE = (db.select(CaseTask).join(Case, CaseTask.case_id == Case.id)
 def get_task(task_id: int) -> CaseTask:
     task = db.session.execute(_TASK_WITH_CASE, {"task_id": task_id}).scalar_one_or_none()
     if task is None:
-        raise NotFound(f"task {task_id} does not exist", details={"task_id": task_id})
+        raise NotFound(N_("タスク {task} はありません", task=task_id), details={"task_id": task_id})
     return task
 
 
@@ -60,7 +60,7 @@ def start_case(*, process_key: str, actor: Actor, resident_id: int | None = None
                data: dict[str, Any] | None = None, title: str | None = None, now: datetime | None = None) -> Case:
     """Start ``process_key`` on its current snapshot and run it to its first human tasks."""
     if not actor.has_role("counter"):
-        raise Forbidden("only counter staff start cases")
+        raise Forbidden(N_("案件を開始できるのは総合窓口の職員だけです"))
     now = now or utcnow()
     snapshot = registry.current_snapshot(process_key, engine=engine())
     specs = registry.specs_for(snapshot, engine=engine())
@@ -70,7 +70,8 @@ def start_case(*, process_key: str, actor: Actor, resident_id: int | None = None
     try:  # the counter is still with the resident: a first step that fails refuses the start (nothing is left)
         workflow = engine().start(specs, initial)
     except EngineError as err:
-        raise Invalid(f"the journey could not start: {err}", details={"process_key": process_key}) from err
+        raise Invalid(N_("業務フローを開始できません: {error}", error=str(err)),
+                      details={"process_key": process_key}) from err
     case = Case(process_key=process_key, snapshot_id=snapshot.id, spec_hash=snapshot.spec_hash,
                 resident_id=resident_id, title=title or snapshot.model_version.name or process_key,
                 created_by=actor.username, created_at=now)
@@ -171,11 +172,12 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
     try:
         engine().complete(workflow, task.task_uuid, cleaned if form is None or form.scope == "case" else {})
     except TaskStateError as err:
-        raise Conflict(str(err)) from err
+        raise Conflict(N_("タスクを完了できません（{error}）。画面を開き直してください", error=str(err))) from err
     except StepFailed as err:
         failed = err  # the clerk's work is kept; the case stops at the failed step (an incident)
     except EngineError as err:
-        raise Invalid(f"the journey could not continue: {err}", details={"task": task.spec_name}) from err
+        raise Invalid(N_("業務フローを進められません: {error}", error=str(err)),
+                      details={"task": task.spec_name}) from err
     save_workflow(case, workflow, now=now, completed=(task, cleaned), completed_by=actor.username,
                   ready_before=ready_before)
     if failed is not None:
@@ -201,7 +203,8 @@ def send_message(*, case_id: int, name: str, payload: dict[str, Any], actor: Act
     except StepFailed as err:
         failed = err
     except EngineError as err:
-        raise Invalid(f"the journey cannot take this: {err}", details={"message": name}) from err
+        raise Invalid(N_("業務フローがこの通知を受け付けません: {error}", error=str(err)),
+                      details={"message": name}) from err
     save_workflow(case, workflow, now=now, ready_before=ready_before)
     if failed is not None:
         stopped(case, workflow, failed, actor=actor, now=now)
@@ -245,7 +248,7 @@ def unclaim(*, task_id: int, actor: Actor) -> CaseTask:
     task = get_task(task_id)
     _check_open(task, None)
     if task.assignee != actor.username and not actor.has_role("manager"):
-        raise Forbidden(f"task {task.id} is held by {task.assignee}")
+        raise Forbidden(N_("タスク {task} は {who} が担当しています", task=task.id, who=task.assignee))
     task.assignee, task.claimed_at = None, None
     db.session.flush()
     audit.record(actor=actor, action="task.unclaim", target_type="task", target_id=task.id)
@@ -255,9 +258,9 @@ def unclaim(*, task_id: int, actor: Actor) -> CaseTask:
 def cancel_case(*, case_id: int, actor: Actor, reason: str, now: datetime | None = None) -> Case:
     """Stop a running case; its open tasks leave every inbox."""
     if not actor.has_role("counter", "manager"):
-        raise Forbidden("only counter staff or managers cancel cases")
+        raise Forbidden(N_("案件を取り消せるのは総合窓口の職員と管理者だけです"))
     if not reason.strip():
-        raise Invalid("a reason is required", details={"reason": "required"})
+        raise Invalid(N_("取消の理由を入力してください"), details={"reason": "required"})
     now = now or utcnow()
     case = get_case(case_id)
     if case.state != "running":

@@ -7,6 +7,7 @@ import re
 from lxml import etree
 
 from core.errors import Invalid, TooLarge
+from core.i18n import N_
 
 _DTD_PATTERN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
@@ -19,20 +20,22 @@ def _parser() -> etree.XMLParser:
 def parse(content: bytes, *, file_name: str, max_bytes: int) -> etree._Element:
     """The root element, or Invalid/TooLarge saying where and why the file was refused."""
     if len(content) > max_bytes:
-        raise TooLarge(f"{file_name}: {len(content):,} bytes is over the limit of {max_bytes:,}",
+        raise TooLarge(N_("{file}: {size} バイトあり、上限の {limit} バイトを超えています", file=file_name,
+                          size=f"{len(content):,}", limit=f"{max_bytes:,}"),
                        details={"file": file_name, "limit": max_bytes})
     probe = content.replace(b"\x00", b"")  # a UTF-16 file hides its DOCTYPE between zero bytes
     match = _DTD_PATTERN.search(probe)
     if match:
         line = probe[: match.start()].count(b"\n") + 1
-        raise Invalid(f"{file_name}: line {line}: DTDs and entity declarations are not allowed (XXE protection)",
+        raise Invalid(N_("{file}: {line}行目: DTD・実体宣言は使えません（XXE 対策）", file=file_name, line=line),
                       details={"file": file_name, "line": line, "reason": "dtd_forbidden"})
     try:
         root = etree.fromstring(content, _parser())
     except etree.XMLSyntaxError as err:
         line = err.lineno or 0
-        raise Invalid(f"{file_name}: line {line}: XML error: {err.msg}",
+        raise Invalid(N_("{file}: {line}行目: XML として読めません（{error}）",
+                         file=file_name, line=line, error=err.msg),
                       details={"file": file_name, "line": line, "reason": "xml_syntax"}) from err
     if root is None:
-        raise Invalid(f"{file_name}: empty document", details={"file": file_name, "reason": "xml_syntax"})
+        raise Invalid(N_("{file}: 内容が空です", file=file_name), details={"file": file_name, "reason": "xml_syntax"})
     return root

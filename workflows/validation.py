@@ -24,6 +24,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
 from core.errors import Invalid
+from core.i18n import N_, Message
 from workflows import decision_cells, refusals
 from workflows.determination import feel
 from workflows.scripting import check_expression
@@ -69,21 +70,24 @@ def classify(file_name: str, content: bytes, root: Any) -> Document:
         keys = [p.get("id") for p in processes if p.get("isExecutable", "true") == "true"]
         names = {p.get("id"): p.get("name") or p.get("id") for p in processes}
         if not keys:
-            message = ("実行できるプロセスがありません（isExecutable=\"false\"）。窓口で動かすプロセスに "
-                       "isExecutable=\"true\" を付けてください（no executable process）。")
-            raise Invalid(f"{file_name}: {message}", details={"problems": [{"file": file_name, "message": message}]})
+            message = N_("実行できるプロセスがありません（isExecutable=\"false\"）。窓口で動かすプロセスに "
+                         "isExecutable=\"true\" を付けてください（no executable process）。")
+            raise Invalid(N_("{file}: {message}", file=file_name, message=message),
+                          details={"problems": [{"file": file_name, "message": message}]})
         return Document(file_name, content, root, "bpmn", keys, names)
     if ns in DMN_NAMESPACES:
         decisions = [d for d in root if etree.QName(d).localname == "decision"]
         if len(decisions) != 1:
-            message = (f"DMN ファイルには判定（decision）をちょうど 1 つ入れてください（今は {len(decisions)} 個）。"
-                       "判定ごとにファイルを分けてください（one decision per DMN file）。")
-            raise Invalid(f"{file_name}: {message}", details={"problems": [{"file": file_name, "message": message}]})
+            message = N_("DMN ファイルには判定（decision）をちょうど 1 つ入れてください（今は {count} 個）。"
+                         "判定ごとにファイルを分けてください（one decision per DMN file）。", count=len(decisions))
+            raise Invalid(N_("{file}: {message}", file=file_name, message=message),
+                          details={"problems": [{"file": file_name, "message": message}]})
         key = decisions[0].get("id")
         return Document(file_name, content, root, "dmn", [key], {key: decisions[0].get("name") or key})
-    message = (f"BPMN でも DMN でもありません（名前空間 {ns!r}）。BPMN 2.0 か DMN 1.3 のファイルを選んでください"
-               "（not a BPMN or DMN document）。")
-    raise Invalid(f"{file_name}: {message}", details={"problems": [{"file": file_name, "message": message}]})
+    message = N_("BPMN でも DMN でもありません（名前空間 {namespace}）。BPMN 2.0 か DMN 1.3 のファイルを選んでください"
+                 "（not a BPMN or DMN document）。", namespace=repr(ns))
+    raise Invalid(N_("{file}: {message}", file=file_name, message=message),
+                  details={"problems": [{"file": file_name, "message": message}]})
 
 
 def build_parser(documents: Iterable[Document]) -> SpiffBpmnParser:
@@ -126,7 +130,8 @@ def _translated_dmn(doc: Document) -> Any:
     root = deepcopy(doc.root)
     if feel.translate_dmn(root):
         problems = check_decision(doc) or [Problem(doc.file_name, "判定表の条件が読めません。FEEL で書いてください。")]
-        raise Invalid(f"{doc.file_name}: {problems[0].message}", details={"problems": [p.as_dict() for p in problems]})
+        raise Invalid(N_("{file}: {message}", file=doc.file_name, message=problems[0].message),
+                      details={"problems": [p.as_dict() for p in problems]})
     return root
 
 
@@ -145,11 +150,15 @@ def _problem(err: Exception, file_name: str) -> dict[str, Any]:
                    line=int(line) if str(line or "").isdigit() else None).as_dict()
 
 
-def _message(err: Exception, file_name: str) -> str:
+def _message(err: Exception, file_name: str) -> Message:
     p = _problem(err, file_name)
-    where = f"{p['line']}行目: " if "line" in p else ""
-    element = f"（要素 {p['element']}）" if "element" in p else ""
-    return f"{p['file']}: {where}{p['message']}{element}"
+    if "line" in p:
+        where = N_("{file}: {line}行目", file=p["file"], line=p["line"])
+    else:
+        where = p["file"]
+    if "element" in p:
+        return N_("{where}: {message}（要素 {element}）", where=where, message=p["message"], element=p["element"])
+    return N_("{where}: {message}", where=where, message=p["message"])
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from core import audit, writebehind
 from core.actor import Actor
 from core.db import UTCDateTime, db, utcnow
 from core.errors import Conflict, Invalid, NotFound
+from core.i18n import N_
 from integrations.imports import parsing
 from integrations.imports.mapping import Mapping
 from integrations.imports.models import ImportRun, staging
@@ -48,9 +49,10 @@ def _check_deletions(counts: dict[str, int], residents: int, mode: str, confirme
         return
     share = round(100 * counts["deleted"] / residents, 1)
     raise DeletionsNeedConfirmation(
-        f"この全件取込は住民 {residents} 人のうち {counts['deleted']} 人（{share}%）を削除します。"
-        f"{int(MAX_UNCONFIRMED_DELETIONS * 100)}% を超える削除には確認が必要です（confirm_deletions）。"
-        "データは変更していません。", details={"would_delete": counts["deleted"], "residents": residents,
+        N_("この全件取込は住民 {residents} 人のうち {deleted} 人（{share}%）を削除します。"
+           "{limit}% を超える削除には確認が必要です（confirm_deletions）。データは変更していません。",
+           residents=residents, deleted=counts["deleted"], share=share, limit=int(MAX_UNCONFIRMED_DELETIONS * 100)),
+        details={"would_delete": counts["deleted"], "residents": residents,
                                       "share_percent": share, "dry_run": counts})
 
 
@@ -62,7 +64,7 @@ def run_import(*, data: bytes, source: str, mode: str, actor: Actor, filename: s
     A full file that would delete more than 5 % of the residents raises :class:`DeletionsNeedConfirmation`
     (nothing is applied) unless ``confirm_deletions``."""
     if mode not in MODES:
-        raise Invalid("mode は full か diff です", details={"mode": mode})
+        raise Invalid(N_("mode は full か diff です"), details={"mode": mode})
     now = now or utcnow()
     residents = count_residents()
     run = ImportRun(source=source, mode=mode, filename=filename, trigger=trigger, started_by=actor.username,
@@ -140,7 +142,7 @@ def get_run(run_id: int) -> ImportRun:
     """The run, or NotFound."""
     run = db.session.get(ImportRun, run_id)
     if run is None:
-        raise NotFound(f"取込履歴 {run_id} はありません")
+        raise NotFound(N_("取込履歴 {run} はありません", run=run_id))
     return run
 
 

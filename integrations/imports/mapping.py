@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from core.errors import Invalid
+from core.i18n import N_
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "mappings"
 
@@ -69,7 +70,7 @@ def from_dict(raw: dict[str, Any], *, origin: str = "mapping") -> Mapping:
         problems["values"] = "values は対応表です"
         values = {}
     if problems:
-        raise Invalid(f"マッピングファイルが不正です ({origin})", details=problems)
+        raise Invalid(N_("マッピングファイルが不正です（{origin}）", origin=origin), details=problems)
     return Mapping(source=str(raw.get("source") or ""), format=fmt, encoding=raw.get("encoding"),
                    columns=parsed, values={k: {str(a): str(b) for a, b in v.items()} for k, v in values.items()})
 
@@ -79,9 +80,9 @@ def load_file(path: Path) -> Mapping:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as err:
-        raise Invalid(f"マッピングファイルを読めません: {path.name}", details={"file": str(err)}) from err
+        raise Invalid(N_("マッピングファイルを読めません: {file}", file=path.name), details={"file": str(err)}) from err
     if not isinstance(raw, dict):
-        raise Invalid(f"マッピングファイルが不正です: {path.name}")
+        raise Invalid(N_("マッピングファイルが不正です: {file}", file=path.name))
     return from_dict(raw, origin=path.name)
 
 

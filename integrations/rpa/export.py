@@ -24,6 +24,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Forbidden, NotFound
+from core.i18n import N_
 from forms import printforms
 from integrations.rpa import cp932
 from integrations.rpa.models import RpaExport, RpaExportFile, RpaRow
@@ -109,7 +110,7 @@ def _csv(rows: list[list[str]]) -> bytes:
 def create_export(*, actor: Actor, trigger: str = "api", since: datetime | None = None) -> RpaExport:
     """Export and mark every pending application, one file per procedure kind; flushed, not committed."""
     if not actor.has_role(*EXPORT_ROLES):
-        raise Forbidden("RPA 出力の権限がありません")
+        raise Forbidden(N_("RPA 出力の権限がありません"))
     export = RpaExport(trigger=trigger, created_by=actor.username)
     db.session.add(export)
     db.session.flush()
@@ -158,18 +159,18 @@ def list_exports(*, limit: int = 50) -> list[RpaExport]:
 def get_export(*, export_id: int) -> RpaExport:
     export = db.session.get(RpaExport, export_id)
     if export is None:
-        raise NotFound(f"RPA export {export_id} does not exist", details={"export_id": export_id})
+        raise NotFound(N_("RPA 出力 {export} はありません", export=export_id), details={"export_id": export_id})
     return export
 
 
 def export_file(*, export_id: int, actor: Actor, procedure: str | None = None) -> tuple[str, bytes, str]:
     """(file name, bytes, media type): the one CSV, the CSV of ``procedure``, or a ZIP of all files."""
     if not actor.has_role(*EXPORT_ROLES):
-        raise Forbidden("RPA 出力の権限がありません")
+        raise Forbidden(N_("RPA 出力の権限がありません"))
     export = get_export(export_id=export_id)
     files = [f for f in export.files if procedure in (None, f.procedure)]
     if not files:
-        raise NotFound("この出力にファイルはありません", details={"export_id": export_id, "procedure": procedure})
+        raise NotFound(N_("この出力にファイルはありません"), details={"export_id": export_id, "procedure": procedure})
     audit.record(actor=actor, action="rpa.download", target_type="rpa_export", target_id=export.id,
                  details={"files": [f.filename for f in files]})
     if len(files) == 1:

@@ -76,4 +76,4 @@ def get_spec(job_id: str) -> JobSpec:
     for spec in JOBS:
         if spec.id == job_id:
             return spec
-    raise NotFound(f"ジョブ {job_id} はありません")
+    raise NotFound(N_("ジョブ {job} はありません", job=job_id))

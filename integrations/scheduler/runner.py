@@ -19,6 +19,7 @@ from core import alerts, tx
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Conflict
+from core.i18n import N_
 from integrations.scheduler import schedules
 from integrations.scheduler.jobs import JOBS, JobSpec, get_spec
 from integrations.scheduler.models import JobRun, JobSchedule
@@ -56,7 +57,7 @@ def _record_start(job_id: str, *, trigger: str, started_by: str, now: datetime) 
         running = s.scalar(select(JobRun.id).where(JobRun.job_id == job_id, JobRun.status == "running",
                                                    JobRun.started_at > now - RUNNING_FOR_AT_MOST))
         if running is not None:
-            raise Conflict(f"ジョブ {job_id} は実行中です (run {running})")
+            raise Conflict(N_("ジョブ {job} は実行中です（実行 {run}）", job=job_id, run=running))
         run = JobRun(job_id=job_id, trigger=trigger, started_by=started_by, started_at=now)
         s.add(run)
         s.commit()

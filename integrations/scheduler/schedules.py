@@ -42,13 +42,15 @@ def parse(cron: str, *, business_days_only: bool) -> CronTrigger:
     """The trigger of a five-field crontab (minute hour day month weekday, Japan time); Invalid says what is wrong."""
     fields = (cron or "").split()
     if len(fields) != len(CRON_FIELDS):
-        raise Invalid(f"cron 式は5項目（{' '.join(CRON_FIELDS)}）です。{len(fields)} 項目あります。",
+        raise Invalid(N_("cron 式は5項目（{names}）です。{count} 項目あります。",
+                         names=" ".join(CRON_FIELDS), count=len(fields)),
                       details={"fields": {"cron": f"expected 5 fields, got {len(fields)}"}})
     kind = BusinessDayCronTrigger if business_days_only else CronTrigger
     try:
         return kind.from_crontab(" ".join(fields), timezone=JST)
     except ValueError as err:
-        raise Invalid(f"cron 式が正しくありません: {err}", details={"fields": {"cron": str(err)}}) from err
+        raise Invalid(N_("cron 式が正しくありません: {error}", error=str(err)),
+                      details={"fields": {"cron": str(err)}}) from err
 
 
 def describe(cron: str, *, business_days_only: bool) -> str:
@@ -105,4 +107,4 @@ def _logged(row: JobSchedule) -> dict[str, object]:
 
 def _require_admin(actor: Actor) -> None:
     if actor.role != "admin":
-        raise Forbidden("only administrators change job schedules")
+        raise Forbidden(N_("ジョブの予定を変更できるのは管理者だけです"))

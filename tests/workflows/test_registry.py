@@ -59,8 +59,8 @@ def test_bpmn_with_dmn_deploys_together(app) -> None:
 
 
 @pytest.mark.parametrize(("content", "expected"), [
-    (b"<bpmn:definitions", "line 1: XML error"),
-    (simple().replace(b"</bpmn:process>", b"</bpmn:proces>"), "line 6: XML error"),
+    (b"<bpmn:definitions", "1行目: XML として読めません"),
+    (simple().replace(b"</bpmn:process>", b"</bpmn:proces>"), "6行目: XML として読めません"),
     (simple().replace(b'<bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>', b"")
      .replace(b'<bpmn:sequenceFlow id="a" sourceRef="s" targetRef="task"/>', b""), "No start event"),
     (simple(lane="占い課"), "lane '占い課' is not a configured section lane"),
@@ -97,7 +97,7 @@ def test_invalid_models_are_refused_with_where_and_why(app, content: bytes, expe
 def test_hostile_xml_is_refused_before_parsing(app, content: bytes) -> None:
     with pytest.raises(Invalid) as info:
         deploy("evil.bpmn", content)
-    assert "DTDs and entity declarations are not allowed" in info.value.message
+    assert "DTD・実体宣言は使えません" in info.value.message
     assert info.value.details["line"] == 2
 
 

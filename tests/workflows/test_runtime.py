@@ -133,7 +133,7 @@ def test_business_rule_task_evaluates_the_decision_table(app) -> None:
     case = atomic(lambda: runtime.start_case(process_key="fee_case", actor=actor("counter"),
                                              data={"kind": "inkan", "copies": 2}))
     assert runtime.case_data(case)["fee"] == 600
-    with pytest.raises(Invalid, match="could not start"):
+    with pytest.raises(Invalid, match="業務フローを開始できません"):
         atomic(lambda: runtime.start_case(process_key="fee_case", actor=actor("counter"),
                                           data={"kind": "inkan"}))  # a missing input is an error
 

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from core import audit, csvsafe
 from core.calendar import JST
 from core.errors import Invalid
+from core.i18n import N_
 from core.tx import atomic
 from web.auth import current_actor, roles_required
 
@@ -59,7 +60,8 @@ def _moment(raw: str | None, field: str, *, end: bool = False) -> datetime | Non
             return (moment + timedelta(days=1) if end else moment).astimezone(UTC)
         parsed = datetime.fromisoformat(raw)
     except ValueError as err:
-        raise Invalid(f"{field}: 日付の形式が正しくありません (ISO 8601)", details={field: raw[:40]}) from err
+        raise Invalid(N_("{field}: 日付の形式が正しくありません（ISO 8601）", field=field),
+                      details={field: raw[:40]}) from err
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=JST)).astimezone(UTC)
 
 

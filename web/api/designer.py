@@ -10,6 +10,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from core.errors import Conflict, Invalid
+from core.i18n import N_
 from core.tx import atomic
 from forms import deployed, printupload
 from web.api.process_models import ModelVersionSchema
@@ -151,7 +152,9 @@ def migrate(case_id: int) -> Any:
     actor = current_actor()
     result = atomic(lambda: designer.migrate_case(case_id=case_id, actor=actor))
     if not result.migrated:
-        raise Conflict(f"case {case_id} cannot move to version {result.to_version}: {result.reason}",
+        raise Conflict(N_("案件 {case} を第{version}版へ移行できません: {reason}",
+                          case=case_id, version=result.to_version,
+                          reason=result.reason),
                        details={"reason": result.reason, "from_version": result.from_version,
                                 "to_version": result.to_version})
     return result

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 
 from core.errors import Invalid
+from core.i18n import N_
 from core.tx import atomic
 from integrations.imports import drop, importer
 from integrations.imports.models import ImportRun
@@ -66,7 +67,8 @@ def create_import(files: dict[str, Any], form: dict[str, Any]) -> Any:
     run = atomic(lambda: drop.import_file(data=data, filename=upload.filename, actor=actor, settings=settings,
                                           trigger="api", **form))
     if run.status == "rejected":
-        raise Invalid(f"取込ファイルを受け付けませんでした（{run.rejected}行に誤り）。データは変更していません。",
+        raise Invalid(N_("取込ファイルを受け付けませんでした（{rejected}行に誤り）。データは変更していません。",
+                         rejected=run.rejected),
                       details={"run": ImportRunSchema().dump(run)})
     if run.status == "failed":
         return error_body(500, run.message or "import failed", {"run": ImportRunSchema().dump(run)}), 500

@@ -9,6 +9,7 @@ from flask import request
 from flask_smorest import Blueprint
 
 from core.errors import Invalid
+from core.i18n import N_
 from core.tx import atomic
 from web.auth import current_actor, roles_required
 from web.model_rules import deploy_files
@@ -48,7 +49,8 @@ def list_models() -> list[ModelVersion]:
 def deploy_models(_form: dict[str, Any]) -> list[ModelVersion]:
     uploads = request.files.getlist("files")
     if not uploads:
-        raise Invalid("no files uploaded", details={"files": "attach .bpmn/.dmn files as 'files'"})
+        raise Invalid(N_("ファイルが送られていません（.bpmn か .dmn のファイルを添付してください）"),
+                      details={"files": "attach .bpmn/.dmn files as 'files'"})
     files = [(u.filename or "upload.bpmn", u.read()) for u in uploads]
     actor = current_actor()
     return atomic(lambda: deploy_files(files=files, actor=actor))

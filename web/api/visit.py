@@ -16,6 +16,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from core.errors import Invalid
+from core.i18n import N_
 from core.tx import atomic
 from forms.taskforms import FormField
 from residents import protection
@@ -217,7 +218,7 @@ def signature(body: dict[str, Any], case_id: int) -> Any:
     try:
         png = base64.b64decode(body["png_base64"], validate=True)
     except (binascii.Error, ValueError) as err:
-        raise Invalid("署名データが base64 ではありません", details={"fields": {"png_base64": ["base64"]}}) from err
+        raise Invalid(N_("署名データが base64 ではありません"), details={"fields": {"png_base64": ["base64"]}}) from err
     return atomic(lambda: signatures.save(case_id=case_id, png=png, actor=actor))
 
 

@@ -22,6 +22,7 @@ from core import users
 from core.calendar import JST
 from core.db import utcnow
 from core.errors import DomainError, Invalid
+from core.i18n import N_
 from core.tx import atomic
 from residents import protection
 from web.auth import current_actor, roles_required
@@ -257,11 +258,13 @@ def visit_documents(case_id: int) -> ResponseReturnValue:
 
 def _png(data_url: str) -> bytes:
     if not data_url.startswith(PNG_DATA_URL):
-        raise Invalid("署名がありません。枠の中に署名してください。", details={"fields": {"signature": ["必須です"]}})
+        raise Invalid(N_("署名がありません。枠の中に署名してください。"),
+                      details={"fields": {"signature": ["必須です"]}})
     try:
         return base64.b64decode(data_url.removeprefix(PNG_DATA_URL), validate=True)
     except (binascii.Error, ValueError) as err:
-        raise Invalid("署名データが壊れています", details={"fields": {"signature": ["base64 ではありません"]}}) from err
+        raise Invalid(N_("署名データが壊れています"),
+                      details={"fields": {"signature": ["base64 ではありません"]}}) from err
 
 
 @bp.route("/cases/<int:case_id>/signature", methods=["GET", "POST"])

@@ -38,7 +38,8 @@ def _period() -> tuple[datetime, datetime, date, date]:
     first = query["first"] or today
     last = query["last"] or first
     if last < first or (last - first).days > 366:
-        raise Invalid("期間の指定が正しくありません（終わりは始まり以降、1年以内）", details={"to": last.isoformat()})
+        raise Invalid(N_("期間の指定が正しくありません（終わりは始まり以降、1年以内）"),
+                      details={"to": last.isoformat()})
     return day_bounds(first)[0], day_bounds(last)[1], first, last
 
 

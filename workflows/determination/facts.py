@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from core.errors import Invalid
+from core.i18n import N_
 
 BOOL_FACTS = ("mynumber_card", "seal_registered", "child_allowance_recipient", "single_parent", "dog_owner",
               "support_measure")
@@ -105,8 +106,10 @@ def _coded(member: dict[str, Any], where: str) -> None:
     for field, allowed in CODES.items():
         code = fact_code(field, member[field])
         if code is None:
-            raise Invalid(f"{where}.{field}（{FACT_LABELS[field]}）の「{member[field]}」は使えません。"
-                          f"{'、'.join(allowed)} のいずれかを指定してください",
+            raise Invalid(N_("{where}.{field}（{label}）の「{value}」は使えません。"
+                             "{allowed} のいずれかを指定してください",
+                             where=where, field=field, label=FACT_LABELS[field], value=member[field],
+                             allowed="、".join(allowed)),
                           details={"field": f"{where}.{field}", "value": str(member[field])[:100],
                                    "allowed": list(allowed)})
         member[field] = code
@@ -120,12 +123,13 @@ def normalise_member(raw: dict[str, Any], index: int) -> dict[str, Any]:
     try:
         member["birth_date"] = date.fromisoformat(str(raw.get("birth_date")))
     except ValueError as err:
-        raise Invalid(f"{where}.birth_date: an ISO date (YYYY-MM-DD) is required",
+        raise Invalid(N_("{where}.birth_date: 生年月日は YYYY-MM-DD の形で書いてください", where=where),
                       details={"field": f"{where}.birth_date"}) from err
     _coded(member, where)
     for key in BOOL_FACTS:
         if not isinstance(member[key], bool):
-            raise Invalid(f"{where}.{key}: true or false", details={"field": f"{where}.{key}"})
+            raise Invalid(N_("{where}.{key}: true か false で指定してください", where=where, key=key),
+                          details={"field": f"{where}.{key}"})
     return member
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from core.db import db
 from core.errors import NotFound
+from core.i18n import N_
 from residents.models import FACT_COLUMNS, Resident
 
 _TYPES = {"1": "japanese", "2": "foreign"}
@@ -15,7 +16,8 @@ def household_for(resident_id: int) -> list[dict[str, Any]]:
     """Every member of the resident's household with their facts; the resident is the event's subject."""
     resident = db.session.get(Resident, int(resident_id))
     if resident is None:
-        raise NotFound(f"resident {resident_id} does not exist", details={"resident_id": resident_id})
+        raise NotFound(N_("住民 {resident} は見つかりません", resident=resident_id),
+                       details={"resident_id": resident_id})
     members = list(db.session.scalars(db.select(Resident).where(Resident.setai_no == resident.setai_no)
                                       .order_by(Resident.id)))
     return [_facts(m, subject=m.id == resident.id) for m in members]

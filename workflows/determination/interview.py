@@ -29,6 +29,7 @@ from core.actor import Actor
 from core.calendar import JST
 from core.db import utcnow
 from core.errors import Invalid
+from core.i18n import N_
 from forms import taskforms
 from forms.taskforms import FormDefinition, FormField, FormMember
 from workflows import access, runtime
@@ -94,7 +95,9 @@ def asked(*, form: FormDefinition, events: list[str], household: list[dict[str, 
             continue
         reason = check_expression(f.ask_if, mode="eval")
         if reason:
-            raise Invalid(f"form {form.key}, field {f.name}: ask_if refused ({reason})",
+            raise Invalid(N_("様式 {form} の項目 {field}: 伺う条件（ask_if）の式は使えません（{reason}）",
+                             form=form.key,
+                             field=f.name, reason=reason),
                           details={"form": form.key, "field": f.name})
         scope = {"needed": f.name in needed, "known": _known(f.name, household), "events": events,
                  "household_size": len(household)}

@@ -34,7 +34,7 @@ def dry_run(*, events: list[str], event_date: date, actor: Actor, resident_id: i
             ) -> list[dict[str, Any]]:
     """The procedures a visit would trigger, changing nothing; reading a resident's household is logged."""
     if (resident_id is None) == (household is None):
-        raise Invalid("give either resident_id or household", details={"field": "resident_id"})
+        raise Invalid(N_("resident_id か household のどちらかを指定してください"), details={"field": "resident_id"})
     members = residents.household_for(resident_id) if resident_id is not None else list(household or [])
     given = dict(answers or {})
     found = service.determine(events=service.event_list(events), event_date=event_date,
@@ -48,12 +48,13 @@ def dry_run(*, events: list[str], event_date: date, actor: Actor, resident_id: i
 def _procedure_for(code: str, *, name: str | None, section: str | None) -> dict[str, Any]:
     known = service.catalogue().get(code)
     if known is None and not (name and section):
-        raise Invalid(f"procedure {code!r} is not in any deployed table: give its name and section",
+        raise Invalid(N_("手続 {code} はどの判定表にもありません。手続名と担当課を指定してください", code=code),
                       details={"field": "code"})
     base = dict(known or {"code": code, "forms": [], "deadline_days": 0, "bring": ""})
     base.update({k: v for k, v in {"name": name, "section": section}.items() if v})
     if base["section"] not in SECTIONS:
-        raise Invalid(f"section {base['section']!r} has no lane in the journeys", details={"field": "section"})
+        raise Invalid(N_("課 {section} には業務フローのレーンがありません", section=base["section"]),
+                      details={"field": "section"})
     return base
 
 
@@ -63,9 +64,9 @@ def add(*, case_id: int, code: str, reason: str, actor: Actor, name: str | None 
 
     ``subjects``: the people it is for (default: the case's resident), as they appear on screens and forms."""
     if not actor.has_role(*STAFF_ROLES):
-        raise Forbidden("only counter, section staff or managers add procedures")
+        raise Forbidden(N_("手続を追加できるのは総合窓口・各課の職員と管理者だけです"))
     if not reason.strip():
-        raise Invalid("追加には理由が必要です", details={"field": "reason"})
+        raise Invalid(N_("追加には理由が必要です"), details={"field": "reason"})
     case = runtime.get_case(case_id)
     if case.state != "running":
         raise Conflict(N_("受付番号 {case} は既に{state}です", case=case.id, state=state_name(case.state)),
@@ -90,7 +91,7 @@ def _people(data: dict[str, Any], ids: list[Any]) -> list[dict[str, Any]]:
     people = []
     for i in (i for i in ids if i is not None):
         if known and i not in known:
-            raise Invalid("対象者は世帯の中から選んでください", details={"field": "subjects"})
+            raise Invalid(N_("対象者は世帯の中から選んでください"), details={"field": "subjects"})
         people.append({"resident_id": i, "name": (known.get(i) or {}).get("name"), "rule": "manual", "reason": ""})
     return people
 
@@ -108,7 +109,8 @@ def route_item(*, case_id: int, item: dict[str, Any], actor: Actor, now: datetim
     row = db.session.scalar(db.select(CaseProcedure).where(CaseProcedure.case_id == case.id,
                                                            CaseProcedure.seq == seq))
     if row is None:
-        raise Invalid(f"the journey {case.process_key} has no lane task for added procedures",
+        raise Invalid(N_("業務フロー {process} には追加した手続を受けるレーンのタスクがありません",
+                         process=case.process_key),
                       details={"process_key": case.process_key})
     row.created_by = actor.username
     db.session.flush()
@@ -120,17 +122,18 @@ def remove(*, case_id: int, procedure_id: int, reason: str, actor: Actor,
     """Remove an open procedure with a reason by completing its task as cancelled (logged as procedure.remove)."""
     procedure = db.session.get(CaseProcedure, procedure_id)
     if procedure is None or procedure.case_id != case_id:
-        raise NotFound(f"procedure {procedure_id} is not part of case {case_id}",
+        raise NotFound(N_("手続 {procedure} は案件 {case} の手続ではありません", procedure=procedure_id, case=case_id),
                        details={"procedure_id": procedure_id})
     if procedure.state != "open" or procedure.task_id is None:
         raise Conflict(N_("手続 {procedure} は既に{state}です", procedure=procedure_id,
                           state=state_name(procedure.state)),
                        details={"state": procedure.state})
     if not reason.strip():
-        raise Invalid("取りやめには理由が必要です", details={"field": "reason"})
+        raise Invalid(N_("取りやめには理由が必要です"), details={"field": "reason"})
     own_section = actor.role == "section" and procedure.section_code in actor.sections
     if not (own_section or actor.has_role("counter", "manager")):
-        raise Forbidden(f"procedure {procedure_id} belongs to section {procedure.section_code}",
+        raise Forbidden(N_("手続 {procedure} は課 {section} の手続です（担当課ではありません）", procedure=procedure_id,
+                                  section=procedure.section_code),
                         details={"section": procedure.section_code})
     runtime.complete_task(task_id=procedure.task_id, data={"outcome": "cancelled", "reason": reason}, actor=actor,
                           now=now or utcnow(), section_checked=True)

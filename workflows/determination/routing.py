@@ -20,6 +20,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Invalid
+from core.i18n import N_
 from workflows.determination import facts, service
 from workflows.determination import household as residents
 from workflows.determination.models import CaseProcedure
@@ -120,7 +121,7 @@ def _close(case: Case, task: CaseTask, data: dict[str, Any], *, now: datetime) -
     if closed is None:
         return
     if cancelled and not (reason or "").strip():  # raised after the UPDATE: the caller's rollback undoes it
-        raise Invalid("取りやめには理由が必要です",
+        raise Invalid(N_("取りやめには理由が必要です"),
                       details={"fields": {"reason": ["取りやめの理由を記入してください"]}})
     audit.record(actor=Actor(username=task.completed_by or "system", role="section"),
                  action="procedure.remove" if cancelled else "procedure.done", target_type="case_procedure",

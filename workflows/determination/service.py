@@ -21,6 +21,7 @@ from typing import Any
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
 from core.errors import Invalid
+from core.i18n import N_
 from workflows import operations, registry, runtime, safe_xml, validation
 from workflows.determination import facts
 
@@ -63,9 +64,11 @@ def _fired(table: Any, decision_id: str, context: dict[str, Any], script_engine:
     except Exception as err:  # noqa: BLE001 - SpiffWorkflow wraps the real cause; name it or report it
         missing = _missing_name(err)
         if missing:
-            raise Invalid(f"{decision_id}: the answer {missing!r} is needed for this household",
+            raise Invalid(N_("判定表 {decision}: この世帯には回答「{answer}」が必要です",
+                             decision=decision_id, answer=missing),
                           details={"answers": {missing: "required"}, "decision": decision_id}) from err
-        raise Invalid(f"{decision_id}: {err}", details={"decision": decision_id}) from err
+        raise Invalid(N_("判定表 {decision} で判定できません: {error}", decision=decision_id, error=str(err)),
+                      details={"decision": decision_id}) from err
 
 
 def _missing_name(err: BaseException) -> str | None:
@@ -102,10 +105,11 @@ def determine(*, events: list[str], event_date: date, household: list[dict[str, 
     """The procedures the visit triggers, in table and rule order, each with its subjects (member indexes)."""
     unknown = [e for e in events if e not in EVENTS]
     if not events or unknown:
-        raise Invalid(f"unknown event {unknown or events!r}", details={"event": f"one of {', '.join(EVENTS)}"})
+        raise Invalid(N_("ライフイベント「{event}」はありません", event="、".join(map(str, unknown or events)) or "-"),
+                      details={"event": f"one of {', '.join(EVENTS)}"})
     members = [facts.normalise_member(m, i) for i, m in enumerate(household)]
     if not members:
-        raise Invalid("the household has no members", details={"household": "at least one member"})
+        raise Invalid(N_("世帯に世帯員がいません"), details={"household": "at least one member"})
     script_engine = runtime.engine().script_engine
     base = {} if strict else dict.fromkeys(answer_inputs(), False)
     base.update(answers or {})

@@ -134,7 +134,7 @@ def by_person(questions_: list[Question]) -> list[tuple[str, list[Question]]]:
 
 def _check(actor: Actor) -> None:
     if not actor.has_role(*COUNTER_ROLES):
-        raise Forbidden("only counter staff prepare a visit's documents")
+        raise Forbidden(N_("来庁の書類を用意できるのは総合窓口の職員だけです"))
 
 
 def _validate(case_id: int, visit: dict[str, Any], given: dict[tuple[int | None, str], Any]) -> dict[Any, Any]:
@@ -160,7 +160,7 @@ def _validate(case_id: int, visit: dict[str, Any], given: dict[tuple[int | None,
             loaded = {n: given[marks[n]] for n in marks if marks[n] in given and n not in failed}
         cleaned.update({marks[n]: v for n, v in loaded.items() if marks.get(n) in given})
     if errors:
-        raise Invalid("書類の記入事項に誤りがあります", details={"fields": errors})
+        raise Invalid(N_("書類の記入事項に誤りがあります"), details={"fields": errors})
     return cleaned
 
 
@@ -182,12 +182,13 @@ def save_answers(*, case_id: int, answers: dict[str, Any], members: dict[str, di
     given: dict[tuple[int | None, str], Any] = {(None, k): v for k, v in answers.items()}
     for member, values in (members or {}).items():
         if not str(member).isdigit() or not isinstance(values, dict):
-            raise Invalid("書類の記入事項に誤りがあります",
+            raise Invalid(N_("書類の記入事項に誤りがあります"),
                           details={"fields": {f"{taskforms.MEMBERS}.{member}": ["この方には伺いません"]}})
         given.update({(int(member), k): v for k, v in values.items()})
     unknown = [_submitted(m) for m in given if m not in asked]
     if unknown:
-        raise Invalid("書類が伺わない事項です", details={"fields": {n: ["この書類では伺いません"] for n in unknown}})
+        raise Invalid(N_("書類が伺わない事項です"),
+                      details={"fields": {n: ["この書類では伺いません"] for n in unknown}})
     cleaned = _validate(case_id, ctx.visit_context(case), given)
     if cleaned:
         visit = {k: v for (m, k), v in cleaned.items() if m is None}
@@ -226,7 +227,7 @@ def hand_over(*, case_id: int, actor: Actor, status_url: str, now: datetime | No
     if handed_over(case) is not None:
         raise Conflict(N_("受付番号 {case} は既に各課へ送付済みです", case=case.id), details={"state": "handed_over"})
     if any(p.forms for p in ctx.procedures(case_id)) and signatures.get(case_id) is None:
-        raise Invalid("申請書に署名がありません。署名（タブレット）を先に行ってください。",
+        raise Invalid(N_("申請書に署名がありません。署名（タブレット）を先に行ってください。"),
                       details={"signature": "required"})
     made = documents.generate_visit(case_id=case_id, actor=actor, status_url=status_url)
     runtime.correct_data(case=case, values={HANDED_OVER: now.isoformat(), "handed_over_by": actor.username},

@@ -111,7 +111,8 @@ def form_plans(form: printforms.PrintForm, visit: dict[str, Any], ids: list[int]
             errors = err.details.get("fields", {})
         if errors:
             who = f"（{target['name']}）" if target else ""
-            raise Invalid(f"{form.title}{who}の記載事項が不足しています", details={"form": form.key, "fields": errors})
+            raise Invalid(N_("{form}{who}の記載事項が不足しています", form=form.title, who=who),
+                          details={"form": form.key, "fields": errors})
         suffix = f".{target['id']}" if target else ""
         people = [target["id"]] if target else [p["id"] for p in visit["members"]]
         yield Planned(doc_key=form.key + suffix, kind="form", form_key=form.key, title=form.title,
@@ -167,7 +168,7 @@ def generate_visit(*, case_id: int, actor: Actor, status_url: str) -> list[CaseD
     documents are kept as they are. Before the hand-over, a form no procedure prints any more (a procedure
     withdrawn, a person no longer concerned) is withdrawn too; after it, what was handed over stays."""
     if not actor.has_role(*DOCUMENT_ROLES):
-        raise Forbidden("書類を作成する権限がありません")
+        raise Forbidden(N_("書類を作成する権限がありません"))
     case = runtime.get_case(case_id)
     _check_printable(case, actor)
     visit = ctx.visit_context(case)
@@ -193,7 +194,7 @@ def guide_document(*, case_id: int, actor: Actor, status_url: str, language: str
     """The visit's 手続案内書 as it stands now (rendered again only when something in it changed), in
     ``language`` (ja; やさしい日本語 ``easy`` or English ``en`` when the visitor asks)."""
     if not actor.has_role(*DOCUMENT_ROLES):
-        raise Forbidden("書類を作成する権限がありません")
+        raise Forbidden(N_("書類を作成する権限がありません"))
     case = runtime.get_case(case_id)
     _check_printable(case, actor)
     if language not in guidetexts.LANGUAGES:
@@ -224,7 +225,7 @@ def list_for_case(*, case_id: int, actor: Actor | None = None) -> list[CaseDocum
 def get_document(*, document_id: int, actor: Actor) -> CaseDocument:
     """One stored PDF for reprinting; the view of personal data is logged."""
     if not actor.has_role(*DOCUMENT_ROLES):
-        raise Forbidden("書類を閲覧する権限がありません")
+        raise Forbidden(N_("書類を閲覧する権限がありません"))
     doc = access.document(actor=actor, document_id=document_id)
     audit.record(actor=actor, action="document.view", target_type="document", target_id=doc.id,
                  details={"case_id": doc.case_id, "doc_key": doc.doc_key})

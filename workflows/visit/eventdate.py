@@ -16,6 +16,7 @@ from core.actor import Actor
 from core.calendar import JST
 from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, Invalid
+from core.i18n import N_, state_name
 from workflows import runtime
 from workflows.determination import facts, procedures, service
 from workflows.determination.models import CaseProcedure
@@ -24,6 +25,7 @@ from workflows.models import CaseTask
 from workflows.visit import answers
 
 FIELD = "event_date"
+SUBJECT = N_("対象者")  # the name of a person without one, in the reader's language
 AHEAD_DAYS = {"tenshutsu": 14}  # 転出予定: up to 14 days before the move; every other event has happened
 INTERVIEW_PREFIX = "interview_"
 
@@ -52,14 +54,14 @@ def check(*, day: date, events: list[str], subjects: list[dict[str, Any]], today
     ahead = max((AHEAD_DAYS.get(e, 0) for e in events), default=0)
     if day > today + timedelta(days=ahead):
         if ahead:
-            raise _refuse(f"{dates.shown(day)}は先の日付です。転出の予定日は本日から{ahead}日後"
-                          f"（{dates.shown(today + timedelta(days=ahead))}）まで入力できます")
-        raise _refuse(f"{dates.shown(day)}は未来の日付です（本日は{dates.shown(today)}）")
+            raise _refuse(N_("{day}は先の日付です。転出の予定日は本日から{ahead}日後（{last}）まで入力できます",
+                             day=dates.shown(day), ahead=ahead, last=dates.shown(today + timedelta(days=ahead))))
+        raise _refuse(N_("{day}は未来の日付です（本日は{today}）", day=dates.shown(day), today=dates.shown(today)))
     for person in subjects:
         born = _born(person)
         if born is not None and day < born:
-            raise _refuse(f"{dates.shown(day)}は{person.get('name') or '対象者'}さんの生年月日"
-                          f"（{dates.shown(born)}）より前です")
+            raise _refuse(N_("{day}は{name}さんの生年月日（{born}）より前です", day=dates.shown(day),
+                             name=person.get("name") or SUBJECT, born=dates.shown(born)))
 
 
 def _subjects(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -85,13 +87,14 @@ def change(*, case_id: int, typed: str, actor: Actor, now: datetime | None = Non
     """Correct the event date of a visit not yet handed over: due dates move, procedures the new date no longer
     triggers are withdrawn and new ones routed (each with the reason); Conflict after the hand-over."""
     if not actor.has_role("counter"):
-        raise Forbidden("異動日の訂正は総合窓口で行います")
+        raise Forbidden(N_("異動日の訂正は総合窓口で行います"))
     now = now or utcnow()
     case = runtime.get_case(case_id)
     if case.state != "running":
-        raise Conflict(f"受付番号 {case.id} は{case.state}のため訂正できません", details={"state": case.state})
+        raise Conflict(N_("受付番号 {case} は{state}のため訂正できません", case=case.id, state=state_name(case.state)),
+                       details={"state": case.state})
     if answers.handed_over(case):
-        raise Conflict("各課へ送付済みのため、異動日はここでは訂正できません（各課で訂正の手続をしてください）",
+        raise Conflict(N_("各課へ送付済みのため、異動日はここでは訂正できません（各課で訂正の手続をしてください）"),
                        details={"state": "handed_over"})
     data = runtime.case_data(case)
     day, old = parse(typed), data.get(FIELD)

@@ -19,6 +19,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db
 from core.errors import Forbidden, Invalid, NotFound
+from core.i18n import N_
 from forms import taskforms
 from residents import protection, search
 from residents.models import Resident
@@ -50,7 +51,7 @@ def find_residents(*, actor: Actor, q: str = "", birth_date: date | None = None,
     _check_counter(actor)
     q, address = q.strip(), address.strip()
     if not (q or birth_date or address):
-        raise Invalid("氏名・生年月日・住所のいずれかを入力してください", details={"q": "required"})
+        raise Invalid(N_("氏名・生年月日・住所のいずれかを入力してください"), details={"q": "required"})
     found = _query(q=q, birth_date=birth_date, address=address, limit=limit)
     audit.record(actor=actor, action="resident.search", target_type="resident",
                  details={"q": q, "birth_date": birth_date.isoformat() if birth_date else None,
@@ -71,7 +72,8 @@ def get_household(*, resident_id: int, actor: Actor) -> HouseholdView:
     _check_counter(actor)
     resident = db.session.get(Resident, resident_id)
     if resident is None:
-        raise NotFound(f"resident {resident_id} does not exist", details={"resident_id": resident_id})
+        raise NotFound(N_("住民 {resident} は見つかりません", resident=resident_id),
+                       details={"resident_id": resident_id})
     others = [m for m in (resident.household.members if resident.household else []) if m.id != resident.id]
     members = [resident, *others]
     protected = any(m.support_measure for m in members)
@@ -122,15 +124,16 @@ def start_visit(*, process_key: str, resident_id: int, events: list[str], actor:
     unknown = [e for e in events if e not in EVENTS]
     if not events or unknown:
         why = f"不明なライフイベントです：{'、'.join(unknown)}" if unknown else "選択してください"
-        raise Invalid("ライフイベントを選択してください", details={"fields": {"events": [why]}})
+        raise Invalid(N_("ライフイベントを選択してください"), details={"fields": {"events": [why]}})
     if "shomei" in events and process_key.startswith("journey_") and process_key != journey_for(events):
-        raise Invalid("証明書の請求を含む受付は証明書交付（journey_shomei）で開始してください（支援措置の確認のため）",
+        raise Invalid(N_("証明書の請求を含む受付は証明書交付（journey_shomei）で開始してください"
+                         "（支援措置の確認のため）"),
                       details={"fields": {"process_key": [journey_for(events)]}})
     view = get_household(resident_id=resident_id, actor=actor)
     member_ids = {m.id for m in view.members}
     chosen = list(dict.fromkeys(subjects or [resident_id]))
     if not set(chosen) <= member_ids:
-        raise Invalid("対象者は世帯の中から選んでください", details={"fields": {"subjects": sorted(chosen)}})
+        raise Invalid(N_("対象者は世帯の中から選んでください"), details={"fields": {"subjects": sorted(chosen)}})
     household = [{**facts, "subject": facts["resident_id"] in chosen} for facts in residents.household_for(resident_id)]
     data: dict[str, Any] = {
         "events": events, "support_measure": view.protected, "household": household,
@@ -161,10 +164,10 @@ def start(*, process_key: str, actor: Actor, today: date, resident_id: int | Non
     given = data or {}
     if process_key.startswith(JOURNEY_PREFIX) or events is not None:
         if given:
-            raise Invalid("受付は members・events・notifier・event_date で開始します（data は使えません）",
+            raise Invalid(N_("受付は members・events・notifier・event_date で開始します（data は使えません）"),
                           details={"fields": {f"data.{k}": ["不明な項目です"] for k in sorted(given)}})
         if resident_id is None:
-            raise Invalid("受付する住民を指定してください", details={"fields": {"resident_id": ["必須です"]}})
+            raise Invalid(N_("受付する住民を指定してください"), details={"fields": {"resident_id": ["必須です"]}})
         case = start_visit(process_key=process_key, resident_id=resident_id, actor=actor, today=today,
                            events=events or [process_key.removeprefix(JOURNEY_PREFIX)], subjects=members,
                            notifier={k: v for k, v in (notifier or {}).items() if v is not None} or None,
@@ -180,11 +183,11 @@ def _start_data(process_key: str, data: dict[str, Any]) -> dict[str, Any]:
     names = {f.name for f in taskforms.get(form_key).fields} if form_key else set()
     unknown = sorted(set(data) - names)
     if unknown:
-        raise Invalid("開始データに不明な項目があります",
+        raise Invalid(N_("開始データに不明な項目があります"),
                       details={"fields": {f"data.{k}": ["不明な項目です"] for k in unknown}})
     return taskforms.validate_data(form_key, data) if form_key else {}
 
 
 def _check_counter(actor: Actor) -> None:
     if not actor.has_role(*COUNTER_ROLES):
-        raise Forbidden("only counter staff look residents up at the counter")
+        raise Forbidden(N_("窓口で住民を検索できるのは総合窓口の職員だけです"))

@@ -78,11 +78,11 @@ def from_input(given: dict[str, Any] | None, *, resident_id: int, members: dict[
 
 def _member(chosen: int, given: dict[str, Any], *, members: dict[int, Any], on: date) -> dict[str, Any]:
     if chosen not in members:
-        raise Invalid("届出人は世帯の中から選ぶか、氏名等を入力してください",
+        raise Invalid(N_("届出人は世帯の中から選ぶか、氏名等を入力してください"),
                       details={"fields": {"notifier.resident_id": ["世帯の方ではありません"]}})
     age = _age(_as_member({"id": chosen, **_facts(members[chosen])}).birth_date, on)
     if age is not None and age < NOTIFIER_AGE:
-        raise Invalid("15歳未満の方は届出人になれません（親権者または世帯主が届け出ます）",
+        raise Invalid(N_("15歳未満の方は届出人になれません（親権者または世帯主が届け出ます）"),
                       details={"fields": {"notifier.resident_id": ["15歳未満の方です"]}})
     return {"resident_id": chosen, "phone": str(given.get("phone", ""))[:LIMITS["phone"]]}
 
@@ -99,7 +99,7 @@ def _entered(given: dict[str, Any]) -> dict[str, Any]:
         errors["notifier.relation"] = [f"次から選んでください：{'・'.join(ENTERED_RELATIONS)}"]
     errors.update({f"notifier.{k}": ["不明な項目です"] for k in sorted(set(given) - set(FIELDS))})
     if errors:
-        raise Invalid("届出人の入力に誤りがあります", details={"fields": errors})
+        raise Invalid(N_("届出人の入力に誤りがあります"), details={"fields": errors})
     return {name: str(given.get(name, "")).strip() for name in FIELDS}
 
 

@@ -25,6 +25,7 @@ from core import audit, users
 from core.actor import Actor
 from core.db import db
 from core.errors import Conflict, Invalid
+from core.i18n import N_
 from core.models import AuditEntry
 from forms.taskforms import FormField
 from residents import protection
@@ -142,7 +143,7 @@ def assert_printable(*, case: Case, actor: Actor | None = None) -> None:
         entry = {"actor": actor, "action": "protection.print_refused", "target_type": "resident",
                  "target_id": case.resident_id, "outcome": "denied",
                  "details": {"case_id": case.id, "protection": state}}
-        raise Conflict("支援措置確認が済んでいないため、書類は印刷できません", details={"protection": state},
+        raise Conflict(N_("支援措置確認が済んでいないため、書類は印刷できません"), details={"protection": state},
                        audit=entry)
 
 
@@ -154,7 +155,7 @@ def reveal(*, actor: Actor, resident_id: int, purpose: str, reason: str,
     if case_id is not None:
         case = access.case(actor=actor, case_id=case_id)
         if resident_id not in household_ids(case):
-            raise Invalid("この住民はこの案件の世帯ではありません", details={"case_id": case_id,
+            raise Invalid(N_("この住民はこの案件の世帯ではありません"), details={"case_id": case_id,
                                                                        "resident_id": resident_id})
     return protection.reveal_address(actor=actor, resident_id=resident_id, purpose=purpose, reason=reason,
                                      case_id=case_id)

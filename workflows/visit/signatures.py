@@ -11,6 +11,7 @@ from core import audit
 from core.actor import Actor
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid, TooLarge
+from core.i18n import N_
 from workflows import runtime
 from workflows.visit.models import CaseSignature
 
@@ -21,23 +22,23 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def _check_png(png: bytes) -> None:
     if len(png) > MAX_BYTES:
-        raise TooLarge(f"署名画像が大きすぎます（{MAX_BYTES} バイトまで）", details={"signature": len(png)})
+        raise TooLarge(N_("署名画像が大きすぎます（{max} バイトまで）", max=MAX_BYTES), details={"signature": len(png)})
     if not png.startswith(PNG_MAGIC):
-        raise Invalid("署名は PNG 画像で送ってください", details={"signature": "not a PNG"})
+        raise Invalid(N_("署名は PNG 画像で送ってください"), details={"signature": "not a PNG"})
     try:
         with Image.open(io.BytesIO(png)) as image:
             image.verify()
             width, height = image.size
     except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise Invalid("署名画像を読み取れません", details={"signature": str(err)}) from err
+        raise Invalid(N_("署名画像を読み取れません"), details={"signature": str(err)}) from err
     if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
-        raise Invalid("署名画像の大きさが不正です", details={"signature": f"{width}x{height}"})
+        raise Invalid(N_("署名画像の大きさが不正です"), details={"signature": f"{width}x{height}"})
 
 
 def save(*, case_id: int, png: bytes, actor: Actor) -> CaseSignature:
     """Store (or replace) the visit's signature; forms generated afterwards carry it."""
     if not actor.has_role("counter"):
-        raise Forbidden("署名は総合窓口で受け付けます")
+        raise Forbidden(N_("署名は総合窓口で受け付けます"))
     case = runtime.get_case(case_id)
     _check_png(png)
     signature = get(case_id) or CaseSignature(case_id=case.id)
