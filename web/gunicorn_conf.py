@@ -1,0 +1,49 @@
+"""gunicorn's settings for Madoguchi in production: ``gunicorn -c python:web.gunicorn_conf``.
+
+Each setting says why it has its value; the environment overrides the ones a city sizes to its server
+(docs/operations/runbook.md, "Serving"). ``tests/web/test_serving.py`` starts gunicorn with this file.
+
+* Workers, not threads: a request's work is Python (the engine, WeasyPrint), which the GIL serializes, so one
+  process per core and one spare (``2 × cores + 1`` would queue PDF renders behind each other on a 2-core server).
+  ``MADOGUCHI_WORKERS`` and ``MADOGUCHI_THREADS`` change it; with threads > 1 the worker class is ``gthread``.
+* ``preload_app``: the app is built once in the master and forked, so start-up (fonts, SpiffWorkflow, the frozen
+  start-up objects of ``web.app._freeze_start_up_objects``) is paid once and its pages are shared. A connection the
+  master opened while building the app must not be shared by the children: ``post_fork`` drops the pool's
+  connections without closing them (the master's socket stays the master's) — SQLAlchemy's documented way.
+* ``timeout`` 120 s: a worker's first PDF of a kind loads the Japanese fonts; on a slow server that has taken tens of
+  seconds. ``graceful_timeout`` 30 s lets a PDF being rendered finish on a reload.
+* ``max_requests`` with jitter: a worker is replaced after about 2,000 requests, so that a slow growth of memory (a
+  cache, a library's leak) cannot add up over an 8:00–20:00 day; the jitter keeps the workers from restarting at
+  the same moment.
+* The scheduler is not here: it runs as its own process (``madoguchi scheduler``), so a restart of the web servers
+  never runs or skips a job, and four workers never run the same job four times.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+bind = os.environ.get("MADOGUCHI_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("MADOGUCHI_WORKERS", str((os.cpu_count() or 1) + 1)))
+threads = int(os.environ.get("MADOGUCHI_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
+wsgi_app = "web.app:create_app()"
+preload_app = True
+timeout = 120
+graceful_timeout = 30
+keepalive = 5
+max_requests = 2000
+max_requests_jitter = 200
+accesslog = os.environ.get("MADOGUCHI_ACCESS_LOG", "-")
+# The app's own log lines say who and what; gunicorn's access line adds the time the request took (%(M)s ms).
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+
+def post_fork(_server: Any, worker: Any) -> None:
+    """Each worker starts with an empty connection pool (the master's connections stay the master's)."""
+    from core.db import db
+
+    app = worker.app.wsgi()
+    with app.app_context():
+        db.engine.dispose(close=False)
