@@ -129,3 +129,28 @@ def test_drop_folder_files_move_only_once_the_job_is_stored(app: Flask, monkeypa
     assert db.session.scalar(select(func.count()).select_from(Resident)) == 10
     moved = set((folder / "done").glob("*")) - done_before
     assert not list(folder.glob("*.csv")) and [p.name.split("_", 1)[1] for p in moved] == ["kikan.full.009.csv"]
+
+
+def test_a_killed_schedulers_lock_is_taken_over_at_once(app: Flask) -> None:
+    """A scheduler killed with SIGKILL leaves its lock with a fresh heartbeat; its successor on the same host
+    takes it over at once, since the holder's process is gone (bench/faults.py kills one mid-load)."""
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    gone = f"{socket.gethostname()}:{dead.stdout.strip()}"
+    assert process.holder_is_gone(gone)
+    assert process.acquire_lock(holder=gone, now=now)
+    assert process.acquire_lock(holder=process.holder_name(), now=now + timedelta(seconds=5))
+    assert process.lock_holder().holder == process.holder_name()
+    # A live holder (this process) or one on another host still makes its successor wait.
+    assert not process.acquire_lock(holder=gone, now=now + timedelta(seconds=10))
+    process.release_lock(holder=process.holder_name())
+    elsewhere = f"another-host:{dead.stdout.strip()}"
+    assert not process.holder_is_gone(elsewhere)
+    assert process.acquire_lock(holder=elsewhere, now=now)
+    assert not process.acquire_lock(holder=process.holder_name(), now=now + timedelta(seconds=5))
+    process.release_lock(holder=elsewhere)
