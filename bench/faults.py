@@ -310,8 +310,13 @@ def kill_scheduler(run: Run) -> None:
     run.scheduler.wait()
     run.say("killed the scheduler with SIGKILL just after a minute's jobs fired")
     time.sleep(2)
-    run.scheduler, took = _start_scheduler(run.env, run.workdir / "scheduler.log")
-    run.say(f"scheduler started again; it held the lock after {took:.1f} s")
+    log = run.workdir / "scheduler.log"
+    seen = log.stat().st_size
+    run.scheduler, took = _start_scheduler(run.env, log)
+    closed = [line for line in log.read_bytes()[seen:].decode(errors="replace").splitlines()
+              if "recorded as failed" in line]
+    run.say(f"scheduler started again; it held the lock after {took:.1f} s"
+            + (f"; {closed[0]}" if closed else "; no run was left running"))
 
 
 def restart_postgres(run: Run) -> None:
@@ -346,7 +351,10 @@ def _db_counts(url: str, acked: list[int]) -> dict[str, int]:
                                   " GROUP BY case_id, task_uuid HAVING count(*) > 1) d").fetchone()[0]
         runs = conn.execute("SELECT job_id, started_at, status FROM job_runs WHERE trigger = 'schedule'").fetchall()
     acked_twice = sum(1 for n in collections.Counter(acked).values() if n > 1)
-    slots = collections.Counter((job, started.replace(second=0, microsecond=0)) for job, started, _ in runs)
+    # A slot is the minute the run started in (every scheduled job fires on whole minutes and takes seconds).
+    # Only runs that succeeded count: a failed or interrupted run's work was rolled back with it.
+    slots = collections.Counter((job, started.replace(second=0, microsecond=0)) for job, started, status in runs
+                                if status == "succeeded")
     return {
         "acknowledged": len(set(acked)),
         "lost": sum(1 for task_id in set(acked) if states.get(task_id) != "completed"),
@@ -355,6 +363,7 @@ def _db_counts(url: str, acked: list[int]) -> dict[str, int]:
         "job runs": len(runs),
         "jobs run twice": sum(1 for n in slots.values() if n > 1),
         "runs left running": sum(1 for _, _, status in runs if status == "running"),
+        "runs failed": sum(1 for _, _, status in runs if status == "failed"),
     }
 
 
@@ -394,7 +403,7 @@ def verdict(run: Run) -> bool:
     print(f"doubled: {counts['doubled']}")
     print(f"inconsistent: {inconsistent}   (madoguchi check cases --all: {check_text.splitlines()[-1]})")
     print(f"scheduled job runs: {counts['job runs']}  run twice in one slot: {counts['jobs run twice']}  "
-          f"left running: {counts['runs left running']}")
+          f"left running: {counts['runs left running']}  failed (rolled back): {counts['runs failed']}")
     print(f"500 (or other 5xx but 503): {errors_500}")
     print(f"/api/v1/health while PostgreSQL was down: {dict(collections.Counter(run.health))}")
     for i, (during, rec) in enumerate(zip(outage["during"], outage["recovered"], strict=True)):

@@ -155,6 +155,7 @@ def add_heartbeat(scheduler: BackgroundScheduler, *, holder: str) -> None:
                     log.error("scheduler lock lost to another process; stopping")
                     scheduler.shutdown(wait=False)
                     return
+                runner.close_unrecorded()
                 sync_jobs(scheduler)
             finally:
                 db.session.remove()
