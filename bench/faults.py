@@ -380,9 +380,12 @@ def _outage(run: Run) -> dict[str, Any]:
     failed_after = 0
     for down, up in run.outages:
         during.append(collections.Counter(status for t, _, status in run.record.requests if down <= t <= up))
-        after = [t for t, _, status in run.record.requests if t > up and status.startswith("2")]
+        # The RECOVERY_WITHIN seconds after the start, before the next fault: the only ones that say whether
+        # the app recovered from this one.
+        window = [(t, status) for t, _, status in run.record.requests if up < t <= up + RECOVERY_WITHIN]
+        after = [t for t, status in window if status.startswith("2")]
         recovered.append(min(after) - up if after else None)
-        failed_after += sum(1 for t, _, status in run.record.requests if t > up and not status.startswith(("2", "4")))
+        failed_after += sum(1 for _, status in window if not status.startswith(("2", "4")))
     return {"during": during, "recovered": recovered, "failed after": failed_after}
 
 
@@ -410,7 +413,8 @@ def verdict(run: Run) -> bool:
         again = f"after {rec:.1f} s" if rec is not None else "NEVER"
         print(f"outage {i + 1}: requests answered {dict(sorted(during.items()))}; requests succeeded again "
               f"{again} (gunicorn not restarted)")
-    print(f"requests failed after PostgreSQL was back (5xx, no answer): {outage['failed after']}")
+    print(f"requests failed in the {RECOVERY_WITHIN:.0f} s after PostgreSQL was back (5xx, no answer): "
+          f"{outage['failed after']}")
     ok = (counts["lost"] == 0 and counts["not logged"] == 0 and counts["doubled"] == 0 and inconsistent == 0
           and counts["jobs run twice"] == 0 and counts["runs left running"] == 0 and errors_500 == 0
           and answered_503 and hung == 0 and recovered and counts["acknowledged"] > 0)
