@@ -355,7 +355,9 @@ def _db_counts(url: str, acked: list[int]) -> dict[str, int]:
     # Only runs that succeeded count: a failed or interrupted run's work was rolled back with it.
     slots = collections.Counter((job, started.replace(second=0, microsecond=0)) for job, started, status in runs
                                 if status == "succeeded")
+    timers = sorted({slot for job, slot in slots if job == "cases.timers"})
     return {
+        "timer slots missed": (int((timers[-1] - timers[0]).total_seconds() // 60) + 1 - len(timers)) if timers else 0,
         "acknowledged": len(set(acked)),
         "lost": sum(1 for task_id in set(acked) if states.get(task_id) != "completed"),
         "not logged": sum(1 for task_id in set(acked) if logged.get(str(task_id), 0) == 0),
@@ -407,6 +409,8 @@ def verdict(run: Run) -> bool:
     print(f"inconsistent: {inconsistent}   (madoguchi check cases --all: {check_text.splitlines()[-1]})")
     print(f"scheduled job runs: {counts['job runs']}  run twice in one slot: {counts['jobs run twice']}  "
           f"left running: {counts['runs left running']}  failed (rolled back): {counts['runs failed']}")
+    print(f"minutes without a cases.timers run between its first and last (a kill or an outage at the minute; "
+          f"not judged): {counts['timer slots missed']}")
     print(f"500 (or other 5xx but 503): {errors_500}")
     print(f"/api/v1/health while PostgreSQL was down: {dict(collections.Counter(run.health))}")
     for i, (during, rec) in enumerate(zip(outage["during"], outage["recovered"], strict=True)):
