@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite-only i
 def _rollback_keeping_prepared(dbapi_connection: Any) -> None:
     writebehind.drop(dbapi_connection)  # also the pool's reset on check-in, which fires no rollback event
     if writebehind.take_full_rollback(dbapi_connection):
-        dbapi_connection.rollback()
+        _rollback(dbapi_connection)
         return
     pgconn = getattr(dbapi_connection, "pgconn", None)
     if pq is not None and pgconn is not None and pgconn.status == pq.ConnStatus.OK \
@@ -40,7 +40,21 @@ def _rollback_keeping_prepared(dbapi_connection: Any) -> None:
             and pgconn.transaction_status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR):
         if pgconn.exec_(b"ROLLBACK").status == pq.ExecStatus.COMMAND_OK:
             return
-    dbapi_connection.rollback()
+    _rollback(dbapi_connection)
+
+
+def _rollback(dbapi_connection: Any) -> None:
+    """psycopg's rollback, except on a connection the server has gone from (restarted, killed): the server
+    ended its transaction with it, so there is nothing left to undo. Raising there — typically from the
+    session's close at the end of a request, after the view answered — made gunicorn answer 500 (found by
+    bench/faults.py). The broken connection goes back to the pool, whose pre-ping replaces it at its next
+    checkout (``core.settings``)."""
+    try:
+        dbapi_connection.rollback()
+    except Exception:
+        if getattr(dbapi_connection, "broken", False):
+            return
+        raise
 
 
 def keep_prepared_statements(engine: Engine) -> None:

@@ -218,5 +218,10 @@ def _send_with_commit(conn: Connection) -> None:
 
 
 def _drop_on_rollback(conn: Connection) -> None:
+    if conn.invalidated:
+        # The connection was lost (the server restarted or went away): its driver connection is closed and
+        # discarded with its queue. Asking for it would raise PendingRollbackError here, in the middle of the
+        # rollback, and turn a "database unavailable" (503) into an unexpected error (bench/faults.py).
+        return
     if conn.connection.dbapi_connection is not None:
         drop(conn.connection.dbapi_connection)

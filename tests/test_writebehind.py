@@ -205,3 +205,16 @@ def test_a_stale_write_raises_by_the_commit_on_every_backend(reception: CaseTask
     db.session.rollback()
     assert _elsewhere(select(CaseTask.version).where(CaseTask.id == reception.id)) == 1
 
+
+
+@postgres_only
+def test_a_lost_connection_rolls_back_without_a_second_error(reception: CaseTask) -> None:
+    """The server gone mid-transaction (a restart, bench/faults.py): SQLAlchemy invalidates the connection, and
+    the rollback must end the transaction quietly — not raise PendingRollbackError from the write-behind's
+    rollback hook, which turned the request's 503 ("database unavailable") into a 500."""
+    runtime.complete_task(task_id=reception.id, data=RECEPTION, actor=actor("counter"))
+    connection = db.session.connection()
+    assert writebehind.pending(connection) > 0
+    connection.invalidate()
+    db.session.rollback()  # raised PendingRollbackError before the fix
+    assert db.session.get(CaseTask, reception.id).state == "ready"

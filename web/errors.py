@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_login import current_user
-from sqlalchemy.exc import DataError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from core import audit
 from core.db import db
@@ -21,6 +21,8 @@ from web.i18n import field_messages, translate
 STATUS_BY_ERROR: dict[type[DomainError], int] = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422,
                                                  TooLarge: 413,
                                                  TooManyRequests: 429}
+DATABASE_DOWN = "データベースに接続できません。しばらくしてからもう一度お試しください。"
+RETRY_AFTER_SECONDS = 5
 log = logging.getLogger(__name__)
 
 
@@ -29,6 +31,8 @@ def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DataError, _out_of_range)
     app.register_error_handler(OverflowError, _out_of_range)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(DBAPIError, _database_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
 
 
@@ -106,6 +110,32 @@ def _out_of_range(error: Exception):  # noqa: ANN202
                 type(error).__name__)
     db.session.rollback()
     return _domain_error(Invalid(N_("値が範囲外です"), details={"request": request.path[:200]}))
+
+
+def _database_unavailable(error: DBAPIError):  # noqa: ANN202
+    """The database is down or restarting (a lost connection, a refused one, a server shutting down): 503 and
+    "try again", not a 500. Nothing of the request was committed, and the pool has already thrown the broken
+    connection away, so the next request after the database is back succeeds without restarting anything.
+    Any other driver error is a fault of the app and stays a 500."""
+    if not (isinstance(error, OperationalError) or error.connection_invalidated):
+        return _unexpected_error(error)
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, str(error.orig).strip()[:300])
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:  # the connection is gone; the session is discarded at the end of the request anyway
+        log.debug("rollback after a lost connection failed", exc_info=True)
+    unavailable = ServiceUnavailable(DATABASE_DOWN)
+    if request.path.startswith("/api/"):
+        response = api.handle_http_exception(unavailable)
+    else:
+        # Rendered without Flask's context processors: flask-login's would load the signed-in user from the
+        # database that is down.
+        page = current_app.jinja_env.get_template("unavailable.html").render(message=DATABASE_DOWN,
+                                                                               path=request.path)
+        response = page, 503
+    response = current_app.make_response(response)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _unexpected_error(error: Exception):  # noqa: ANN202

@@ -88,6 +88,23 @@ def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def holder_is_gone(holder: str) -> bool:
+    """Whether ``holder`` (``host:pid``) was a process of this host that no longer exists: a scheduler killed
+    with SIGKILL (or by the OOM killer) cannot release its lock, and its successor, started at once by the
+    service manager, need not wait 90 s for the heartbeat to go stale. A holder on another host, or a pid that
+    exists (even reused by another program), is taken as alive: waiting is the safe side."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # a process of another user has that pid
+        return False
+    return False
+
+
 def acquire_lock(*, holder: str, now: datetime | None = None) -> bool:
     """Take or refresh the deployment's scheduler lock; False while another holder's heartbeat is fresh.
 
@@ -102,7 +119,7 @@ def acquire_lock(*, holder: str, now: datetime | None = None) -> bool:
             tx.rollback()
             return False
         return True
-    if lock.holder != holder and lock.heartbeat_at > now - LOCK_STALE:
+    if lock.holder != holder and lock.heartbeat_at > now - LOCK_STALE and not holder_is_gone(lock.holder):
         tx.rollback()
         return False
     if lock.holder != holder:
@@ -138,6 +155,7 @@ def add_heartbeat(scheduler: BackgroundScheduler, *, holder: str) -> None:
                     log.error("scheduler lock lost to another process; stopping")
                     scheduler.shutdown(wait=False)
                     return
+                runner.close_unrecorded()
                 sync_jobs(scheduler)
             finally:
                 db.session.remove()

@@ -8,11 +8,13 @@ recorded as failed after the rollback, and the alert hook is told.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from core import alerts, tx
@@ -26,12 +28,14 @@ from integrations.scheduler.models import JobRun, JobSchedule
 
 log = logging.getLogger(__name__)
 RUNNING_FOR_AT_MOST = timedelta(hours=2)  # a "running" row older than this was left by a crash
+_unrecorded: dict[int, str] = {}  # run id → error, for runs whose failure the database could not take
 
 
 def execute(job_id: str, *, trigger: str, actor: Actor, settings: Any, now: datetime | None = None) -> JobRun:
     """Run one job now and record it; the job's edge (commits). Conflict if it is already running."""
     spec = get_spec(job_id)
     now = now or utcnow()
+    close_unrecorded()
     run_id = _record_start(job_id, trigger=trigger, started_by=actor.username, now=now)
     try:
         status, message = spec.func(actor=actor, now=now, settings=settings)
@@ -39,10 +43,8 @@ def execute(job_id: str, *, trigger: str, actor: Actor, settings: Any, now: date
         tx.commit()
     except Exception as err:  # noqa: BLE001 - a job's failure is recorded, never lost in a thread
         log.exception("job %s failed", job_id)
-        tx.rollback()
         status, message = "failed", f"{type(err).__name__}: {err}"
-        _record_end(run_id, status, message)
-        tx.commit()
+        _record_failure(run_id, message)
     run = db.session.get(JobRun, run_id)
     assert run is not None
     if status == "failed":
@@ -62,6 +64,47 @@ def _record_start(job_id: str, *, trigger: str, started_by: str, now: datetime) 
         s.add(run)
         s.commit()
         return run.id
+
+
+def _record_failure(run_id: int, message: str) -> None:
+    """Roll the job back and record its failure. When the database itself is gone (restarting), neither can be
+    done now: the run is remembered and closed by the next run in this process (:func:`close_unrecorded`), so
+    that its ``running`` row does not refuse the job for two hours; then the error propagates."""
+    try:
+        tx.rollback()
+        _record_end(run_id, "failed", message)
+        tx.commit()
+    except SQLAlchemyError:
+        log.warning("run %s: its failure could not be recorded now; the next run records it", run_id)
+        with contextlib.suppress(SQLAlchemyError):
+            tx.rollback()
+        _unrecorded[run_id] = message
+        raise
+
+
+def close_unrecorded() -> None:
+    """Record as failed the runs of this process whose failure the database could not take at the time."""
+    if not _unrecorded:
+        return
+    with Session(db.engine) as s:
+        for run in s.scalars(select(JobRun).where(JobRun.id.in_(list(_unrecorded)), JobRun.status == "running")):
+            run.status, run.finished_at = "failed", utcnow()
+            run.message = f"データベースに接続できず中断しました: {_unrecorded[run.id]}"[:2000]
+        s.commit()
+    _unrecorded.clear()
+
+
+def close_interrupted(*, now: datetime | None = None) -> int:
+    """At the scheduler's start, holding the lock: scheduled runs still ``running`` belong to a scheduler that
+    died (killed, or the machine went down) before recording their end, and their work was rolled back with it
+    (a job commits its work with its outcome). Record them as failed, so that they refuse nothing (commits)."""
+    with Session(db.engine) as s:
+        left = list(s.scalars(select(JobRun).where(JobRun.trigger == "schedule", JobRun.status == "running")))
+        for run in left:
+            run.status, run.finished_at = "failed", now or utcnow()
+            run.message = "スケジューラの停止により中断しました（処理は取り消されています）"
+        s.commit()
+    return len(left)
 
 
 def _record_end(run_id: int, status: str, message: str) -> None:

@@ -129,3 +129,80 @@ def test_drop_folder_files_move_only_once_the_job_is_stored(app: Flask, monkeypa
     assert db.session.scalar(select(func.count()).select_from(Resident)) == 10
     moved = set((folder / "done").glob("*")) - done_before
     assert not list(folder.glob("*.csv")) and [p.name.split("_", 1)[1] for p in moved] == ["kikan.full.009.csv"]
+
+
+def test_a_killed_schedulers_lock_is_taken_over_at_once(app: Flask) -> None:
+    """A scheduler killed with SIGKILL leaves its lock with a fresh heartbeat; its successor on the same host
+    takes it over at once, since the holder's process is gone (bench/faults.py kills one mid-load)."""
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    gone = f"{socket.gethostname()}:{dead.stdout.strip()}"
+    assert process.holder_is_gone(gone)
+    assert process.acquire_lock(holder=gone, now=now)
+    assert process.acquire_lock(holder=process.holder_name(), now=now + timedelta(seconds=5))
+    assert process.lock_holder().holder == process.holder_name()
+    # A live holder (this process) or one on another host still makes its successor wait.
+    assert not process.acquire_lock(holder=gone, now=now + timedelta(seconds=10))
+    process.release_lock(holder=process.holder_name())
+    elsewhere = f"another-host:{dead.stdout.strip()}"
+    assert not process.holder_is_gone(elsewhere)
+    assert process.acquire_lock(holder=elsewhere, now=now)
+    assert not process.acquire_lock(holder=process.holder_name(), now=now + timedelta(seconds=5))
+    process.release_lock(holder=elsewhere)
+
+
+def test_a_run_the_database_dropped_mid_job_is_closed_and_refuses_nothing(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL restarting while a job runs: the job fails, and so do its rollback and the record of its
+    failure. Its ``running`` row used to stay and refuse the job for two hours (bench/faults.py found one)."""
+    import dataclasses
+
+    from sqlalchemy.exc import OperationalError
+
+    from core import tx
+
+    settings = app.config["MADOGUCHI"]
+    lost = OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+    def gone(**_kwargs: object) -> tuple[str, str]:
+        raise lost
+
+    real_rollback, calls = tx.rollback, {"n": 0}
+
+    def rollback_while_down() -> None:
+        calls["n"] += 1
+        real_rollback()
+        if calls["n"] == 1:
+            raise lost
+
+    spec = jobs.get_spec(JOB)
+    monkeypatch.setattr(runner, "get_spec", lambda _id: dataclasses.replace(spec, func=gone))
+    monkeypatch.setattr(tx, "rollback", rollback_while_down)
+    with pytest.raises(OperationalError):
+        runner.execute(JOB, trigger="schedule", actor=actor("admin"), settings=settings)
+    [left] = db.session.scalars(select(JobRun)).all()
+    assert left.status == "running"
+    monkeypatch.undo()
+
+    run = runner.execute(JOB, trigger="schedule", actor=actor("admin"), settings=settings)  # not refused
+    assert run.status == "succeeded"
+    db.session.expire_all()
+    assert db.session.get(JobRun, left.id).status == "failed"
+    assert "データベースに接続できず中断しました" in db.session.get(JobRun, left.id).message
+
+
+def test_a_new_scheduler_closes_the_runs_a_killed_one_left_running(app: Flask) -> None:
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    db.session.add_all([JobRun(job_id=JOB, trigger="schedule", started_by="system", started_at=now),
+                        JobRun(job_id=JOB, trigger="manual", started_by="admin", started_at=now)])
+    db.session.commit()
+    assert runner.close_interrupted(now=now) == 1
+    db.session.expire_all()
+    runs = {r.trigger: r for r in db.session.scalars(select(JobRun))}
+    assert runs["schedule"].status == "failed" and "スケジューラの停止" in runs["schedule"].message
+    assert runs["manual"].status == "running"  # a run an administrator started from a web worker is not ours

@@ -184,6 +184,7 @@ class ThrowawayCluster:
     port: int
     _prefix: list[str] = field(default_factory=list)
     _stopped: bool = False
+    options: str = ""
 
     @property
     def datadir(self) -> Path:
@@ -223,15 +224,12 @@ class ThrowawayCluster:
             last_error = ""
             for _ in range(attempts):
                 cluster.port = _free_port()
-                options = (
+                cluster.options = (
                     f"-p {cluster.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
                     "-c synchronous_commit=off -c full_page_writes=off"
                 )
                 try:
-                    cluster._run(
-                        "pg_ctl", "-D", str(cluster.datadir), "-l", str(root / "server.log"),
-                        "-w", "-t", "30", "-o", options, "start",
-                    )  # fmt: skip
+                    cluster.start_server()
                 except RuntimeError as exc:  # most likely the port was taken meanwhile
                     last_error = str(exc)
                     continue
@@ -240,6 +238,17 @@ class ThrowawayCluster:
         except BaseException:
             cluster.stop()
             raise
+
+    def start_server(self, options: str | None = None) -> None:
+        """Start the server (again) on the cluster's port; ``options`` replace the ``postgres`` options."""
+        self.options = options or self.options
+        self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.root / "server.log"), "-w", "-t", "60",
+                  "-o", self.options, "start")
+
+    def stop_server(self) -> None:
+        """Stop the server as an operator's restart does (``-m fast``: sessions ended, commits kept); the
+        cluster stays, for :meth:`start_server` (the fault tests and bench/faults.py)."""
+        self._run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "-t", "60", "stop")
 
     def _run(self, tool: str, *args: str) -> None:
         cmd = [*self._prefix, str(self.bindir / tool), *args]

@@ -47,6 +47,9 @@ def run_scheduler(app: Flask) -> None:
     if not process.acquire_lock(holder=holder):
         lock = process.lock_holder()
         raise click.ClickException(f"another scheduler holds the lock: {lock.holder if lock else '?'}")
+    interrupted = runner.close_interrupted()
+    if interrupted:
+        click.echo(f"{interrupted} scheduled run(s) left running by a stopped scheduler recorded as failed")
     sched = process.build_scheduler(context=app.app_context, settings=app.config["MADOGUCHI"], engine=db.engine)
     sched.start(paused=True)
     process.sync_jobs(sched)
