@@ -21,7 +21,7 @@ from web.i18n import field_messages, translate
 STATUS_BY_ERROR: dict[type[DomainError], int] = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422,
                                                  TooLarge: 413,
                                                  TooManyRequests: 429}
-DATABASE_DOWN = "データベースに接続できません。しばらくしてからもう一度お試しください。"
+DATABASE_DOWN = N_("データベースに接続できません。しばらくしてからもう一度お試しください。")
 RETRY_AFTER_SECONDS = 5
 log = logging.getLogger(__name__)
 
@@ -124,13 +124,14 @@ def _database_unavailable(error: DBAPIError):  # noqa: ANN202
         db.session.rollback()
     except SQLAlchemyError:  # the connection is gone; the session is discarded at the end of the request anyway
         log.debug("rollback after a lost connection failed", exc_info=True)
-    unavailable = ServiceUnavailable(DATABASE_DOWN)
+    message = translate(DATABASE_DOWN)  # the reader's language, chosen from the request and the session only
+    unavailable = ServiceUnavailable(message)
     if request.path.startswith("/api/"):
         response = api.handle_http_exception(unavailable)
     else:
         # Rendered without Flask's context processors: flask-login's would load the signed-in user from the
         # database that is down.
-        page = current_app.jinja_env.get_template("unavailable.html").render(message=DATABASE_DOWN,
+        page = current_app.jinja_env.get_template("unavailable.html").render(message=message,
                                                                                path=request.path)
         response = page, 503
     response = current_app.make_response(response)

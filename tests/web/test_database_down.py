@@ -59,6 +59,9 @@ def test_a_page_answers_503_in_japanese_while_the_database_is_down(client: Flask
     response = client.get("/inbox")
     assert response.status_code == 503
     assert DATABASE_DOWN in response.get_data(as_text=True)
+    english = client.get("/inbox?lang=en")  # the language comes from the request, not from the database
+    assert english.status_code == 503 and '<html lang="en">' in english.get_data(as_text=True)
+    assert "The database cannot be reached" in english.get_data(as_text=True)
 
 
 def test_an_error_of_the_app_in_the_driver_stays_a_500(client: FlaskClient, app: Flask) -> None:
