@@ -3,9 +3,12 @@
 Each setting says why it has its value; the environment overrides the ones a city sizes to its server
 (docs/operations/runbook.md, "Serving"). ``tests/web/test_serving.py`` starts gunicorn with this file.
 
-* Workers, not threads: a request's work is Python (the engine, WeasyPrint), which the GIL serializes, so one
-  process per core and one spare (``2 × cores + 1`` would queue PDF renders behind each other on a 2-core server).
-  ``MADOGUCHI_WORKERS`` and ``MADOGUCHI_THREADS`` change it; with threads > 1 the worker class is ``gthread``.
+* Workers, not threads: a request's work is Python (the engine, WeasyPrint), which the GIL serializes. A
+  completion also waits for the database's commit, so more processes than cores keep the cores busy:
+  ``bench/capacity.py`` on 2 cores and PostgreSQL gave 95 completions/s with 3 workers, 118–123 with 4 and 172
+  with 6 (p95 125–134 ms throughout). Hence gunicorn's own rule, ``2 × cores + 1``; with preloading the workers
+  share the app's pages, so each adds little memory. ``MADOGUCHI_WORKERS`` and ``MADOGUCHI_THREADS`` change it;
+  with threads > 1 the worker class is ``gthread``.
 * ``preload_app``: the app is built once in the master and forked, so start-up (fonts, SpiffWorkflow, the frozen
   start-up objects of ``web.app._freeze_start_up_objects``) is paid once and its pages are shared. A connection the
   master opened while building the app must not be shared by the children: ``post_fork`` drops the pool's
@@ -25,7 +28,7 @@ import os
 from typing import Any
 
 bind = os.environ.get("MADOGUCHI_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("MADOGUCHI_WORKERS", str((os.cpu_count() or 1) + 1)))
+workers = int(os.environ.get("MADOGUCHI_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 threads = int(os.environ.get("MADOGUCHI_THREADS", "1"))
 worker_class = "gthread" if threads > 1 else "sync"
 wsgi_app = "web.app:create_app()"
