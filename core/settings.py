@@ -38,6 +38,11 @@ class Settings:
     # PostgreSQL: send a unit of work's writes with its COMMIT in one pipelined round trip (core/writebehind.py).
     # Off: each write is its own round trip (a connection pooler without pipeline support; or to compare).
     pg_writebehind: bool = field(default=True, metadata={"env": "MADOGUCHI_PG_WRITEBEHIND"})
+    # Connections each process keeps to PostgreSQL: a sync gunicorn worker serves one request at a time, which uses
+    # one connection and at most one more (a refusal logged in a transaction of its own). web/gunicorn_conf.py sets
+    # it to threads + 1; with the pool's overflow of the same size, 2 × cores + 1 workers and the scheduler stay far
+    # below PostgreSQL's 100 connections (5 workers: at most 20).
+    db_pool_size: int = field(default=2, metadata={"env": "MADOGUCHI_DB_POOL_SIZE"})
     # Where the library of journeys lives (deployed by ``madoguchi demo`` / ``madoguchi deploy``).
     bpmn_dir: str = field(default=str(REPO_ROOT / "bpmn"), metadata={"env": "MADOGUCHI_BPMN_DIR"})
     # npm's install folder, from which the front-end libraries are served.
@@ -102,8 +107,13 @@ class Settings:
     def engine_options(self) -> dict[str, object]:
         """Pool options. On PostgreSQL each checkout first pings its connection (one round trip), so that a
         connection left from before a database restart is replaced instead of failing the request that draws it:
-        after a restart the app recovers without restarting gunicorn (bench/faults.py). SQLite has no server."""
-        return {} if self.database_url.startswith("sqlite") else {"pool_pre_ping": True}
+        after a restart the app recovers without restarting gunicorn (bench/faults.py). The pool is sized to what
+        one process serves at once (``db_pool_size``); a request that finds it exhausted waits 10 s, then fails
+        instead of hanging. SQLite has no server."""
+        if self.database_url.startswith("sqlite"):
+            return {}
+        return {"pool_pre_ping": True, "pool_size": self.db_pool_size, "max_overflow": self.db_pool_size,
+                "pool_timeout": 10}
 
 
 def _convert(raw: str, type_name: str | type) -> object:

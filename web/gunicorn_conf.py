@@ -13,6 +13,7 @@ Each setting says why it has its value; the environment overrides the ones a cit
   start-up objects of ``web.app._freeze_start_up_objects``) is paid once and its pages are shared. A connection the
   master opened while building the app must not be shared by the children: ``post_fork`` drops the pool's
   connections without closing them (the master's socket stays the master's) — SQLAlchemy's documented way.
+* The connection pool is sized to one worker's requests at once: threads + 1 (``MADOGUCHI_DB_POOL_SIZE``).
 * ``timeout`` 120 s: a worker's first PDF of a kind loads the Japanese fonts; on a slow server that has taken tens of
   seconds. ``graceful_timeout`` 30 s lets a PDF being rendered finish on a reload.
 * ``max_requests`` with jitter: a worker is replaced after about 2,000 requests, so that a slow growth of memory (a
@@ -31,6 +32,9 @@ bind = os.environ.get("MADOGUCHI_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("MADOGUCHI_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 threads = int(os.environ.get("MADOGUCHI_THREADS", "1"))
 worker_class = "gthread" if threads > 1 else "sync"
+# Each worker's connection pool holds what it serves at once (core/settings.py, db_pool_size); read by the app
+# built below, in this process (preload_app).
+os.environ.setdefault("MADOGUCHI_DB_POOL_SIZE", str(threads + 1))
 wsgi_app = "web.app:create_app()"
 preload_app = True
 timeout = 120
