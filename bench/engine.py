@@ -59,7 +59,8 @@ from workflows.models import Case  # noqa: E402
 
 DEPTHS = (5, 50, 200)
 GOAL_P50_MS = 3.0
-GOAL_RATIO = 1.5
+GOAL_RATIO = 1.5  # SQLite only: on PostgreSQL the durable commit alone exceeds it (issue 21)
+GOAL_BOOKKEEPING_MS = 1.0  # PostgreSQL: runtime p50 - database floor p50 - engine p50
 REVIEW = {"outcome": "accepted"}
 PROCEDURE_DONE = {"outcome": "done"}
 RECEPTION = {"applicant_name": "山口 太郎", "applicant_kana": "ヤマグチ タロウ", "moved_in_on": "2026-11-20",
@@ -338,7 +339,15 @@ def _print_goals(result: Result) -> list[bool]:
         if result.backend == "sqlite":
             goals.append((f"p50, {journey.name}", f"{p50:.2f} ms", f"<= {GOAL_P50_MS:g} ms", p50 <= GOAL_P50_MS))
     for row in result.rows:
-        goals.append((f"ratio, {row.name}", f"{row.ratio():.2f}x", f"<= {GOAL_RATIO:g}x", row.ratio() <= GOAL_RATIO))
+        if result.backend == "sqlite":
+            goals.append((f"ratio, {row.name}", f"{row.ratio():.2f}x", f"<= {GOAL_RATIO:g}x",
+                          row.ratio() <= GOAL_RATIO))
+        elif row.floor is not None:
+            # PostgreSQL: the ratio to the in-memory step is retired (the durable commit alone exceeds it); what
+            # the runtime may add is its bookkeeping above the database floor and the engine's own step.
+            extra = Stats.of(row.runtime).p50 - row.floor.p50 - Stats.of(row.engine).p50
+            goals.append((f"bookkeeping, {row.name}", f"{extra:.2f} ms", f"<= {GOAL_BOOKKEEPING_MS:g} ms",
+                          extra <= GOAL_BOOKKEEPING_MS))
     embedded = [r.name for r in result.rows if r.spec_embedded]
     largest = max(r.stored_bytes for r in result.rows)
     goals.append(("spec not stored per case", "none embedded" if not embedded else ", ".join(embedded),
