@@ -156,7 +156,9 @@ def browser_login(page: Any, username: str, password: str = PASSWORD, terminal: 
 
 
 def draw_signature(page: Any) -> None:
-    """Draw a zigzag on the signature pad, as a finger would."""
+    """Draw a zigzag on the signature pad, as a finger would (once the pad listens: on a loaded machine the
+    page may show before its script has run)."""
+    page.wait_for_selector("#signature-pad[data-ready='1']")
     box = page.locator("#signature-pad").bounding_box()
     page.mouse.move(box["x"] + 40, box["y"] + 100)
     page.mouse.down()

@@ -85,7 +85,7 @@ def counter_visit(d: Driver) -> int:
     assert_accessible(d, "visit")
     _forms(d, case_id)
     d.click(f"a[href='/counter/cases/{case_id}/signature']")
-    d.wait("#signature-pad")
+    d.wait("#signature-pad[data-ready='1']")
     assert_accessible(d, "signature")
     d.click("#signature-save")
     d.wait("#signature-error")  # an empty pad is refused in the page

@@ -120,7 +120,7 @@ def test_counter_visit_with_the_keyboard_only(drive: Driver) -> None:
     d.press("Enter")
     d.wait_text(".flash.info", "件の書類を作成しました")
     activate(d, f"a[href='/counter/cases/{case_id}/signature']")
-    d.wait("#signature-pad")
+    d.wait("#signature-pad[data-ready='1']")
     d.draw("#signature-pad", PEN)  # the resident's finger
     activate(d, "#signature-save")
     d.wait_text(".flash.info", "署名を保存しました。")

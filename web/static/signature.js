@@ -8,4 +8,5 @@
     if (pad.isEmpty()) { event.preventDefault(); document.getElementById("signature-error").hidden = false; return; }
     document.getElementById("signature-data").value = pad.toDataURL("image/png");
   });
+  canvas.dataset.ready = "1";  // strokes drawn before this would be lost: the tests wait for it
 })();
