@@ -1,6 +1,7 @@
 """Five years of finished history for a city of 200,000: the database the load bench runs on besides an empty one.
 
     python bench/history.py --url postgresql+psycopg://…/db [--scale 0.1] [--years 5] [--seed 2026]
+    python bench/history.py --throwaway --scale 0.1     # time it in a PostgreSQL cluster of its own
 
 At ``--scale 1.0``: 200,000 synthetic residents, 1,000,000 finished cases (completed or cancelled) with their task
 rows, procedure rows and document metadata, and about 30,000,000 operation-log rows forming one valid hash chain.
@@ -191,14 +192,7 @@ class Slots:
     def walk(self, value: Any, key: str | None = None) -> Any:
         """``value`` with every identity in it replaced by its placeholder."""
         if isinstance(value, dict):
-            own = value.get("resident_id")
-            if isinstance(own, int) and own in self.ids:  # a person's record: its texts are that person's
-                slot = self.ids.index(own)
-                return {k: _mark("S", slot, k) if k in TEXT_FIELDS and isinstance(v, str) and v else
-                        self._members(v) if k == "members" and isinstance(v, dict) else self.walk(v, k)
-                        for k, v in value.items()}
-            return {k: self._members(v) if k == "members" and isinstance(v, dict) else self.walk(v, k)
-                    for k, v in value.items()}
+            return self._record(value)
         if isinstance(value, list):
             return [self._id(v) if key in ID_LIST_KEYS else self.walk(v) for v in value]
         if isinstance(value, int) and not isinstance(value, bool):
@@ -209,6 +203,15 @@ class Slots:
                 return _mark("S", *self.texts[value])
             return _mark("D") if value == self.day else value
         return value
+
+    def _record(self, value: dict[str, Any]) -> dict[str, Any]:
+        """A dict; when it is a person's record (it has their ``resident_id``), its texts are that person's —
+        by position, not by value, since two members of a household can share a given name."""
+        own = value.get("resident_id")
+        slot = self.ids.index(own) if isinstance(own, int) and own in self.ids else None
+        return {k: _mark("S", slot, k) if slot is not None and k in TEXT_FIELDS and isinstance(v, str) and v else
+                self._members(v) if k == "members" and isinstance(v, dict) else self.walk(v, k)
+                for k, v in value.items()}
 
     def _id(self, value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool) and value in self.ids:
@@ -619,7 +622,9 @@ def write_history(plan: Plan, templates: list[Template], *, say: Callable[[str],
     events = sorted({t.event for t in finished})
     weights = [EVENT_SHARES[e] for e in events]
     per_event = {e: [t for t in finished if t.event == e] for e in events}
-    real_per_case = sum(len(t.log) for t in finished) / len(finished)
+    # The log rows a case brings with it, as the mix of events draws them: the rest of the day's rows is padding.
+    real_per_case = sum(EVENT_SHARES[e] * sum(len(t.log) for t in per_event[e]) / len(per_event[e])
+                        for e in events) / sum(weights)
     pad_per_case = max(0.0, plan.log / plan.cases - real_per_case)
     proto = next(({k: e[k] for k in ("username", "role", "terminal", "ip")} for t in finished for e in t.log
                   if e["action"] == "resident.view"), {"username": "counter", "role": "counter", "terminal": None,
@@ -681,9 +686,20 @@ def generate(app: Flask, plan: Plan, *, password: str, say: Callable[[str], None
     return {**result, **timings, "templates": len(templates), "failed_templates": failed}
 
 
+def psycopg_connect(url: str) -> Any:
+    import psycopg
+
+    from tests.support import postgres
+
+    return psycopg.connect(postgres.libpq_url(url))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", required=True, help="the database (SQLAlchemy URL); migrated here if it is not")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="the database (SQLAlchemy URL); migrated here if it is not")
+    where.add_argument("--throwaway", action="store_true",
+                       help="a cluster of its own, deleted at the end (to time the generator)")
     parser.add_argument("--scale", type=float, default=1.0, help="share of the full history (0.001 … 1.0)")
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--seed", type=int, default=2026)
@@ -697,6 +713,10 @@ def main() -> int:
     from web.app import create_app
 
     password = os.environ.get("MADOGUCHI_DEMO_PASSWORD", "demo")
+    if args.throwaway:
+        from tests.support import postgres
+
+        args.url = postgres.create_database(postgres.server_url(throwaway=True), "madoguchi_history")
     var = tempfile.mkdtemp(prefix="madoguchi-history-")
     settings = Settings(database_url=args.url, secret_key="history", demo=True, demo_password=password,
                         bpmn_dir=str(REPO_ROOT / "bpmn"), var_dir=var)
@@ -706,6 +726,10 @@ def main() -> int:
         upgrade(directory=app.config["MIGRATIONS_DIR"])
         result = generate(app, Plan(scale=args.scale, years=args.years, seed=args.seed), password=password)
     result["total_s"] = time.monotonic() - started
+    if args.throwaway:
+        with psycopg_connect(args.url) as conn:
+            result["database_size"] = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))"
+                                                   ).fetchone()[0]
     print(json.dumps(result, ensure_ascii=False, indent=1, default=str))
     return 0
 
