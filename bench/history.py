@@ -14,14 +14,18 @@ How it is fast and still what the app would have written:
   data), imported through the normal importer (a full import that extends the demo's 2,000).
 * **Templates**: a few dozen real visits are run through the API in-process (a Flask test client, the same calls
   the counter and section pages make, as ``bench/locustfile.py``): search, household, start, interview,
-  procedures, form answers, documents, signature, hand-over, then every section task to the end; a few are
-  cancelled. Each template is read back: its case row (with the engine's serialised, finished workflow), tasks,
+  procedures, form answers, documents, signature, hand-over, then every section task to the end; one per
+  event is withdrawn (cancelled) before its interview. Each template is read back: its case row (with the engine's serialised, finished workflow), tasks,
   procedures, document rows and the operation-log entries its requests wrote.
 * **Clones**: every history case copies one template whose household has the same number of members, for a
-  resident of such a household: new ids, the household's ids, names, kana and birth dates put in place of the
-  template's in the workflow, procedures and log details, and times moved to a business day of the period
-  (8:30–17:15 Japan time, every task of a visit finished the same day). The workflow stays one the engine loads
-  (the test loads and checks every clone it makes).
+  household of that size (none under 支援措置): new ids, and the household's ids, names, kana, 住民票コード, 世帯番号
+  and address put in place of the template's in the workflow, the tasks' answers, the procedures and the log
+  details — in a person's record by position, so two members with the same given name stay apart. The
+  template's facts (insurance, birth dates …) are kept: the determination that made its procedures read them.
+  Times move to a business day of the period (8:30–17:15 Japan time, every task of a visit finished that day).
+  The workflow stays one the engine loads, as the app needs for a finished case (the counter's summary, the
+  API's case detail and ``madoguchi check cases --all`` load it); tests/test_history.py checks every clone of
+  its run.
 * **Documents** are metadata only: the rows say which PDF was printed, when, by whom and of what size, but
   ``pdf`` is empty — no PDF bytes are stored for the history (a reprint of a five-year-old document is not what
   the bench measures).
@@ -30,7 +34,10 @@ How it is fast and still what the app would have written:
   re-linked after the history, unchanged but for their position (seq, id), so ``seq`` follows time as the retention job
   expects, and ``madoguchi audit verify`` passes.
 * **Bulk writes**: PostgreSQL ``COPY`` (psycopg's ``cursor.copy``), SQLite ``executemany`` in batches of 5,000;
-  one transaction per period of days, sequences moved past the ids used at the end.
+  the whole history in one transaction (nothing is left half-written), sequences moved past the ids used.
+
+A bench script rather than a ``madoguchi`` command: it drives the API through Flask's test client and writes
+synthetic people, which a deployed system never wants; operators restore their own data.
 """
 
 from __future__ import annotations
