@@ -15,8 +15,9 @@ How it is fast and still what the app would have written:
 * **Templates**: a few dozen real visits are run through the API in-process (a Flask test client, the same calls
   the counter and section pages make, as ``bench/locustfile.py``): search, household, start, interview,
   procedures, form answers, documents, signature, hand-over, then every section task to the end; one per
-  event is withdrawn (cancelled) before its interview. Each template is read back: its case row (with the engine's serialised, finished workflow), tasks,
-  procedures, document rows and the operation-log entries its requests wrote.
+  event is withdrawn (cancelled) before its interview. Each template is read back: its case row (with the
+  engine's serialised, finished workflow), tasks, procedures, document rows and the operation-log entries its
+  requests wrote.
 * **Clones**: every history case copies one template whose household has the same number of members, for a
   household of that size (none under 支援措置): new ids, and the household's ids, names, kana, 住民票コード, 世帯番号
   and address put in place of the template's in the workflow, the tasks' answers, the procedures and the log
@@ -31,8 +32,8 @@ How it is fast and still what the app would have written:
   the bench measures).
 * **The operation log** is written in ``seq`` order with each entry's ``prev_hash`` and ``hash`` computed as
   :func:`core.audit.digest` computes them; the entries the set-up and the templates wrote (dated today) are
-  re-linked after the history, unchanged but for their position (seq, id), so ``seq`` follows time as the retention job
-  expects, and ``madoguchi audit verify`` passes.
+  re-linked after the history, unchanged but for their position (seq, id), so ``seq`` follows time as the
+  retention job expects, and ``madoguchi audit verify`` passes.
 * **Bulk writes**: PostgreSQL ``COPY`` (psycopg's ``cursor.copy``), SQLite ``executemany`` in batches of 5,000;
   the whole history in one transaction (nothing is left half-written), sequences moved past the ids used.
 
