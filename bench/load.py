@@ -8,6 +8,11 @@ for a file), loads the demo (synthetic residents, users, the journeys), starts g
 completing their inbox, a manager reading the dashboard, each with a ~3 s think time. It prints p50/p95/p99 and
 errors per endpoint. ``--check`` exits 1 unless every endpoint has p95 ≤ 200 ms, p99 ≤ 500 ms and no error.
 ``--quick``: 10 terminals for 30 s (a smoke run of the bench itself; its numbers are not the goal's).
+
+``--history SCALE`` runs the bench twice on PostgreSQL — on the empty demo database and on one with
+``bench/history.py``'s finished history at SCALE (1.0: five years of a city of 200,000) — both in a throwaway
+cluster (never the machine's shared server: the history is gigabytes), and prints each endpoint's p95 side by
+side with the ratio five-year/empty (goal ≤ 1.2; ``--check`` also fails on a missed ratio).
 """
 
 from __future__ import annotations
@@ -36,16 +41,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _database(kind: str, workdir: Path) -> tuple[str, object]:
-    """A fresh database URL and a function that drops it."""
+def _database(kind: str, workdir: Path, *, throwaway: bool = False, label: str = "load") -> tuple[str, object]:
+    """A fresh database URL and a function that drops it (``throwaway``: in a cluster of this process's own)."""
     if kind == "sqlite":
-        return f"sqlite:///{workdir / 'load.sqlite3'}", lambda: None
+        return f"sqlite:///{workdir / f'{label}.sqlite3'}", lambda: None
     import psycopg
 
     from tests.support import postgres
 
-    base = postgres.server_url()
-    name = f"madoguchi_load_{os.getpid()}"
+    base = postgres.server_url(throwaway=throwaway or None)
+    name = f"madoguchi_{label}_{os.getpid()}"
     with psycopg.connect(postgres.libpq_url(base), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -57,10 +62,20 @@ def _database(kind: str, workdir: Path) -> tuple[str, object]:
     return postgres.with_database(base, name), drop
 
 
+def _prepare(env: dict[str, str], history: float | None) -> None:
+    """The demo, or the demo with ``history`` (bench/history.py migrates and sets up the demo itself)."""
+    if history is None:
+        for step in (["db", "upgrade"], ["demo"]):
+            subprocess.run([str(BIN / "madoguchi"), *step], env=env, cwd=REPO, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return
+    started = time.monotonic()
+    subprocess.run([sys.executable, str(REPO / "bench" / "history.py"), "--url", env["DATABASE_URL"],
+                    "--scale", str(history)], env=env, cwd=REPO, check=True)
+    print(f"load: history at scale {history} generated in {time.monotonic() - started:.0f} s")
+
+
 def _serve(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
-    for step in (["db", "upgrade"], ["demo"]):
-        subprocess.run([str(BIN / "madoguchi"), *step], env=env, cwd=REPO, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = subprocess.Popen([str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                                "--timeout", "120", "web.app:create_app()"],
                               env=env, cwd=REPO, stdout=log.open("w"), stderr=subprocess.STDOUT)
@@ -96,6 +111,55 @@ def _report(rows: list[dict[str, str]], seconds: float) -> bool:
     return ok
 
 
+def _run(args: argparse.Namespace, *, users: int, duration: int, history: float | None = None,
+         throwaway: bool = False) -> tuple[list[dict[str, str]], float, Path]:
+    """One bench run on a new database; the per-endpoint rows, the seconds it ran and its work folder."""
+    label = "load" if history is None else "history"
+    workdir = Path(tempfile.mkdtemp(prefix=f"madoguchi-{label}-"))
+    url, drop = _database(args.database, workdir, throwaway=throwaway, label=label)
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "MADOGUCHI_DEMO": "1", "PYTHONPATH": str(REPO)}
+    try:
+        _prepare(env, history)
+        server = _serve(env, port, args.workers, workdir / "gunicorn.log")
+        try:
+            what = "the empty demo database" if history is None else f"the history at scale {history}"
+            print(f"load: {users} terminals for {duration} s against gunicorn -w {args.workers} on "
+                  f"{args.database}, {what}")
+            started = time.monotonic()
+            subprocess.run([str(BIN / "locust"), "-f", str(REPO / "bench" / "locustfile.py"), "--headless",
+                            "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{duration}s",
+                            "--host", f"http://127.0.0.1:{port}", "--csv", str(workdir / "load"), "--only-summary",
+                            "--loglevel", "WARNING"], env=env, cwd=REPO, check=False,
+                           stdout=subprocess.DEVNULL, stderr=(workdir / "locust.log").open("w"))
+            return _stats(workdir / "load"), time.monotonic() - started, workdir
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        drop()
+
+
+RATIO_GOAL = 1.2
+
+
+def _side_by_side(empty: list[dict[str, str]], full: list[dict[str, str]]) -> bool:
+    """Each endpoint's p95 on the empty and the history database, and their ratio; True when every ratio ≤ 1.2."""
+    ok = True
+    by_name = {r["Name"]: r for r in full}
+    print(f"\n{'endpoint':48} {'p95 empty':>9} {'p95 hist':>9} {'ratio':>6}  (ms; goal ratio ≤ {RATIO_GOAL})")
+    for row in sorted(empty, key=lambda r: r["Name"]):
+        other = by_name.get(row["Name"])
+        if other is None:
+            print(f"{row['Name'][:48]:48} {float(row['95%']):9.0f} {'-':>9}")
+            continue
+        a, b = float(row["95%"]), float(other["95%"])
+        ratio = b / a if a else float("inf")
+        ok &= ratio <= RATIO_GOAL
+        print(f"{row['Name'][:48]:48} {a:9.0f} {b:9.0f} {ratio:6.2f}  {'ok' if ratio <= RATIO_GOAL else 'MISSED'}")
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
@@ -104,30 +168,33 @@ def main() -> int:
     parser.add_argument("--duration", type=int)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--history", type=float, metavar="SCALE",
+                        help="also run on a database with bench/history.py's history at SCALE (1.0: five years)")
     args = parser.parse_args()
     users = args.users or (10 if args.quick else 50)
     duration = args.duration or (30 if args.quick else 120)
-    workdir = Path(tempfile.mkdtemp(prefix="madoguchi-load-"))
-    url, drop = _database(args.database, workdir)
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "MADOGUCHI_DEMO": "1", "PYTHONPATH": str(REPO)}
-    server = _serve(env, port, args.workers, workdir / "gunicorn.log")
-    try:
-        print(f"load: {users} terminals for {duration} s against gunicorn -w {args.workers} on {args.database}")
-        started = time.monotonic()
-        subprocess.run([str(BIN / "locust"), "-f", str(REPO / "bench" / "locustfile.py"), "--headless",
-                        "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{duration}s",
-                        "--host", f"http://127.0.0.1:{port}", "--csv", str(workdir / "load"), "--only-summary",
-                        "--loglevel", "WARNING"], env=env, cwd=REPO, check=False,
-                       stdout=subprocess.DEVNULL, stderr=(workdir / "locust.log").open("w"))
-        ok = _report(_stats(workdir / "load"), time.monotonic() - started)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        drop()
-    shutil.rmtree(workdir, ignore_errors=True) if ok else print(f"load: logs kept in {workdir}")
+    if args.history is not None and args.database != "postgres":
+        parser.error("--history runs on PostgreSQL (a throwaway cluster)")
+    throwaway = args.history is not None
+    rows, seconds, workdir = _run(args, users=users, duration=duration, throwaway=throwaway)
+    ok = _report(rows, seconds)
+    kept = [workdir] if not ok else []
+    if ok:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if args.history is not None:
+        full, seconds, history_dir = _run(args, users=users, duration=duration, history=args.history,
+                                          throwaway=True)
+        good = _report(full, seconds)
+        ratios = _side_by_side(rows, full)
+        ok &= good and ratios
+        kept += [history_dir] if not good else []
+        if good:
+            shutil.rmtree(history_dir, ignore_errors=True)
+    for folder in kept:
+        print(f"load: logs kept in {folder}")
     if args.check and not ok:
-        print("load: MISSED the goals (p95 ≤ 200 ms, p99 ≤ 500 ms, 0 errors per endpoint)")
+        print(f"load: MISSED the goals (p95 ≤ 200 ms, p99 ≤ 500 ms, 0 errors per endpoint"
+              f"{', five-year/empty p95 ≤ 1.2' if args.history is not None else ''})")
         return 1
     return 0
 

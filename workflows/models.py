@@ -51,7 +51,9 @@ class Case(db.Model):
     """One visit's routed journey. ``workflow_json`` is TEXT on purpose: JSONB reorders keys and loses data."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_state_created", "state", "created_at"),)
+    # completed_at: the manager's cases in flight (running, or finished since today) on years of history (0020).
+    __table_args__ = (Index("ix_cases_state_created", "state", "created_at"),
+                      Index("ix_cases_completed_at", "completed_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_key: Mapped[str] = mapped_column(String(200), index=True)
@@ -84,6 +86,8 @@ class CaseTask(db.Model):
     __table_args__ = (
         Index("ix_case_tasks_section_state", "section_code", "state"),
         Index("ix_case_tasks_case_state", "case_id", "state"),
+        # The dashboard's ready queue and tasks completed in a period, on years of history (migration 0020).
+        Index("ix_case_tasks_state_completed", "state", "completed_at"),
         UniqueConstraint("case_id", "task_uuid", name="uq_case_tasks_case_task"),
     )
 
