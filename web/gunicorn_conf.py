@@ -1,12 +1,12 @@
 """gunicorn's settings for Madoguchi in production: ``gunicorn -c python:web.gunicorn_conf``.
 
 Each setting says why it has its value; the environment overrides the ones a city sizes to its server
-(docs/operations/runbook.md, "Serving"). ``tests/web/test_serving.py`` starts gunicorn with this file.
+(the "Web:" step of docs/operations/runbook.md). ``tests/web/test_serving.py`` starts gunicorn with this file.
 
 * Workers, not threads: a request's work is Python (the engine, WeasyPrint), which the GIL serializes. A
   completion also waits for the database's commit, so more processes than cores keep the cores busy:
   ``bench/capacity.py`` on 2 cores and PostgreSQL gave 95 completions/s with 3 workers, 118–123 with 4 and 172
-  with 6 (p95 125–134 ms throughout). Hence gunicorn's own rule, ``2 × cores + 1``; with preloading the workers
+  with 6 (p95 125–154 ms throughout). Hence gunicorn's own rule, ``2 × cores + 1``; with preloading the workers
   share the app's pages, so each adds little memory. ``MADOGUCHI_WORKERS`` and ``MADOGUCHI_THREADS`` change it;
   with threads > 1 the worker class is ``gthread``.
 * ``preload_app``: the app is built once in the master and forked, so start-up (fonts, SpiffWorkflow, the frozen

@@ -136,7 +136,10 @@ def two_servers(app: Flask, database_url: str, tmp_path: Path) -> Iterator[tuple
 
 def test_gunicorn_conf_preloads_and_forks_the_workers_it_is_told(two_servers: tuple[str, list]) -> None:
     _, servers = two_servers
-    assert [len(psutil.Process(s.pid).children()) for s in servers] == [2, 1]
+    deadline = time.monotonic() + 30  # the first worker answers while the master may still be forking the next
+    while (counts := [len(psutil.Process(s.pid).children()) for s in servers]) != [2, 1]:
+        assert time.monotonic() < deadline, f"workers per server: {counts}, not [2, 1]"
+        time.sleep(0.2)
 
 
 def test_two_servers_behind_a_proxy_share_their_state_through_the_database(two_servers: tuple[str, list]) -> None:
