@@ -40,7 +40,6 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,9 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.answers import answers  # noqa: E402
+
 BIN = Path(sys.executable).parent
 PASSWORD = os.environ.get("MADOGUCHI_DEMO_PASSWORD", "demo")
 SECTIONS = ["shimin", "hoken", "kodomo", "gakko", "kourei", "zeimu"]
@@ -56,7 +58,6 @@ SEARCHES = ["タ", "サ", "ヤマ", "スズ", "イ", "カ", "ナカ", "コ"]
 TIMEOUT = 10.0  # the client's timeout: an answer later than this counts as a hang
 OUTAGE_SECONDS = 4.0
 RECOVERY_WITHIN = 20.0  # seconds after PostgreSQL is back within which a request must succeed again
-JST = timezone(timedelta(hours=9))
 
 
 # --- the cluster, the app, the scheduler --------------------------------------------------------------------
@@ -170,39 +171,6 @@ class Record:
             self.requests.append((time.monotonic(), what, status))
 
 
-def _sample(question: dict[str, Any]) -> Any:
-    if question.get("options"):
-        return question["options"][0]["value"] if question["type"] != "boolean" else False
-    kind = question["type"]
-    if kind == "date":
-        return datetime.now(JST).date().isoformat()
-    if kind == "integer":
-        return question.get("min") or 1
-    if kind == "boolean":
-        return False
-    samples = {"kana": "コタエ", "postal": "753-8650", "phone": "083-922-4111", "digits": "1234567890",
-               "partial_date": "1980-01-01"}
-    text = samples.get(question.get("format") or "", "回答")
-    return text[: question["max_length"]] if question.get("max_length") else text
-
-
-def _answers(fields: list[dict[str, Any]]) -> dict[str, Any]:
-    """Answers for a task's required questions (bench/locustfile.py does the same)."""
-    data: dict[str, Any] = {}
-    members: dict[str, dict[str, Any]] = {}
-    for q in fields:
-        if not q.get("required", True):
-            continue
-        value = q.get("default") or _sample(q)
-        if q.get("member") is not None:
-            members.setdefault(str(q["member"]), {})[q["name"]] = value
-        else:
-            data[q["name"]] = value
-    if members:
-        data["members"] = members
-    return data
-
-
 class Client(threading.Thread):
     """One terminal: a clerk starting 転入 visits, or section staff completing their inbox."""
 
@@ -234,7 +202,7 @@ class Client(threading.Thread):
         r = self.call("GET", f"/api/v1/tasks/{task_id}/questions", "questions")
         if r is None or r.status_code != 200:
             return
-        done = self.call("POST", f"/api/v1/tasks/{task_id}/complete", what, json={"data": _answers(r.json()["fields"])})
+        done = self.call("POST", f"/api/v1/tasks/{task_id}/complete", what, json={"data": answers(r.json()["fields"])})
         if done is not None and done.status_code == 200:
             with self.record.lock:
                 self.record.acked.append(task_id)

@@ -44,8 +44,6 @@ synthetic people, which a deployed system never wants; operators restore their o
 from __future__ import annotations
 
 import argparse
-import base64
-import io
 import json
 import random
 import re
@@ -64,6 +62,7 @@ from flask import Flask  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import Connection  # noqa: E402
 
+from bench.answers import answers, signature_png  # noqa: E402
 from core import audit, audit_partitions, calendar  # noqa: E402
 from core.db import db  # noqa: E402
 from core.models import AuditChainHead, AuditEntry  # noqa: E402
@@ -83,49 +82,6 @@ OPEN, CLOSE = (8, 30), (17, 15)  # the counters' hours, Japan time
 
 
 # -- templates: real visits through the API, in-process ------------------------------------------------------
-SAMPLES = {"kana": "コタエ", "postal": "753-8650", "phone": "083-922-4111", "digits": "1234567890",
-           "partial_date": "1980-01-01"}
-
-
-def _sample(question: dict[str, Any], today: str) -> Any:
-    """A value a clerk could type (as bench/locustfile.py answers; that module patches sockets for locust)."""
-    if question.get("options"):
-        return question["options"][0]["value"] if question["type"] != "boolean" else False
-    kind = question["type"]
-    if kind == "date":
-        return today
-    if kind == "integer":
-        return question.get("min") or 1
-    if kind == "boolean":
-        return False
-    value = SAMPLES.get(question.get("format") or "", "回答")
-    return value[: question["max_length"]] if question.get("max_length") else value
-
-
-def _answers(fields: list[dict[str, Any]], today: str, *, key: str = "name") -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    members: dict[str, dict[str, Any]] = {}
-    for q in fields:
-        if not q.get("required", True) and key == "name":
-            continue
-        value = q.get("default") or _sample(q, today)
-        if q.get("member") is not None:
-            members.setdefault(str(q["member"]), {})[q[key]] = value
-        else:
-            data[q[key]] = value
-    if members:
-        data["members"] = members
-    return data
-
-
-def _signature() -> str:
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
-    ImageDraw.Draw(image).line([(10, 80), (120, 20), (290, 70)], fill=(0, 0, 0, 255), width=4)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return base64.b64encode(out.getvalue()).decode()
 
 
 class _Api:
@@ -154,17 +110,17 @@ def run_visit(api: _Api, *, event: str, resident_id: int, members: list[int], ca
         return int(case["id"])
     for interview in [t for t in case["tasks"] if t["state"] == "ready"]:
         fields = api.call("GET", "counter", f"/tasks/{interview['id']}/questions")["fields"]
-        api.call("POST", "counter", f"/tasks/{interview['id']}/complete", json={"data": _answers(fields, today)})
+        api.call("POST", "counter", f"/tasks/{interview['id']}/complete", json={"data": answers(fields, on=today)})
     case_id = case["id"]
     api.call("GET", "counter", f"/cases/{case_id}/procedures")
     if api.call("GET", "counter", f"/cases/{case_id}")["state"] == "running":
         questions = api.call("GET", "counter", f"/cases/{case_id}/form-questions")
-        given = _answers(questions, today, key="key")
+        given = answers(questions, key="key", on=today)
         member_answers = given.pop("members", {})
         api.call("PUT", "counter", f"/cases/{case_id}/form-answers",
                  json={"answers": given, "members": member_answers})
         api.call("POST", "counter", f"/cases/{case_id}/documents")
-        api.call("POST", "counter", f"/cases/{case_id}/signature", json={"png_base64": _signature()})
+        api.call("POST", "counter", f"/cases/{case_id}/signature", json={"png_base64": signature_png()})
         api.call("POST", "counter", f"/cases/{case_id}/hand-over")
     for _ in range(50):
         detail = api.call("GET", "counter", f"/cases/{case_id}")
@@ -174,7 +130,7 @@ def run_visit(api: _Api, *, event: str, resident_id: int, members: list[int], ca
         task = ready[0]
         user = "counter" if task.get("section") in (None, "madoguchi") else task["section"]
         fields = api.call("GET", user, f"/tasks/{task['id']}/questions")["fields"]
-        api.call("POST", user, f"/tasks/{task['id']}/complete", json={"data": _answers(fields, today)})
+        api.call("POST", user, f"/tasks/{task['id']}/complete", json={"data": answers(fields, on=today)})
     return case_id
 
 

@@ -8,68 +8,18 @@ and the manager reads the dashboard page. Run by ``bench/load.py``; locust's nam
 
 from __future__ import annotations
 
-import base64
-import io
 import os
 import random
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from locust import HttpUser, between, task
+
+from bench.answers import answers, signature_png
 
 PASSWORD = os.environ.get("MADOGUCHI_DEMO_PASSWORD", "demo")
 THINK = float(os.environ.get("LOAD_THINK_SECONDS", "3"))
 SECTIONS = ["shimin", "hoken", "kodomo", "gakko", "kourei", "zeimu"]
 SEARCHES = ["タ", "サ", "ヤマ", "スズ", "イ", "カ", "ナカ", "コ"]
-JST = timezone(timedelta(hours=9))
-SAMPLES = {"kana": "コタエ", "postal": "753-8650", "phone": "083-922-4111", "digits": "1234567890",
-           "partial_date": "1980-01-01"}
-
-
-def _today() -> str:
-    return datetime.now(JST).date().isoformat()
-
-
-def _sample(question: dict[str, Any]) -> Any:
-    """A value a clerk could type, from the question's options, type and format only."""
-    if question.get("options"):
-        return question["options"][0]["value"] if question["type"] != "boolean" else False
-    kind = question["type"]
-    if kind == "date":
-        return _today()
-    if kind == "integer":
-        return question.get("min") or 1
-    if kind == "boolean":
-        return False
-    text = SAMPLES.get(question.get("format") or "", "回答")
-    return text[: question["max_length"]] if question.get("max_length") else text
-
-
-def _answers(fields: list[dict[str, Any]], *, key: str = "name") -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    members: dict[str, dict[str, Any]] = {}
-    for q in fields:
-        if not q.get("required", True) and key == "name":
-            continue
-        value = q.get("default") or _sample(q)
-        if q.get("member") is not None:
-            members.setdefault(str(q["member"]), {})[q[key]] = value
-        else:
-            data[q[key]] = value
-    if members:
-        data["members"] = members
-    return data
-
-
-def _signature() -> str:
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
-    ImageDraw.Draw(image).line([(10, 80), (120, 20), (290, 70)], fill=(0, 0, 0, 255), width=4)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return base64.b64encode(out.getvalue()).decode()
 
 
 class Terminal(HttpUser):
@@ -114,7 +64,7 @@ class CounterClerk(Terminal):
         for interview in [t for t in case["tasks"] if t["state"] == "ready"]:
             fields = self.client.get(f"/api/v1/tasks/{interview['id']}/questions",
                                      name="GET /tasks/{id}/questions").json()["fields"]
-            self.client.post(f"/api/v1/tasks/{interview['id']}/complete", json={"data": _answers(fields)},
+            self.client.post(f"/api/v1/tasks/{interview['id']}/complete", json={"data": answers(fields)},
                              name="POST /tasks/{id}/complete (interview)")
         case_id = case["id"]
         self.client.get(f"/api/v1/cases/{case_id}/procedures", name="GET /cases/{id}/procedures")
@@ -122,14 +72,14 @@ class CounterClerk(Terminal):
             return  # a certificate handed over at the counter itself: nothing to print for the sections
         questions = self.client.get(f"/api/v1/cases/{case_id}/form-questions",
                                     name="GET /cases/{id}/form-questions").json()
-        given = _answers(questions, key="key")
+        given = answers(questions, key="key")
         members = given.pop("members", {})
         with self.client.put(f"/api/v1/cases/{case_id}/form-answers", json={"answers": given, "members": members},
                              name="PUT /cases/{id}/form-answers", catch_response=True) as r:
             if r.status_code != 200:
                 r.failure(f"{r.status_code} {r.text[:300]}")
         self.client.post(f"/api/v1/cases/{case_id}/documents", name="POST /cases/{id}/documents")
-        self.client.post(f"/api/v1/cases/{case_id}/signature", json={"png_base64": _signature()},
+        self.client.post(f"/api/v1/cases/{case_id}/signature", json={"png_base64": signature_png()},
                          name="POST /cases/{id}/signature")
         self.client.post(f"/api/v1/cases/{case_id}/hand-over", name="POST /cases/{id}/hand-over")
 
@@ -157,7 +107,7 @@ class SectionStaff(Terminal):
         mine = random.choice(ready)
         fields = self.client.get(f"/api/v1/tasks/{mine['id']}/questions",
                                  name="GET /tasks/{id}/questions").json()["fields"]
-        with self.client.post(f"/api/v1/tasks/{mine['id']}/complete", json={"data": _answers(fields)},
+        with self.client.post(f"/api/v1/tasks/{mine['id']}/complete", json={"data": answers(fields)},
                               name="POST /tasks/{id}/complete", catch_response=True) as r:
             if r.status_code == 409:  # a colleague completed it first: the contract's answer, not an error
                 r.success()
