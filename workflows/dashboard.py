@@ -102,19 +102,23 @@ def section_stats(*, start: datetime, end: datetime, now: datetime | None = None
         raise Invalid(N_("期間の終わりは始まりより後にしてください"), details={"to": "before from"})
     now = now or utcnow()
     stats: dict[str, SectionStats] = {}
-    for task in db.session.scalars(select(CaseTask).where(CaseTask.state == "ready")):
-        row = stats.setdefault(task.section_code or "-", SectionStats(task.section_code or "-"))
+    # Columns, not entities: a task loaded earlier in this request (the queue of another period) would keep its
+    # old state in the session — a task completed meanwhile by another terminal came back with completed_at None.
+    queue = select(CaseTask.section_code, CaseTask.due_at).where(CaseTask.state == "ready")
+    for section, due_at in db.session.execute(queue):
+        row = stats.setdefault(section or "-", SectionStats(section or "-"))
         row.queue += 1
-        row.overdue += bool(task.due_at and task.due_at < now)
-    done = select(CaseTask).where(CaseTask.state == "completed", CaseTask.completed_at >= start,
-                                  CaseTask.completed_at < end)
-    for task in db.session.scalars(done):
-        row = stats.setdefault(task.section_code or "-", SectionStats(task.section_code or "-"))
+        row.overdue += bool(due_at and due_at < now)
+    done = select(CaseTask.section_code, CaseTask.created_at, CaseTask.opened_at, CaseTask.claimed_at,
+                  CaseTask.completed_at).where(CaseTask.state == "completed", CaseTask.completed_at >= start,
+                                               CaseTask.completed_at < end)
+    for section, created_at, opened_at, claimed_at, completed_at in db.session.execute(done):
+        row = stats.setdefault(section or "-", SectionStats(section or "-"))
         row.completed += 1
-        started = min((t for t in (task.opened_at, task.claimed_at) if t is not None), default=None)
-        row.waits.append(((started or task.completed_at) - task.created_at).total_seconds() / 60)
-        if started and task.completed_at:
-            row.handles.append((task.completed_at - started).total_seconds() / 60)
+        started = min((t for t in (opened_at, claimed_at) if t is not None), default=None)
+        row.waits.append(((started or completed_at) - created_at).total_seconds() / 60)
+        if started:
+            row.handles.append((completed_at - started).total_seconds() / 60)
     return stats
 
 

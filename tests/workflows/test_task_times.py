@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -74,3 +75,19 @@ def test_tasks_completed_without_claiming_give_waiting_and_handling_on_the_manag
 def _expire(task_id: int) -> int:
     db.session.expire_all()
     return task_id
+
+
+def test_a_task_completed_by_another_terminal_after_it_was_read_counts_as_completed(app: Flask) -> None:
+    """The dashboard reads the queue, then the period; a task loaded in the request and completed meanwhile by
+    another terminal (here: a statement that bypasses this session) must not come back with its old state (the
+    manager's page answered 500 under load: ``None - datetime``)."""
+    task_id = _review_task(20)
+    loaded = db.session.get(CaseTask, task_id)  # in this session's identity map, ready
+    now = utcnow()
+    db.session.execute(sa.update(CaseTask).where(CaseTask.id == task_id)
+                       .values(state="completed", completed_at=now, opened_at=now - timedelta(minutes=5))
+                       .execution_options(synchronize_session=False))
+    assert loaded.state == "ready" and loaded.completed_at is None  # the stale object the old query returned
+    [row] = [r for c, r in dashboard.section_stats(start=now - timedelta(hours=1), end=now + timedelta(seconds=1),
+                                                     now=now).items() if c == "shimin"]
+    assert row.completed == 1 and row.queue == 0 and row.avg_wait == 15.0 and row.avg_handle == 5.0
