@@ -82,6 +82,8 @@ class CounterClerk(Terminal):
         self.client.post(f"/api/v1/cases/{case_id}/signature", json={"png_base64": signature_png()},
                          name="POST /cases/{id}/signature")
         self.client.post(f"/api/v1/cases/{case_id}/hand-over", name="POST /cases/{id}/hand-over")
+        self.wait()  # the clerk tells the resident what comes next, then prints the guide for them
+        self.client.get(f"/api/v1/cases/{case_id}/guide", name="GET /cases/{id}/guide (print)")
 
 
 class SectionStaff(Terminal):
@@ -123,7 +125,8 @@ class Manager(Terminal):
         page = self.client.get("/login", name="GET /login").text
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
         self.client.post("/login", data={"username": self.username, "password": PASSWORD,
-                                         "csrf_token": token.group(1) if token else ""}, name="POST /login")
+                                         "csrf_token": token.group(1) if token else ""}, name="POST /login",
+                        allow_redirects=False)  # the dashboard it leads to is a request of its own, measured below
 
     @task
     def dashboard(self) -> None:

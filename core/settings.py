@@ -43,6 +43,9 @@ class Settings:
     # it to threads + 1; with the pool's overflow of the same size, 2 × cores + 1 workers and the scheduler stay far
     # below PostgreSQL's 100 connections (5 workers: at most 20).
     db_pool_size: int = field(default=2, metadata={"env": "MADOGUCHI_DB_POOL_SIZE"})
+    # Lay out a visit's PDFs after the response, in a thread of the worker (workflows/visit/printing.py); on in
+    # production's gunicorn settings, off by default so that a test or a command sees the PDF when it returns.
+    render_in_background: bool = field(default=False, metadata={"env": "MADOGUCHI_RENDER_IN_BACKGROUND"})
     # Where the library of journeys lives (deployed by ``madoguchi demo`` / ``madoguchi deploy``).
     bpmn_dir: str = field(default=str(REPO_ROOT / "bpmn"), metadata={"env": "MADOGUCHI_BPMN_DIR"})
     # npm's install folder, from which the front-end libraries are served.

@@ -13,7 +13,7 @@ from flask import Flask
 from core import pgconn, writebehind
 from core.db import db
 from core.settings import REPO_ROOT, Settings
-from web import auth, errors, i18n
+from web import auth, errors, i18n, printer
 from web.extensions import api, csrf, login_manager, migrate
 from web.filters import register_filters
 
@@ -33,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_filters(app)
     register_operations(app)
     register_engine(app)
+    printer.install(app)
     _freeze_start_up_objects()
     return app
 

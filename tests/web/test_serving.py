@@ -31,7 +31,7 @@ from core.db import db
 from core.settings import REPO_ROOT
 from tests.conftest import PASSWORD, TENNYU_FIXTURE, deploy_library
 from tests.workflows.test_runtime import RECEPTION
-from workflows.models import Case
+from workflows.models import Case, SpecSnapshot
 
 BIN = Path(sys.executable).parent
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
@@ -134,12 +134,18 @@ def two_servers(app: Flask, database_url: str, tmp_path: Path) -> Iterator[tuple
             server.wait(timeout=30)
 
 
-def test_gunicorn_conf_preloads_and_forks_the_workers_it_is_told(two_servers: tuple[str, list]) -> None:
+def test_gunicorn_conf_preloads_and_forks_the_workers_it_is_told(two_servers: tuple[str, list],
+                                                                 tmp_path: Path) -> None:
     _, servers = two_servers
     deadline = time.monotonic() + 30  # the first worker answers while the master may still be forking the next
     while (counts := [len(psutil.Process(s.pid).children()) for s in servers]) != [2, 1]:
         assert time.monotonic() < deadline, f"workers per server: {counts}, not [2, 1]"
         time.sleep(0.2)
+    # the master prepared the deployed journey before forking: its start snapshot is stored, no case started yet
+    assert "warm-up: 1 processes" in (tmp_path / "gunicorn-2.log").read_text()
+    assert db.session.scalar(db.select(db.func.count()).select_from(SpecSnapshot)
+                             .where(SpecSnapshot.process_key == "tennyu")) == 1
+    assert not db.session.scalar(db.select(db.func.count()).select_from(Case))
 
 
 def test_two_servers_behind_a_proxy_share_their_state_through_the_database(two_servers: tuple[str, list]) -> None:

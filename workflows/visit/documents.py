@@ -23,7 +23,7 @@ from forms import printforms, render
 from forms.taskforms import LIBRARY
 from workflows import access, runtime
 from workflows.visit import context as ctx
-from workflows.visit import guide, guidetexts, protection, signatures
+from workflows.visit import guide, guidetexts, printing, protection, signatures
 from workflows.visit import notifier as notifier_rules
 from workflows.visit.models import CaseDocument
 
@@ -130,12 +130,17 @@ def _stored(case_id: int) -> dict[str, CaseDocument]:
     return {d.doc_key: d for d in rows}
 
 
-def _save(case_id: int, plan: Planned, pdf: bytes, *, data_hash: str, actor: Actor,
+def _save(case_id: int, plan: Planned, pdf: bytes | None, html: str, *, data_hash: str, actor: Actor,
           existing: CaseDocument | None) -> CaseDocument:
+    """A new generation of the document: its PDF, or (laid out later, :mod:`printing`) its filled page."""
     doc = existing or CaseDocument(case_id=case_id, doc_key=plan.doc_key, generation=0)
     doc.kind, doc.form_key, doc.title, doc.data_hash = plan.kind, plan.form_key, plan.title, data_hash
     doc.subject_ids_json = json.dumps(list(plan.subject_ids))
-    doc.pdf, doc.size, doc.content_hash = pdf, len(pdf), hashlib.sha256(pdf).hexdigest()
+    if pdf is None:
+        doc.pdf = doc.size = doc.content_hash = None
+        doc.html = html
+    else:
+        doc.pdf, doc.size, doc.content_hash, doc.html = pdf, len(pdf), hashlib.sha256(pdf).hexdigest(), None
     doc.generation, doc.created_by, doc.created_at = (doc.generation or 0) + 1, actor.username, utcnow()
     if existing is None:
         db.session.add(doc)
@@ -152,14 +157,20 @@ def _guide_plan(case_id: int, visit: dict[str, Any], status_url: str, language: 
 
 
 def _render(case_id: int, plans: list[Planned], actor: Actor) -> list[CaseDocument]:
-    """Store each planned document, rendering only those whose inputs changed."""
+    """Store each planned document whose inputs changed: its PDF now, or its page to be laid out after the
+    response when the app defers the layout (:mod:`workflows.visit.printing`)."""
     signature = signatures.get(case_id)
     stored, sig_uri = _stored(case_id), render.data_uri(signature.png) if signature else None
     hashes = {p.doc_key: _data_hash(p, signature.sha256 if signature and p.kind == "form" else None) for p in plans}
     stale = [p for p in plans if p.doc_key not in stored or stored[p.doc_key].data_hash != hashes[p.doc_key]]
-    pdfs = render.html_to_pdfs([render.render_html(p.template, **p.render_context, signature=sig_uri) for p in stale])
-    fresh = {p.doc_key: _save(case_id, p, pdf, data_hash=hashes[p.doc_key], actor=actor,
-                              existing=stored.get(p.doc_key)) for p, pdf in zip(stale, pdfs, strict=True)}
+    htmls = [render.render_html(p.template, **p.render_context, signature=sig_uri) for p in stale]
+    later = printing.later()
+    pdfs: list[bytes | None] = [None] * len(stale) if later else list(render.html_to_pdfs(htmls))
+    fresh = {p.doc_key: _save(case_id, p, pdf, html, data_hash=hashes[p.doc_key], actor=actor,
+                              existing=stored.get(p.doc_key)) for p, pdf, html in zip(stale, pdfs, htmls, strict=True)}
+    if later and fresh:
+        db.session.flush()
+        printing.note_pending(d.id for d in fresh.values())
     return [fresh.get(p.doc_key) or stored[p.doc_key] for p in plans]
 
 
@@ -223,10 +234,10 @@ def list_for_case(*, case_id: int, actor: Actor | None = None) -> list[CaseDocum
 
 
 def get_document(*, document_id: int, actor: Actor) -> CaseDocument:
-    """One stored PDF for reprinting; the view of personal data is logged."""
+    """One stored PDF for reprinting (laid out now if the background has not yet); the view is logged."""
     if not actor.has_role(*DOCUMENT_ROLES):
         raise Forbidden(N_("書類を閲覧する権限がありません"))
-    doc = access.document(actor=actor, document_id=document_id)
+    doc = printing.ensure_rendered(access.document(actor=actor, document_id=document_id))
     audit.record(actor=actor, action="document.view", target_type="document", target_id=doc.id,
                  details={"case_id": doc.case_id, "doc_key": doc.doc_key})
     return doc

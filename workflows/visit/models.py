@@ -28,9 +28,11 @@ class CaseDocument(db.Model):
     form_key: Mapped[str | None] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(200))
     data_hash: Mapped[str] = mapped_column(String(64))
-    content_hash: Mapped[str] = mapped_column(String(64))
-    pdf: Mapped[bytes] = mapped_column(LargeBinary)
-    size: Mapped[int]
+    # Empty while the PDF is still to be laid out (``html`` holds the filled page; workflows/visit/printing.py).
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    size: Mapped[int | None]
+    html: Mapped[str | None] = mapped_column(Text, deferred=True)
     generation: Mapped[int] = mapped_column(default=1)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -40,6 +42,11 @@ class CaseDocument(db.Model):
     def subject_ids(self) -> list[int]:
         """The resident ids the document is for (a per-person form: one; a household form: the ticked members)."""
         return [int(i) for i in json.loads(self.subject_ids_json or "[]")]
+
+    @property
+    def rendered(self) -> bool:
+        """Whether the PDF is laid out (it is rendered after the response when the app defers it)."""
+        return self.content_hash is not None
 
 
 class CaseSignature(db.Model):
