@@ -13,7 +13,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -31,38 +31,41 @@ from workflows.models import ModelVersion, SpecSnapshot
 from workflows.specs import Specs, is_mutable, private_copy
 
 _CACHE_SIZE = 128
+K = TypeVar("K")
+V = TypeVar("V")
 # What a user task without them gets (see with_defaults): the 確認 form of forms/library, the 総合窓口 section.
 DEFAULT_FORM = "confirmation"
 DEFAULT_SECTION = "madoguchi"
 
 
-class SpecCache:
-    """Parsed specs by content hash (so never stale, whatever database is behind), least recently used
-    dropped first; shared by all requests."""
+class LruCache(Generic[K, V]):
+    """Values by key, least recently used dropped first, shared by all requests (threads) of a process; a miss
+    loads outside the lock. Keys must name their content (a hash, the stored text), so an entry is never stale."""
 
     def __init__(self, size: int = _CACHE_SIZE) -> None:
-        self._items: OrderedDict[str, Specs] = OrderedDict()
+        self._items: OrderedDict[K, V] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, spec_hash: str, load: Callable[[], Specs]) -> Specs:
+    def get(self, key: K, load: Callable[[], V]) -> V:
         with self._lock:
-            if spec_hash in self._items:
-                self._items.move_to_end(spec_hash)
-                return self._items[spec_hash]
-        specs = load()
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = load()
         with self._lock:
-            self._items[spec_hash] = specs
+            self._items[key] = value
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
-        return specs
+        return value
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
 
 
-spec_cache = SpecCache()
+# Parsed specs by content hash (so never stale, whatever database is behind).
+spec_cache: LruCache[str, Specs] = LruCache()
 # (database, process key, library revision) -> spec hash, so a start does not re-parse an unchanged library.
 _current_hashes: dict[tuple[str, str, int], str] = {}
 
@@ -245,7 +248,7 @@ def warm(*, engine: CaseEngine) -> list[str]:
             current_snapshot(version.key, engine=engine)
             started.append(version.key)
         except (NotFound, Conflict):  # a called process, or one that cannot start: its first start will say why
-            db.session.rollback()
+            continue  # raised before anything was written; the snapshots stored so far stay for the commit
     return started
 
 

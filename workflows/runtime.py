@@ -8,8 +8,6 @@ which :func:`core.tx.atomic` turns into a retry or a Conflict.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from copy import deepcopy
 from datetime import datetime
 from functools import cache
@@ -311,9 +309,7 @@ def correct_data(*, case: Case, values: dict[str, Any], now: datetime) -> None:
     caserows.write_case(case, workflow, engine(), now=now)
 
 
-_DATA_CACHE_SIZE = 64
-_data_cache: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
-_data_lock = threading.Lock()
+_data_cache: registry.LruCache[tuple[str, str], dict[str, Any]] = registry.LruCache(size=64)
 
 
 def case_data(case: Case) -> dict[str, Any]:
@@ -322,17 +318,7 @@ def case_data(case: Case) -> dict[str, Any]:
     Read from a small cache keyed by the stored workflow itself (its spec hash and its whole JSON text, compared
     in full): a visit's hand-over read the data four times and each read parsed the workflow (5–7 ms, 60 loads in
     12 hand-overs, bench/load.py's profile); a changed workflow is a new key, so nothing is ever stale."""
-    key = (case.spec_hash, case.workflow_json)
-    with _data_lock:
-        data = _data_cache.get(key)
-        if data is not None:
-            _data_cache.move_to_end(key)
-    if data is None:
-        data = engine().data(load_workflow(case))
-        with _data_lock:
-            _data_cache[key] = data
-            while len(_data_cache) > _DATA_CACHE_SIZE:
-                _data_cache.popitem(last=False)
+    data = _data_cache.get((case.spec_hash, case.workflow_json), lambda: engine().data(load_workflow(case)))
     return deepcopy(data)
 
 

@@ -136,11 +136,9 @@ def _save(case_id: int, plan: Planned, pdf: bytes | None, html: str, *, data_has
     doc = existing or CaseDocument(case_id=case_id, doc_key=plan.doc_key, generation=0)
     doc.kind, doc.form_key, doc.title, doc.data_hash = plan.kind, plan.form_key, plan.title, data_hash
     doc.subject_ids_json = json.dumps(list(plan.subject_ids))
-    if pdf is None:
-        doc.pdf = doc.size = doc.content_hash = None
-        doc.html = html
-    else:
-        doc.pdf, doc.size, doc.content_hash, doc.html = pdf, len(pdf), hashlib.sha256(pdf).hexdigest(), None
+    columns = {"pdf": None, "size": None, "content_hash": None, "html": html} if pdf is None else printing.laid_out(pdf)
+    for name, value in columns.items():
+        setattr(doc, name, value)
     doc.generation, doc.created_by, doc.created_at = (doc.generation or 0) + 1, actor.username, utcnow()
     if existing is None:
         db.session.add(doc)

@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Iterable
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from core.db import db
 from forms import render
@@ -42,10 +43,14 @@ def note_pending(document_ids: Iterable[int]) -> None:
     db.session.info.setdefault(PENDING, set()).update(document_ids)
 
 
-def take_pending(session: object) -> list[int]:
+def take_pending(session: Session) -> list[int]:
     """The ids a committed (or rolled back) session noted, forgotten from it."""
-    info = getattr(session, "info", {})
-    return sorted(info.pop(PENDING, set()))
+    return sorted(session.info.pop(PENDING, set()))
+
+
+def laid_out(pdf: bytes) -> dict[str, object]:
+    """A document's columns once its PDF is laid out: the PDF, its size and hash, and no page left to render."""
+    return {"pdf": pdf, "size": len(pdf), "content_hash": hashlib.sha256(pdf).hexdigest(), "html": None}
 
 
 def _store(doc_id: int, data_hash: str, pdf: bytes) -> bool:
@@ -53,7 +58,7 @@ def _store(doc_id: int, data_hash: str, pdf: bytes) -> bool:
     result = db.session.execute(
         update(CaseDocument)
         .where(CaseDocument.id == doc_id, CaseDocument.data_hash == data_hash, CaseDocument.content_hash.is_(None))
-        .values(pdf=pdf, size=len(pdf), content_hash=hashlib.sha256(pdf).hexdigest(), html=None)
+        .values(**laid_out(pdf))
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
 
