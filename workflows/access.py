@@ -122,13 +122,14 @@ def cases(*, actor: Actor, state: str | None = None, process_key: str | None = N
 
 def tasks(*, actor: Actor, section: str | None = None, state: str | None = "ready", assignee: str | None = None,
           limit: int = 500) -> list[CaseTask]:
-    """The inbox of ``actor``: their sections' tasks (managers: all); another section is Forbidden."""
+    """The inbox of ``actor``: their sections' tasks (managers: all); another section is Forbidden. Ready tasks
+    are those that can be worked: a visit's procedures appear once the counter has handed it over."""
     allowed = visible_sections(actor)
     if section and allowed is not None and section not in allowed:
         raise Forbidden(N_("課 {section} の作業は表示できません（担当課のみ）", section=section),
                         details={"section": section})
     return runtime.list_tasks(section=section, sections=None if section else allowed, state=state,
-                              assignee=assignee, limit=limit)
+                              assignee=assignee, workable_only=state == "ready", limit=limit)
 
 
 # -- need-to-know fields ----------------------------------------------------------------------------------

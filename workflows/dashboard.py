@@ -20,7 +20,7 @@ from core.calendar import JST, day_bounds
 from core.db import db, utcnow
 from core.errors import Forbidden, Invalid
 from core.i18n import N_
-from workflows import access
+from workflows import access, runtime
 from workflows.models import Case, CaseTask
 
 DUE_FILTERS = ("", "overdue", "today")
@@ -39,7 +39,8 @@ class InboxFilter:
 
 
 def inbox(*, actor: Actor, filters: InboxFilter, now: datetime | None = None, limit: int = 500) -> list[CaseTask]:
-    """The ready tasks of the actor's sections, filtered; a section outside them is Forbidden."""
+    """The ready tasks of the actor's sections that can be worked (a visit's procedures once handed over),
+    filtered; a section outside them is Forbidden."""
     now = now or utcnow()
     allowed = access.visible_sections(actor)
     if filters.due not in DUE_FILTERS or filters.assignee not in ASSIGNEE_FILTERS or filters.waiting_min < 0:
@@ -47,7 +48,8 @@ def inbox(*, actor: Actor, filters: InboxFilter, now: datetime | None = None, li
     if filters.section and allowed is not None and filters.section not in allowed:
         raise Forbidden(N_("課 {section} は担当課ではありません", section=filters.section),
                         details={"section": filters.section})
-    stmt = select(CaseTask).join(Case).options(contains_eager(CaseTask.case)).where(CaseTask.state == "ready")
+    stmt = (select(CaseTask).join(Case).options(contains_eager(CaseTask.case))
+            .where(CaseTask.state == "ready", runtime.workable()))
     if filters.section:
         stmt = stmt.where(CaseTask.section_code == filters.section)
     elif allowed is not None:

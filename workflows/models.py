@@ -7,9 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import db, utcnow
+
+# The form of every task that carries a procedure (routed or added; see bpmn/journeys/): the tasks a visit's
+# hand-over releases to the sections, and the only ones whose completion closes a procedure.
+PROCEDURE_FORM = "procedure_task"
 
 
 class ModelVersion(db.Model):
@@ -72,6 +77,9 @@ class Case(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # A visit still at the counter (interview, answers, signature): its procedure tasks wait for the hand-over
+    # (migration 0022; runtime.waits_for_hand_over).
+    awaiting_hand_over: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     version: Mapped[int] = mapped_column(default=1)
     snapshot: Mapped[SpecSnapshot] = relationship()
     tasks: Mapped[list[CaseTask]] = relationship(back_populates="case", order_by="CaseTask.id")

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.orm import contains_eager, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -26,7 +26,7 @@ from forms import taskforms
 from workflows import caserows, incidents, registry, wiring
 from workflows.engine import CaseEngine, EngineError, StepFailed, TaskStateError
 from workflows.engine import start_form as engine_start_form
-from workflows.models import Case, CaseTask
+from workflows.models import PROCEDURE_FORM, Case, CaseTask
 
 WORKER_ROLES = ("counter", "section")
 
@@ -135,6 +135,28 @@ def _check_worker(task: CaseTask, actor: Actor) -> None:
                         details={"section": task.section_code})
 
 
+def waits_for_hand_over(task: CaseTask) -> bool:
+    """A visit's procedure task while the resident is still at the counter: the sections may not work it yet.
+
+    The journey routes the procedures as soon as the interview is done, but the counter still asks the forms'
+    questions, prints and has them signed; a section that completed a procedure then made the counter's answers
+    and documents refused (bench/load.py found it). The counter's hand-over releases them."""
+    return task.form_key == PROCEDURE_FORM and task.case.awaiting_hand_over
+
+
+def workable() -> ColumnElement[bool]:
+    """The SQL twin of ``not waits_for_hand_over``: what an inbox lists as ready to work. A correlated test of
+    each listed task's case by its key (the ready tasks are a few hundred; the cases, on five years, a million)."""
+    held = select(Case.id).where(Case.id == CaseTask.case_id, Case.awaiting_hand_over.is_(True)).correlate(CaseTask)
+    return or_(CaseTask.form_key.is_(None), CaseTask.form_key != PROCEDURE_FORM, ~held.exists())
+
+
+def _check_handed_over(task: CaseTask) -> None:
+    if waits_for_hand_over(task):
+        raise Conflict(N_("受付番号 {case} は総合窓口でまだ各課へ送付されていません（署名と送付の後に処理できます）",
+                          case=task.case_id), details={"state": "awaiting_hand_over"})
+
+
 def _check_open(task: CaseTask, version: int | None) -> None:
     if task.state != "ready":
         raise Conflict(N_("タスク {task} は既に{state}です（{who}）", task=task.id, state=state_name(task.state),
@@ -159,6 +181,7 @@ def complete_task(*, task_id: int, data: dict[str, Any], actor: Actor, version: 
     task = get_task(task_id)
     if not section_checked:
         _check_worker(task, actor)
+        _check_handed_over(task)
     _check_open(task, version)
     if task.assignee and task.assignee != actor.username:
         raise Conflict(N_("タスク {task} は {who} が担当しています", task=task.id, who=task.assignee),
@@ -218,7 +241,7 @@ def mark_opened(task: CaseTask, *, actor: Actor, now: datetime | None = None) ->
 
     A plain UPDATE ... WHERE opened_at IS NULL: it leaves the task's version alone (a form opened before still
     completes) and two people opening at once cannot conflict. Managers reading do not start the clock."""
-    if task.state != "ready" or task.opened_at is not None:
+    if task.state != "ready" or task.opened_at is not None or waits_for_hand_over(task):
         return
     try:
         _check_worker(task, actor)
@@ -235,6 +258,7 @@ def claim(*, task_id: int, actor: Actor, now: datetime | None = None) -> CaseTas
     task = get_task(task_id)
     _check_worker(task, actor)
     _check_open(task, None)
+    _check_handed_over(task)
     if task.assignee and task.assignee != actor.username:
         raise Conflict(N_("タスク {task} は既に {who} が担当しています", task=task.id, who=task.assignee),
                        details={"assignee": task.assignee})
@@ -323,8 +347,10 @@ def case_data(case: Case) -> dict[str, Any]:
 
 
 def list_tasks(*, section: str | None = None, state: str | None = "ready", assignee: str | None = None,
-               case_id: int | None = None, sections: tuple[str, ...] | None = None, limit: int = 500) -> list[CaseTask]:
-    """The inbox query: indexed columns only, never a workflow. ``sections``: only tasks of these (access)."""
+               case_id: int | None = None, sections: tuple[str, ...] | None = None, workable_only: bool = False,
+               limit: int = 500) -> list[CaseTask]:
+    """The inbox query: indexed columns only, never a workflow. ``sections``: only tasks of these (access);
+    ``workable_only``: not the procedures of a visit still at the counter (:func:`waits_for_hand_over`)."""
     query = db.select(CaseTask).order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.id).limit(limit)
     if section:
         query = query.where(CaseTask.section_code == section)
@@ -336,6 +362,8 @@ def list_tasks(*, section: str | None = None, state: str | None = "ready", assig
         query = query.where(CaseTask.assignee == assignee)
     if case_id:
         query = query.where(CaseTask.case_id == case_id)
+    if workable_only:
+        query = query.where(workable())
     return list(db.session.scalars(query))
 
 

@@ -17,6 +17,7 @@ from residents.models import Resident
 from tests.conftest import api_headers, deploy_library, login
 from tests.forms.support import exported_text, pdf_text, squeeze
 from tests.integrations.residents_support import load
+from tests.support.handover import as_handed_over
 from workflows.determination.models import list_for_case
 from workflows.visit import status
 from workflows.visit.models import CaseDocument
@@ -176,6 +177,7 @@ def test_approved_request_prints_and_exports_without_the_address(client: FlaskCl
         assert squeeze(head.address) not in text, doc.doc_key
     form = next(d for d in _documents(case_id) if d.kind == "form")
     assert "支援措置" in squeeze(pdf_text(form.pdf))
+    as_handed_over(case_id)
     [task] = [t for t in client.get("/api/v1/tasks?state=ready", headers=api_headers("admin")).get_json()
               if t["case_id"] == case_id]
     assert client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"outcome": "done"}},

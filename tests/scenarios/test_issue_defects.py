@@ -23,6 +23,7 @@ from tests.conftest import deploy_library, login
 from tests.forms.support import pdf_text, squeeze
 from tests.scenarios.pages import fill, names_in, post
 from tests.support.families import make_residents
+from tests.support.handover import as_handed_over
 from tests.web.test_counter_path import _signature_png
 from workflows.determination.models import CaseProcedure, list_for_case
 from workflows.models import Case, CaseTask
@@ -201,6 +202,7 @@ def test_a_section_form_starts_from_its_own_data_only(client: FlaskClient, harad
     assert interview(client, path, counter_note="窓口から：午後に再来庁").status_code == 302
     procs = {p.code: p for p in list_for_case(case_id)}
     gakko, kaigo = procs["gakko.tennyu"], procs["kaigo.join"]
+    as_handed_over(case_id)
     client.post("/logout", data={})
     login(client, "gakko")
     done = post(client, f"/tasks/{gakko.task_id}", {"outcome": "cancelled", "reason": "私立に通学",

@@ -4,6 +4,7 @@ page that breaks an exercise fails here, so the text never goes stale."""
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -15,6 +16,8 @@ from core.actor import Actor
 from core.db import db
 from integrations.imports import demo as residents_demo
 from tests.conftest import IsolatedClient, csrf_token, deploy_library, login
+from tests.scenarios.pages import fill
+from tests.web.test_counter_path import _signature_png
 from web.help import training
 from workflows import runtime
 from workflows.determination.models import list_for_case
@@ -53,6 +56,23 @@ def _interview(client: FlaskClient, check: dict[str, Any], state: dict[str, Any]
     assert all(determined[code].name in summary for code in check["procedures"])
 
 
+def _hand_over(client: FlaskClient, check: dict[str, Any], state: dict[str, Any]) -> None:
+    case_id, section = state["case_id"], client.application.test_client()
+    login(section, check["section"])
+    waiting = [t for t in runtime.list_tasks(case_id=case_id) if t.section_code == check["section"]]
+    assert waiting and not any(f"/tasks/{t.id}" in section.get("/inbox").get_data(as_text=True) for t in waiting)
+    path = f"/counter/cases/{case_id}/documents"
+    made = _post(client, path, fill(client.get(path).get_data(as_text=True)), page=path)
+    assert made.status_code == 302, made.get_data(as_text=True)[:2000]
+    drawn = "data:image/png;base64," + base64.b64encode(_signature_png()).decode()
+    signature = f"/counter/cases/{case_id}/signature"
+    assert _post(client, signature, {"signature": drawn}, page=signature).status_code == 302
+    sent = _post(client, f"/counter/cases/{case_id}/hand-over", {}, page=f"/counter/cases/{case_id}")
+    assert sent.headers["Location"].endswith(f"/counter/cases/{case_id}/guide")
+    inbox = section.get("/inbox").get_data(as_text=True)
+    assert all(f"/tasks/{t.id}" in inbox for t in waiting)
+
+
 def _complete_section(client: FlaskClient, check: dict[str, Any], state: dict[str, Any]) -> None:
     db.session.expire_all()
     mine = [t for t in runtime.list_tasks(case_id=state["case_id"]) if t.section_code == check["section"]]
@@ -85,7 +105,7 @@ def _run_job(client: FlaskClient, check: dict[str, Any], _state: dict[str, Any])
     assert check["message"] in client.get(ran.headers["Location"]).get_data(as_text=True)
 
 
-CHECKS = {"household": _household, "start_visit": _start_visit, "interview": _interview,
+CHECKS = {"household": _household, "start_visit": _start_visit, "interview": _interview, "hand_over": _hand_over,
           "complete_section": _complete_section, "overview": _overview, "model": _model, "run_job": _run_job}
 
 

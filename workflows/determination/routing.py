@@ -24,7 +24,7 @@ from core.i18n import N_
 from workflows.determination import facts, service
 from workflows.determination import household as residents
 from workflows.determination.models import CaseProcedure
-from workflows.models import Case, CaseTask
+from workflows.models import PROCEDURE_FORM, Case, CaseTask
 from workflows.wiring import Operation
 
 SECTIONS = ("shimin", "hoken", "kodomo", "gakko", "kourei", "kankyo", "zeimu")
@@ -65,10 +65,6 @@ def route(*, event: str | list[str], event_date: str, household: list[dict[str, 
 ROUTE = Operation("determination.route", route, description="関連手続を判定し、担当課ごとに振り分ける",
                   params={"event": "any", "event_date": "str", "household": "any", "resident_id": "any",
                           "answers": "any", "members": "any"}, optional=frozenset({"members"}))
-
-
-# The form of every task that carries a procedure (routed or added); see bpmn/journeys/.
-PROCEDURE_FORM = "procedure_task"
 
 
 def on_case_saved(*, case: Case, ready: list[Any], opened: list[Any],

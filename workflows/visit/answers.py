@@ -232,6 +232,7 @@ def hand_over(*, case_id: int, actor: Actor, status_url: str, now: datetime | No
     made = documents.generate_visit(case_id=case_id, actor=actor, status_url=status_url)
     runtime.correct_data(case=case, values={HANDED_OVER: now.isoformat(), "handed_over_by": actor.username},
                          now=now)
+    case.awaiting_hand_over = False  # the sections may work its procedures now
     audit.record(actor=actor, action="case.hand_over", target_type="case", target_id=case.id,
                  details={"documents": len(made), "resident_id": case.resident_id})
     return made

@@ -149,8 +149,10 @@ def start_visit(*, process_key: str, resident_id: int, events: list[str], actor:
         eventdate.check(day=day, events=events, subjects=[h for h in household if h["subject"]], today=today)
         data["event_date"] = day.isoformat()
     names = "・".join(EVENTS[e] for e in events)
-    return runtime.start_case(process_key=process_key, actor=actor, resident_id=resident_id, data=data,
+    case = runtime.start_case(process_key=process_key, actor=actor, resident_id=resident_id, data=data,
                               title=(title or f"{names} {view.resident.name} 様")[:200])
+    case.awaiting_hand_over = case.state == "running"  # the sections wait for the counter's hand-over
+    return case
 
 
 def start(*, process_key: str, actor: Actor, today: date, resident_id: int | None = None,
