@@ -160,10 +160,17 @@ def _deflate(document: Any, pdf: pydyf.PDF) -> None:
             obj.extra["Filter"] = "/FlateDecode"
 
 
+# One layout at a time in a process. The stylesheet's FontConfiguration (fontconfig and Pango's font map, native
+# state) is shared and not thread-safe: a request rendering a document while the worker's print thread
+# (web.printer) rendered another corrupted the heap ("free(): invalid next size", the worker killed by SIGABRT;
+# bench/load.py). Batches are laid out in parallel by the pool's processes, each with its own fonts.
+_layout_lock = threading.Lock()
+
+
 def html_to_pdf(html: str) -> bytes:
     """A PDF of ``html`` with the shared A4 stylesheet and fonts."""
     css, fonts = _stylesheet()
-    with _collector_paused():
+    with _layout_lock, _collector_paused():
         return PrintHTML(html, base_url=str(PRINT_DIR)).write_pdf(
             stylesheets=[css], font_config=fonts, uncompressed_pdf=True, finisher=_deflate)
 
