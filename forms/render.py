@@ -208,9 +208,12 @@ def shutdown() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def html_to_pdfs(htmls: list[str]) -> list[bytes]:
-    """PDFs of several documents, in order; laid out in parallel when there are several and workers > 1."""
-    if len(htmls) < 2 or workers() < 2:
+def html_to_pdfs(htmls: list[str], *, pooled: bool = False) -> list[bytes]:
+    """PDFs of several documents, in order; laid out in parallel when there are several and workers > 1.
+
+    ``pooled``: in the pool even for one document (the print thread: this process's own layout is then free for
+    a request that reads a document not yet laid out, instead of waiting behind the thread's)."""
+    if (len(htmls) < 2 and not (pooled and htmls)) or workers() < 2:
         return [html_to_pdf(html) for html in htmls]
     try:
         return list(_executor().map(html_to_pdf, htmls))

@@ -38,3 +38,16 @@ def test_two_threads_never_lay_out_at_once(monkeypatch) -> None:
         thread.join()
     assert len(pdfs) == 9 and all(pdf.startswith(b"%PDF") for pdf in pdfs)
     assert most[0] == 1
+
+
+def test_the_print_thread_lays_out_in_the_pool_even_one_document(monkeypatch) -> None:
+    """The print thread's single documents go to the pool, so they never hold this process's layout."""
+    monkeypatch.setenv("MADOGUCHI_RENDER_WORKERS", "2")
+    render.shutdown()
+    try:
+        [here] = render.html_to_pdfs(["<p>手続案内書</p>"])  # a request's one document: laid out in this process
+        assert here.startswith(b"%PDF") and render._pool is None
+        [pooled] = render.html_to_pdfs(["<p>手続案内書</p>"], pooled=True)
+        assert pooled.startswith(b"%PDF") and render._pool is not None
+    finally:
+        render.shutdown()

@@ -70,7 +70,7 @@ def render_pending(document_ids: Iterable[int]) -> int:
         return 0
     rows = db.session.execute(select(CaseDocument.id, CaseDocument.data_hash, CaseDocument.html).where(
         CaseDocument.id.in_(ids), CaseDocument.content_hash.is_(None), CaseDocument.html.is_not(None))).all()
-    pdfs = render.html_to_pdfs([row.html for row in rows])
+    pdfs = render.html_to_pdfs([row.html for row in rows], pooled=True)
     return sum(_store(row.id, row.data_hash, pdf) for row, pdf in zip(rows, pdfs, strict=True))
 
 
