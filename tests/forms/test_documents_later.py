@@ -96,3 +96,18 @@ def test_a_layout_that_finishes_after_the_document_was_generated_again_is_not_st
     db.session.commit()
     [done] = [r for r in _rows(case_id) if r.doc_key == "juki_tennyu"]
     assert "新しい版" in pdf_text(done.pdf)
+
+
+def test_the_printed_guide_is_laid_out_once_in_its_request(app: Flask, client: FlaskClient, later: None,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guide printed now is laid out by its request, and not a second time by the print thread."""
+    case_id, name = _visit()
+    queued: list[int] = []
+    real = render.html_to_pdfs
+    monkeypatch.setattr(render, "html_to_pdfs", lambda htmls, **kw: queued.append(len(htmls)) or real(htmls, **kw))
+    printed = client.get(f"/api/v1/cases/{case_id}/guide", headers=api_headers("counter"))
+    assert printed.status_code == 200 and squeeze("手続案内書") in squeeze(pdf_text(printed.data))
+    printer.wait_idle()
+    assert sum(queued) == 0, queued
+    [guide] = [r for r in _rows(case_id) if r.doc_key == "guide"]
+    assert guide.rendered and guide.pdf == printed.data

@@ -239,8 +239,7 @@ def hand_over(case_id: int) -> list[CaseDocument]:
 def guide_pdf(case_id: int) -> Response:
     actor = current_actor()
     access.case(actor=actor, case_id=case_id)
-    doc = atomic(lambda: documents.guide_document(case_id=case_id, actor=actor, status_url=status_url(case_id)))
-    viewed = atomic(lambda: documents.get_document(document_id=doc.id, actor=actor))
+    viewed = atomic(lambda: documents.printed_guide(case_id=case_id, actor=actor, status_url=status_url(case_id)))
     return Response(viewed.pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="guide-{case_id}.pdf"',
                              "Cache-Control": "no-store"})

@@ -317,9 +317,8 @@ def guide_pdf(case_id: int) -> ResponseReturnValue:
     actor = current_actor()
     access.case(actor=actor, case_id=case_id)
     language = parse(GuideLanguage, request.args)["guide"]
-    doc = atomic(lambda: documents.guide_document(case_id=case_id, actor=actor, status_url=status_url(case_id),
-                                                  language=language))
-    viewed = atomic(lambda: documents.get_document(document_id=doc.id, actor=actor))
+    viewed = atomic(lambda: documents.printed_guide(case_id=case_id, actor=actor, status_url=status_url(case_id),
+                                                    language=language))
     return Response(viewed.pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="guide-{case_id}.pdf"', "Cache-Control": "no-store",
         "X-Frame-Options": "SAMEORIGIN", "Content-Security-Policy": FRAMED_PDF_CSP})

@@ -213,6 +213,13 @@ def guide_document(*, case_id: int, actor: Actor, status_url: str, language: str
     return doc
 
 
+def printed_guide(*, case_id: int, actor: Actor, status_url: str, language: str = "ja") -> CaseDocument:
+    """The guide as :func:`guide_document` makes it, with its PDF, for printing now (the view logged): one unit,
+    so a guide made again is laid out here, once, and not also queued for the background."""
+    doc = guide_document(case_id=case_id, actor=actor, status_url=status_url, language=language)
+    return get_document(document_id=doc.id, actor=actor)
+
+
 def _check_printable(case: Any, actor: Actor) -> None:
     """Nothing is printed while a 支援措置 certificate request waits for (or was refused by) the supervisor.
 
