@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from core import audit
 from core.actor import Actor
@@ -21,6 +20,7 @@ from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.i18n import N_
 from core.models import ROLES, ApiToken, Section, User
+from core.passwords import hash_password, needs_rehash, verify
 
 # The shortest password the policy accepts unless the deployment asks for more (MADOGUCHI_PASSWORD_MIN_LENGTH).
 PASSWORD_MIN_LENGTH = 10
@@ -137,7 +137,7 @@ def _new_user(*, username: str, password: str, role: str, display_name: str,
         raise Invalid(N_("ユーザー名 {username} は使われています", username=username),
                       details={"fields": {"username": ["使用済み"]}})
     user = User(username=username, display_name=display_name, role=role,
-                password_hash=generate_password_hash(password), sections=_sections(sections))
+                password_hash=hash_password(password), sections=_sections(sections))
     db.session.add(user)
     db.session.flush()
     return user
@@ -198,7 +198,7 @@ def reset_password(*, actor: Actor, user_id: int, password: str, min_length: int
     _require_admin(actor)
     user = get_user(user_id)
     validate_password(password, username=user.username, min_length=min_length)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     user.password_changed_at = None
     db.session.flush()
     audit.record(actor=actor, action="admin.user.reset_password", target_type="user", target_id=user.username)
@@ -208,7 +208,7 @@ def reset_password(*, actor: Actor, user_id: int, password: str, min_length: int
 def change_password(*, actor: Actor, user: User, password: str, min_length: int = PASSWORD_MIN_LENGTH) -> None:
     """Set a new password that meets the policy; unlocks the account; logged (never the password)."""
     validate_password(password, username=user.username, min_length=min_length)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     user.password_changed_at, user.failed_logins, user.locked_until = utcnow(), 0, None
     db.session.flush()
     audit.record(actor=actor, action="user.password", target_type="user", target_id=user.username)
@@ -223,7 +223,7 @@ def unlock(*, actor: Actor, user: User) -> None:
 
 # -- authentication and tokens ------------------------------------------------------------------------
 # Checked against unknown usernames too, so a miss takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("madoguchi-no-such-user")
+_DUMMY_HASH = hash_password("madoguchi-no-such-user")
 
 
 def authenticate(*, username: str, password: str, terminal: str | None = None, ip: str | None = None,
@@ -236,10 +236,12 @@ def authenticate(*, username: str, password: str, terminal: str | None = None, i
     now = now or utcnow()
     user = get_by_username(username)
     locked = user is not None and user.locked_until is not None and user.locked_until > now
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    ok = verify(user.password_hash if user else _DUMMY_HASH, password)
     ok = ok and user is not None and user.active and not locked
     if ok and user is not None:
         user.failed_logins, user.locked_until = 0, None
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
         audit.record(actor=actor_for(user, terminal=terminal, ip=ip), action="auth.login", target_type="user",
                      target_id=username)
         return user
