@@ -1,6 +1,6 @@
 """Load bench: 50 terminals of a city hall against the app served as production serves it.
 
-    python bench/load.py [--quick] [--check] [--users 50] [--duration 180] [--workers 5] [--threads 4]
+    python bench/load.py [--quick] [--check] [--users 50] [--duration 180] [--workers 5] [--threads 1]
                          [--database postgres]
 
 It makes a throwaway database (PostgreSQL by default, found or started as the tests do; ``--database sqlite``
@@ -173,7 +173,8 @@ def main() -> int:
     parser.add_argument("--users", type=int)
     parser.add_argument("--duration", type=int)
     parser.add_argument("--workers", type=int, default=5, help="gunicorn workers (production: 2 × cores + 1)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (1, production's: sync workers; more: gthread)")
     parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--history", type=float, metavar="SCALE",
                         help="also run on a database with bench/history.py's history at SCALE (1.0: five years)")
