@@ -241,3 +241,15 @@ def test_the_guide_page_is_the_guide_pdf_and_times_are_japan_time(client: FlaskC
     summary = client.get(f"/counter/cases/{case_id}").get_data(as_text=True)
     assert "UTC" not in summary
     assert db.session.scalar(db.select(db.func.count(CaseProcedure.id))) > 0
+
+
+def test_the_child_allowance_claim_lists_the_children_not_the_parents(client: FlaskClient, harada) -> None:
+    """The 児童手当 認定請求書 is one document of the visit: its table lists the children the procedure concerns,
+    not every ticked member (the walk of round 3 found the claimant and his wife listed as if children)."""
+    case_id, path = start(client, harada, ticked=["makoto", "yoko", "daiki", "misaki"], events=["tennyu"])
+    assert interview(client, path).status_code == 302
+    claim = documents(client, case_id)["jidou_nintei"]
+    table = squeeze(text_of(claim)).split(squeeze("氏名（フリガナ）"), 1)[1]
+    assert squeeze(harada["daiki"].name) in table and squeeze(harada["misaki"].name) in table
+    assert squeeze(harada["makoto"].name) not in table and squeeze(harada["yoko"].name) not in table
+    assert set(claim.subject_ids) == {harada["daiki"].id, harada["misaki"].id}

@@ -97,13 +97,17 @@ def target_context(visit: dict[str, Any], target: dict[str, Any] | None,
 
 
 def form_plans(form: printforms.PrintForm, visit: dict[str, Any], ids: list[int]) -> Iterator[Planned]:
-    """One document per visit (for the ticked members), or one per person the procedure is about (``per:
-    member``; a procedure that names nobody is the visit's resident's)."""
+    """One document per visit, or one per person the procedure is about (``per: member``; a procedure that
+    names nobody is the visit's resident's). A visit's document lists the ticked members its procedure concerns
+    (``ids``): all of them on the 住民異動届, the children on the 児童手当 認定請求書 — never the claimant as a
+    child."""
     targets: list[Any] = [None]
     if form.per == "member":
         targets = [p for p in visit["members"] if p["id"] in ids] or [visit["subject"]]
     for target in targets:
         local = target_context(visit, target, form)
+        if target is None and ids:  # a visit's form lists whom its procedure concerns: 児童手当's children
+            local["members"] = [p for p in visit["members"] if p["id"] in ids] or visit["members"]
         errors: dict[str, Any] = {}
         try:
             values = printforms.values_for(form, local)
@@ -114,7 +118,7 @@ def form_plans(form: printforms.PrintForm, visit: dict[str, Any], ids: list[int]
             raise Invalid(N_("{form}{who}の記載事項が不足しています", form=form.title, who=who),
                           details={"form": form.key, "fields": errors})
         suffix = f".{target['id']}" if target else ""
-        people = [target["id"]] if target else [p["id"] for p in visit["members"]]
+        people = [target["id"]] if target else [p["id"] for p in local["members"]]
         yield Planned(doc_key=form.key + suffix, kind="form", form_key=form.key, title=form.title,
                       template=form.template, subject_ids=tuple(i for i in people if i is not None),
                       render_context={**local, "form": form, "v": values, "fields": form.definition.fields,
