@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -97,18 +98,24 @@ def household_ids(case: Case) -> set[int]:
     return {resident.id, *(m.id for m in (resident.household.members if resident.household else []))}
 
 
-def _logged(action: str, targets: Iterable[int], case_id: int) -> list[tuple[AuditEntry, dict[str, Any]]]:
-    """The ``action`` entries against ``targets`` that name ``case_id``, oldest first."""
+def _logged(action: str, targets: Iterable[int], case: Case) -> list[tuple[AuditEntry, dict[str, Any]]]:
+    """The ``action`` entries against ``targets`` that name ``case``, oldest first.
+
+    Only entries written since the case was started can name it: bounding ``at`` lets PostgreSQL read the log's
+    current monthly partitions instead of five years of each household member's entries (every form, answer and
+    print of a visit reads this; bench/load.py's five-year run). A minute's margin for servers' clocks."""
     ids = [str(t) for t in targets]
     if not ids:
         return []
-    rows = db.session.scalars(select(AuditEntry).where(AuditEntry.action == action, AuditEntry.outcome == "ok",
-                                                       AuditEntry.target_type == "resident",
-                                                       AuditEntry.target_id.in_(ids)).order_by(AuditEntry.seq))
+    since = case.created_at - timedelta(minutes=1) if case.created_at else None
+    query = select(AuditEntry).where(AuditEntry.action == action, AuditEntry.outcome == "ok",
+                                     AuditEntry.target_type == "resident", AuditEntry.target_id.in_(ids))
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
     found = []
-    for entry in rows:
+    for entry in db.session.scalars(query.order_by(AuditEntry.seq)):
         details = json.loads(entry.details or "{}")
-        if details.get("case_id") == case_id:
+        if details.get("case_id") == case.id:
             found.append((entry, details))
     return found
 
@@ -117,12 +124,12 @@ def released_for_print(case: Case) -> bool:
     """A 本人確認 for this case was logged (a ``self`` reveal of a member of its household): its papers may
     carry the household's real address."""
     return any(d.get("purpose") == PRINT_PURPOSE for _e, d in _logged("protection.reveal", household_ids(case),
-                                                                     case.id))
+                                                                     case))
 
 
 def logged_decision(case: Case) -> str | None:
     """The supervisor's last logged decision on this case (``approve``/``refuse``), None before any."""
-    found = _logged("protection.decision", [case.resident_id] if case.resident_id else [], case.id)
+    found = _logged("protection.decision", [case.resident_id] if case.resident_id else [], case)
     return found[-1][1].get("decision") if found else None
 
 
