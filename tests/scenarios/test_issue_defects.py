@@ -253,3 +253,14 @@ def test_the_child_allowance_claim_lists_the_children_not_the_parents(client: Fl
     assert squeeze(harada["daiki"].name) in table and squeeze(harada["misaki"].name) in table
     assert squeeze(harada["makoto"].name) not in table and squeeze(harada["yoko"].name) not in table
     assert set(claim.subject_ids) == {harada["daiki"].id, harada["misaki"].id}
+
+
+def test_a_visit_with_no_procedure_says_so_after_the_interview(client: FlaskClient, harada) -> None:
+    """A certificate visit whose interview asked for nothing: the summary says no procedure applies, not that the
+    determination is still to come (the walk of round 3)."""
+    case_id, path = start(client, harada, ticked=["makoto"], events=["shomei"])
+    before = client.get(f"/counter/cases/{case_id}").get_data(as_text=True)
+    assert "まだ判定されていません" in before
+    assert interview(client, path).status_code == 302
+    after = client.get(f"/counter/cases/{case_id}").get_data(as_text=True)
+    assert not list_for_case(case_id) and "該当する手続はありません" in after and "まだ判定されていません" not in after
