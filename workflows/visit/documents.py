@@ -104,10 +104,10 @@ def form_plans(form: printforms.PrintForm, visit: dict[str, Any], ids: list[int]
     targets: list[Any] = [None]
     if form.per == "member":
         targets = [p for p in visit["members"] if p["id"] in ids] or [visit["subject"]]
+    concerned = [p for p in visit["members"] if p["id"] in ids] if form.per != "member" else []
+    scoped = {**visit, "members": concerned} if concerned else visit  # 児童手当's children, not the claimant
     for target in targets:
-        local = target_context(visit, target, form)
-        if target is None and ids:  # a visit's form lists whom its procedure concerns: 児童手当's children
-            local["members"] = [p for p in visit["members"] if p["id"] in ids] or visit["members"]
+        local = target_context(scoped, target, form)
         errors: dict[str, Any] = {}
         try:
             values = printforms.values_for(form, local)
