@@ -213,7 +213,9 @@ def html_to_pdfs(htmls: list[str], *, pooled: bool = False) -> list[bytes]:
 
     ``pooled``: in the pool even for one document (the print thread: this process's own layout is then free for
     a request that reads a document not yet laid out, instead of waiting behind the thread's)."""
-    if (len(htmls) < 2 and not (pooled and htmls)) or workers() < 2:
+    if not htmls:
+        return []
+    if workers() < 2 or (len(htmls) == 1 and not pooled):
         return [html_to_pdf(html) for html in htmls]
     try:
         return list(_executor().map(html_to_pdf, htmls))
