@@ -7,6 +7,7 @@ it is about and the rest of the form stays whatever the page asks.
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -14,6 +15,7 @@ from flask.testing import FlaskClient
 from lxml import html as lxml_html
 
 from tests.conftest import csrf_token
+from tests.web.test_counter_path import _signature_png
 
 TEXT_BY_NAME = (("kana", "コタエ"), ("postal", "753-8650"), ("phone", "083-922-4111"), ("account", "0123456"),
                 ("pension_no", "1234567890"), ("pension_code", "1234"), ("registration_no", "12345"),
@@ -24,6 +26,15 @@ TEXT_BY_NAME = (("kana", "コタエ"), ("postal", "753-8650"), ("phone", "083-92
 def post(client: FlaskClient, path: str, data: dict[str, Any], page: str | None = None) -> Any:
     """POST ``data`` to ``path`` with the CSRF token of ``page`` (default: the same path)."""
     return client.post(path, data={**data, "csrf_token": csrf_token(client, page or path)})
+
+
+def sign_and_hand_over(client: FlaskClient, case_id: int) -> None:
+    """The resident signs on the tablet page and the clerk sends the visit to the sections, as the pages do."""
+    signed = post(client, f"/counter/cases/{case_id}/signature",
+                  {"signature": "data:image/png;base64," + base64.b64encode(_signature_png()).decode()})
+    assert signed.status_code == 302
+    sent = post(client, f"/counter/cases/{case_id}/hand-over", {}, page=f"/counter/cases/{case_id}")
+    assert sent.headers["Location"].endswith(f"/counter/cases/{case_id}/guide")
 
 
 def _forms(page_html: str, css_class: str) -> list[Any]:

@@ -9,7 +9,6 @@ and printed a guide page that said something else than the PDF, with a UTC time 
 
 from __future__ import annotations
 
-import base64
 import re
 from datetime import date
 from typing import Any
@@ -21,10 +20,9 @@ from core.db import db
 from residents.models import Resident
 from tests.conftest import deploy_library, login
 from tests.forms.support import pdf_text, squeeze
-from tests.scenarios.pages import fill, names_in, post
+from tests.scenarios.pages import fill, names_in, post, sign_and_hand_over
 from tests.support.families import make_residents
 from tests.support.handover import as_handed_over
-from tests.web.test_counter_path import _signature_png
 from workflows.determination.models import CaseProcedure, list_for_case
 from workflows.models import Case, CaseTask
 from workflows.visit.models import CaseDocument
@@ -176,7 +174,7 @@ def test_a_corrected_event_date_recomputes_due_dates_until_the_hand_over(client:
     assert juki.due_date == date(2026, 12, 4)
     assert db.session.get(CaseTask, juki.task_id).due_at.date() == date(2026, 12, 4)
     documents(client, case_id)
-    _sign_and_hand_over(client, case_id)
+    sign_and_hand_over(client, case_id)
     late = post(client, f"{summary}/event-date", {"event_date": "令和8年11月21日"}, page=summary)
     assert "送付済み" in client.get(late.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
@@ -219,19 +217,11 @@ def test_a_section_form_starts_from_its_own_data_only(client: FlaskClient, harad
     assert "学校教育課のメモ" in section
 
 
-def _sign_and_hand_over(client: FlaskClient, case_id: int) -> None:
-    signed = post(client, f"/counter/cases/{case_id}/signature",
-                  {"signature": "data:image/png;base64," + base64.b64encode(_signature_png()).decode()})
-    assert signed.status_code == 302
-    sent = post(client, f"/counter/cases/{case_id}/hand-over", {}, page=f"/counter/cases/{case_id}")
-    assert sent.headers["Location"].endswith(f"/counter/cases/{case_id}/guide")
-
-
 def test_the_guide_page_is_the_guide_pdf_and_times_are_japan_time(client: FlaskClient, harada) -> None:
     case_id, path = start(client, harada, ticked=["makoto", "yoko"], events=["tennyu"])
     assert interview(client, path).status_code == 302
     docs = documents(client, case_id)
-    _sign_and_hand_over(client, case_id)
+    sign_and_hand_over(client, case_id)
     page = client.get(f"/counter/cases/{case_id}/guide").get_data(as_text=True)
     db.session.expire_all()
     guide = db.session.scalar(db.select(CaseDocument).where(CaseDocument.case_id == case_id,

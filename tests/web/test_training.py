@@ -4,7 +4,6 @@ page that breaks an exercise fails here, so the text never goes stale."""
 
 from __future__ import annotations
 
-import base64
 import re
 from typing import Any
 
@@ -16,8 +15,7 @@ from core.actor import Actor
 from core.db import db
 from integrations.imports import demo as residents_demo
 from tests.conftest import IsolatedClient, csrf_token, deploy_library, login
-from tests.scenarios.pages import fill
-from tests.web.test_counter_path import _signature_png
+from tests.scenarios.pages import fill, sign_and_hand_over
 from web.help import training
 from workflows import runtime
 from workflows.determination.models import list_for_case
@@ -64,11 +62,7 @@ def _hand_over(client: FlaskClient, check: dict[str, Any], state: dict[str, Any]
     path = f"/counter/cases/{case_id}/documents"
     made = _post(client, path, fill(client.get(path).get_data(as_text=True)), page=path)
     assert made.status_code == 302, made.get_data(as_text=True)[:2000]
-    drawn = "data:image/png;base64," + base64.b64encode(_signature_png()).decode()
-    signature = f"/counter/cases/{case_id}/signature"
-    assert _post(client, signature, {"signature": drawn}, page=signature).status_code == 302
-    sent = _post(client, f"/counter/cases/{case_id}/hand-over", {}, page=f"/counter/cases/{case_id}")
-    assert sent.headers["Location"].endswith(f"/counter/cases/{case_id}/guide")
+    sign_and_hand_over(client, case_id)
     inbox = section.get("/inbox").get_data(as_text=True)
     assert all(f"/tasks/{t.id}" in inbox for t in waiting)
 

@@ -47,4 +47,3 @@ def test_sections_work_a_visit_only_after_the_counter_hands_it_over(client: Flas
     done = client.post(f"/api/v1/tasks/{shimin.task_id}/complete", json={"data": {"outcome": "done"}},
                        headers=api_headers("shimin"))
     assert done.status_code == 200, done.get_json()
-
