@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import random
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +54,13 @@ def answers(fields: list[dict[str, Any]], *, key: str = "name", on: str | None =
             data[q[key]] = value
     if members:
         data["members"] = members
+    return data
+
+
+def tick_one(data: dict[str, Any], groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """``data`` with one box ticked of each ``at_least_one`` group the questions name (a certificate asked for)."""
+    for group in groups:
+        data[random.choice(group["fields"])] = True
     return data
 
 

@@ -62,7 +62,7 @@ from flask import Flask  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import Connection  # noqa: E402
 
-from bench.answers import answers, signature_png  # noqa: E402
+from bench.answers import answers, signature_png, tick_one  # noqa: E402
 from core import audit, audit_partitions, calendar  # noqa: E402
 from core.db import db  # noqa: E402
 from core.models import AuditChainHead, AuditEntry  # noqa: E402
@@ -109,8 +109,9 @@ def run_visit(api: _Api, *, event: str, resident_id: int, members: list[int], ca
         api.call("POST", "counter", f"/cases/{case['id']}/cancel", json={"reason": "住民の申出により取下げ"})
         return int(case["id"])
     for interview in [t for t in case["tasks"] if t["state"] == "ready"]:
-        fields = api.call("GET", "counter", f"/tasks/{interview['id']}/questions")["fields"]
-        api.call("POST", "counter", f"/tasks/{interview['id']}/complete", json={"data": answers(fields, on=today)})
+        asked = api.call("GET", "counter", f"/tasks/{interview['id']}/questions")
+        data = tick_one(answers(asked["fields"], on=today), asked["at_least_one"])
+        api.call("POST", "counter", f"/tasks/{interview['id']}/complete", json={"data": data})
     case_id = case["id"]
     api.call("GET", "counter", f"/cases/{case_id}/procedures")
     if api.call("GET", "counter", f"/cases/{case_id}")["state"] == "running":

@@ -14,7 +14,7 @@ import re
 
 from locust import HttpUser, between, task
 
-from bench.answers import answers, signature_png
+from bench.answers import answers, signature_png, tick_one
 
 PASSWORD = os.environ.get("MADOGUCHI_DEMO_PASSWORD", "demo")
 THINK = float(os.environ.get("LOAD_THINK_SECONDS", "3"))
@@ -62,9 +62,10 @@ class CounterClerk(Terminal):
                 return
             case = r.json()
         for interview in [t for t in case["tasks"] if t["state"] == "ready"]:
-            fields = self.client.get(f"/api/v1/tasks/{interview['id']}/questions",
-                                     name="GET /tasks/{id}/questions").json()["fields"]
-            self.client.post(f"/api/v1/tasks/{interview['id']}/complete", json={"data": answers(fields)},
+            asked = self.client.get(f"/api/v1/tasks/{interview['id']}/questions",
+                                    name="GET /tasks/{id}/questions").json()
+            data = tick_one(answers(asked["fields"]), asked["at_least_one"])
+            self.client.post(f"/api/v1/tasks/{interview['id']}/complete", json={"data": data},
                              name="POST /tasks/{id}/complete (interview)")
         case_id = case["id"]
         self.client.get(f"/api/v1/cases/{case_id}/procedures", name="GET /cases/{id}/procedures")

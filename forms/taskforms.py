@@ -76,7 +76,9 @@ class FormDefinition:
     ``task`` (they stay with the task: stored on its row, never merged into the case, so no other task's form
     starts from them). ``collect``: a key under which the answers are also kept together (``answers``: what
     the determination reads). ``members``: who the per-person fields are asked of on this task (filled in by
-    the service that shows the form, e.g. the interview)."""
+    the service that shows the form, e.g. the interview). ``at_least_one``: groups of boolean fields of which one
+    must be ticked, each with the message shown on its first field (a 証明書交付 asks for at least one
+    certificate: a visit for none would determine nothing and print nothing)."""
 
     key: str
     title: str
@@ -84,6 +86,7 @@ class FormDefinition:
     scope: str = "case"
     collect: str | None = None
     members: tuple[FormMember, ...] = ()
+    at_least_one: tuple[tuple[tuple[str, ...], str], ...] = ()
 
     @property
     def visit_fields(self) -> tuple[FormField, ...]:
@@ -152,8 +155,22 @@ def _library_form(key: str) -> FormDefinition:
     scope = raw.get("scope", "case")
     if scope not in SCOPES:
         raise ValueError(f"form {key}: scope {scope!r} (one of {sorted(SCOPES)})")
+    fields_ = tuple(_field_from_yaml(key, f) for f in [*shared, *own])
     return FormDefinition(key=key, title=raw.get("title", key), scope=scope, collect=raw.get("collect"),
-                          fields=tuple(_field_from_yaml(key, f) for f in [*shared, *own]))
+                          fields=fields_, at_least_one=_groups(key, raw.get("at_least_one") or [], fields_))
+
+
+def _groups(key: str, raw: list[dict[str, Any]],
+            fields_: tuple[FormField, ...]) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """The ``at_least_one`` groups; a group naming anything but the form's own boolean fields is a mistake."""
+    booleans = {f.name for f in fields_ if f.type == "boolean" and f.per == "visit"}
+    groups = []
+    for group in raw:
+        names = tuple(str(n) for n in group.get("fields") or ())
+        if not names or not set(names) <= booleans or not group.get("message"):
+            raise ValueError(f"form {key}: at_least_one {group!r} needs a message and the form's boolean fields")
+        groups.append((names, str(group["message"])))
+    return tuple(groups)
 
 
 def exists(key: str) -> bool:
@@ -236,6 +253,9 @@ def validate_task(form: FormDefinition, data: dict[str, Any]) -> dict[str, Any]:
         cleaned = _load(form.visit_fields, form.key, data)
     except ValidationError as err:
         cleaned, errors = {}, dict(err.messages)
+    for names, message in form.at_least_one:
+        if not any(_ticked(data.get(n)) for n in names) and not any(n in errors for n in names):
+            errors[names[0]] = [message]
     per_person = form.member_fields
     misplaced = [f.name for f in per_person if data.get(f.name) not in (None, "")]
     errors.update({name: [f"人ごとに答える質問です（{MEMBERS}.<住民のID>.{name}）"] for name in misplaced})
@@ -247,6 +267,11 @@ def validate_task(form: FormDefinition, data: dict[str, Any]) -> dict[str, Any]:
     if form.collect:
         cleaned[form.collect] = {k: v for k, v in cleaned.items() if k != MEMBERS}
     return cleaned
+
+
+def _ticked(value: Any) -> bool:
+    """Whether a boolean field's submitted value says yes, as marshmallow reads it (``on``, ``true``, 1…)."""
+    return isinstance(value, str | bool | int) and value in fields.Boolean.truthy
 
 
 def _members(form: FormDefinition, per_person: tuple[FormField, ...], given: dict[Any, Any],

@@ -101,3 +101,35 @@ def test_every_ask_if_in_the_library_passes_the_sandbox() -> None:
                    for f in taskforms.get(key.name).fields if f.ask_if]
     assert len(conditional) >= 7
     assert [(k, f.name) for k, f in conditional if check_expression(f.ask_if, mode="eval")] == []
+
+
+def test_a_certificate_interview_asks_for_at_least_one_certificate(client: FlaskClient) -> None:
+    """A 証明書交付 for no certificate would determine and print nothing: refused, naming the first box; the task
+    stays as it was. One box ticked, and it is done."""
+    deploy_library()
+    case_id, task = _interview(client, "shomei", household=[YOUNG])
+    complete = f"/api/v1/tasks/{task}/complete"
+    refused = client.post(complete, json={"data": {"event_date": D, "requester": "self"}},
+                          headers=api_headers("counter"))
+    assert refused.status_code == 422, refused.get_json()
+    fields = refused.get_json()["error"]["details"]["fields"]
+    assert "交付する証明書を一つ以上選んでください" in str(fields["cert_juminhyo"])
+    unticked = client.post(complete, json={"data": {"event_date": D, "requester": "self", "cert_inkan": "false"}},
+                           headers=api_headers("counter"))
+    assert unticked.status_code == 422, unticked.get_json()
+    case = client.get(f"/api/v1/cases/{case_id}", headers=api_headers("counter")).get_json()
+    assert [t["state"] for t in case["tasks"] if t["id"] == task] == ["ready"]
+    done = client.post(complete, json={"data": {"event_date": D, "requester": "self", "cert_nozei": "on"}},
+                       headers=api_headers("counter"))
+    assert done.status_code == 200, done.get_json()
+
+
+def test_the_questions_name_the_at_least_one_group(client: FlaskClient) -> None:
+    deploy_library()
+    _case, task = _interview(client, "shomei", household=[YOUNG])
+    body = client.get(f"/api/v1/tasks/{task}/questions", headers=api_headers("counter")).get_json()
+    [group] = body["at_least_one"]
+    assert group["fields"][0] == "cert_juminhyo" and len(group["fields"]) == 7
+    _case, tennyu = _interview(client, "tennyu", household=[YOUNG])
+    assert client.get(f"/api/v1/tasks/{tennyu}/questions", headers=api_headers("counter")).get_json()[
+        "at_least_one"] == []

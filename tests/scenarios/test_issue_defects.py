@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 
 from core.db import db
 from residents.models import Resident
-from tests.conftest import deploy_library, login
+from tests.conftest import REPO_ROOT, deploy_library, login
 from tests.forms.support import pdf_text, squeeze
 from tests.scenarios.pages import fill, names_in, post, sign_and_hand_over
 from tests.support.families import make_residents
@@ -190,8 +190,13 @@ def test_tennyu_with_a_certificate_asks_the_certificate_before_it_determines(cli
 
 
 def test_a_combined_visit_never_stops_for_an_answer_nobody_gave(client: FlaskClient, harada) -> None:
+    """Only the certificate is chosen (no 請求者, no other answer): the visit goes on. With no certificate the
+    clerk is told to choose one, on the form, and nothing is determined yet."""
     case_id, path = start(client, harada, ticked=["makoto", "kazuko"], events=["tennyu", "shomei"])
-    assert interview(client, path).status_code == 302
+    refused = interview(client, path)
+    assert refused.status_code == 422 and "交付する証明書を一つ以上選んでください" in refused.get_data(as_text=True)
+    assert list_for_case(case_id) == []
+    assert interview(client, path, cert_juminhyo="true").status_code == 302
     assert "juki.tennyu" in {p.code for p in list_for_case(case_id)}
 
 
@@ -245,12 +250,17 @@ def test_the_child_allowance_claim_lists_the_children_not_the_parents(client: Fl
     assert set(claim.subject_ids) == {harada["daiki"].id, harada["misaki"].id}
 
 
-def test_a_visit_with_no_procedure_says_so_after_the_interview(client: FlaskClient, harada) -> None:
-    """A certificate visit whose interview asked for nothing: the summary says no procedure applies, not that the
-    determination is still to come (the walk of round 3)."""
+def test_a_visit_with_no_procedure_says_so_after_the_interview(client: FlaskClient, harada, tmp_path) -> None:
+    """A visit whose interview determined nothing (here a city's own 証明書交付 table without a 住民票 rule): the
+    summary says no procedure applies, not that the determination is still to come (the walk of round 3)."""
+    table = (REPO_ROOT / "bpmn" / "decisions" / "proc_cert.dmn").read_text(encoding="utf-8")
+    without = tmp_path / "proc_cert.dmn"
+    without.write_text(table.replace('<inputEntry id="r1_i1"><text>"shomei"</text>',
+                                     '<inputEntry id="r1_i1"><text>"none"</text>'), encoding="utf-8")
+    deploy_library(without)
     case_id, path = start(client, harada, ticked=["makoto"], events=["shomei"])
     before = client.get(f"/counter/cases/{case_id}").get_data(as_text=True)
     assert "まだ判定されていません" in before
-    assert interview(client, path).status_code == 302
+    assert interview(client, path, cert_juminhyo="true").status_code == 302
     after = client.get(f"/counter/cases/{case_id}").get_data(as_text=True)
     assert not list_for_case(case_id) and "該当する手続はありません" in after and "まだ判定されていません" not in after

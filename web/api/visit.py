@@ -68,10 +68,18 @@ class TaskQuestionSchema(FieldShape):
     required = ma.fields.Function(lambda q: q.field.required)
 
 
+class AtLeastOneSchema(ma.Schema):
+    """Boolean questions of which one must be ticked (a 証明書交付: at least one certificate)."""
+
+    fields = ma.fields.List(ma.fields.String())
+    message = ma.fields.String()
+
+
 class TaskQuestionsSchema(ma.Schema):
     form = ma.fields.String(allow_none=True)
     fields = ma.fields.List(ma.fields.Nested(TaskQuestionSchema))
     skipped = ma.fields.List(ma.fields.String())
+    at_least_one = ma.fields.List(ma.fields.Nested(AtLeastOneSchema))
 
 
 class VisitSubjectSchema(ma.Schema):

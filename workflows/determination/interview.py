@@ -120,7 +120,8 @@ def combined(form: FormDefinition, events: list[str]) -> FormDefinition:
         for field in source.fields:
             fields.setdefault(field.name, field)
     ordered = [f for f in fields.values() if f.name != NOTE] + [f for f in fields.values() if f.name == NOTE]
-    return replace(form, fields=tuple(ordered))
+    groups = tuple(dict.fromkeys(g for source in forms for g in source.at_least_one))
+    return replace(form, fields=tuple(ordered), at_least_one=groups)
 
 
 def _members_asked(fields: tuple[FormField, ...], household: list[dict[str, Any]], *, event: str,
@@ -169,7 +170,10 @@ def form_for(*, task: CaseTask, now: datetime | None = None, on: date | None = N
     members = _members_asked(fields, household, event=events[0] if events else "", on=on)
     whose = {n for m in members for n in m.fields}
     fields = tuple(f for f in fields if f.per != "member" or f.name in whose)
-    return replace(form, fields=fields, members=members)
+    names = {f.name for f in fields}
+    groups = tuple((kept, message) for group, message in form.at_least_one
+                   if (kept := tuple(n for n in group if n in names)))
+    return replace(form, fields=fields, members=members, at_least_one=groups)
 
 
 def questions(*, task_id: int, actor: Actor) -> dict[str, Any]:
@@ -178,13 +182,14 @@ def questions(*, task_id: int, actor: Actor) -> dict[str, Any]:
     task = access.task(actor=actor, task_id=task_id)
     form = form_for(task=task)
     if form is None:
-        return {"form": task.form_key, "fields": [], "skipped": []}
+        return {"form": task.form_key, "fields": [], "skipped": [], "at_least_one": []}
     shown = [Question(field=f) for f in form.visit_fields]
     shown += [Question(field=f, member=m.id, member_name=m.name) for f in form.member_fields
               for m in form.members if f.name in m.fields]
     names = {f.name for f in form.fields}
     full = taskforms.get(task.form_key).fields
-    return {"form": task.form_key, "fields": shown, "skipped": [f.name for f in full if f.name not in names]}
+    return {"form": task.form_key, "fields": shown, "skipped": [f.name for f in full if f.name not in names],
+            "at_least_one": [{"fields": list(group), "message": message} for group, message in form.at_least_one]}
 
 
 @dataclass(frozen=True)
