@@ -14,16 +14,12 @@ from core import demo as sections_demo
 from core.actor import Actor
 from core.db import db
 from integrations.imports import demo as residents_demo
-from tests.conftest import IsolatedClient, csrf_token, deploy_library, login
-from tests.scenarios.pages import fill, sign_and_hand_over
+from tests.conftest import IsolatedClient, deploy_library, login
+from tests.scenarios.pages import fill, post, sign_and_hand_over
 from web.help import training
 from workflows import runtime
 from workflows.determination.models import list_for_case
 from workflows.models import Case
-
-
-def _post(client: FlaskClient, path: str, data: dict[str, Any], page: str) -> Any:
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, page)})
 
 
 def _household(client: FlaskClient, check: dict[str, Any], state: dict[str, Any]) -> None:
@@ -38,7 +34,7 @@ def _household(client: FlaskClient, check: dict[str, Any], state: dict[str, Any]
 
 def _start_visit(client: FlaskClient, check: dict[str, Any], state: dict[str, Any]) -> None:
     path = f"/counter/residents/{state['resident_id']}"
-    started = _post(client, path, {"events": check["event"], "subjects": state["subjects"]}, page=path)
+    started = post(client, path, {"events": check["event"], "subjects": state["subjects"]}, page=path)
     assert started.status_code == 302 and re.fullmatch(r"/tasks/\d+", started.headers["Location"])
     case = db.session.scalars(db.select(Case).order_by(Case.id.desc())).first()
     assert case.process_key == check["process"] and case.state == "running"
@@ -46,7 +42,7 @@ def _start_visit(client: FlaskClient, check: dict[str, Any], state: dict[str, An
 
 
 def _interview(client: FlaskClient, check: dict[str, Any], state: dict[str, Any]) -> None:
-    done = _post(client, state["interview"], {"event_date": check["event_date"]}, page=state["interview"])
+    done = post(client, state["interview"], {"event_date": check["event_date"]}, page=state["interview"])
     assert done.status_code == 302, done.get_data(as_text=True)[:2000]
     summary = client.get(f"/counter/cases/{state['case_id']}").get_data(as_text=True)
     determined = {p.code: p for p in list_for_case(state["case_id"])}
@@ -60,7 +56,7 @@ def _hand_over(client: FlaskClient, check: dict[str, Any], state: dict[str, Any]
     waiting = [t for t in runtime.list_tasks(case_id=case_id) if t.section_code == check["section"]]
     assert waiting and not any(f"/tasks/{t.id}" in section.get("/inbox").get_data(as_text=True) for t in waiting)
     path = f"/counter/cases/{case_id}/documents"
-    made = _post(client, path, fill(client.get(path).get_data(as_text=True)), page=path)
+    made = post(client, path, fill(client.get(path).get_data(as_text=True)), page=path)
     assert made.status_code == 302, made.get_data(as_text=True)[:2000]
     sign_and_hand_over(client, case_id)
     inbox = section.get("/inbox").get_data(as_text=True)
@@ -73,10 +69,10 @@ def _complete_section(client: FlaskClient, check: dict[str, Any], state: dict[st
     assert mine, "no task for the section"
     for task in mine:
         assert f"/tasks/{task.id}" in client.get("/inbox").get_data(as_text=True)
-        _post(client, f"/tasks/{task.id}/claim", {}, page="/inbox")
+        post(client, f"/tasks/{task.id}/claim", {}, page="/inbox")
         page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
         version = re.search(r'name="version" value="(\d+)"', page)[1]
-        done = _post(client, f"/tasks/{task.id}", {"outcome": "done", "version": version}, page=f"/tasks/{task.id}")
+        done = post(client, f"/tasks/{task.id}", {"outcome": "done", "version": version}, page=f"/tasks/{task.id}")
         assert done.status_code == 302, done.get_data(as_text=True)[:2000]
         assert f"/tasks/{task.id}" not in client.get("/inbox").get_data(as_text=True)
 
@@ -94,7 +90,7 @@ def _model(client: FlaskClient, check: dict[str, Any], state: dict[str, Any]) ->
 
 
 def _run_job(client: FlaskClient, check: dict[str, Any], _state: dict[str, Any]) -> None:
-    ran = _post(client, f"/admin/jobs/{check['job']}/run", {}, page="/admin/jobs")
+    ran = post(client, f"/admin/jobs/{check['job']}/run", {}, page="/admin/jobs")
     assert ran.status_code == 302
     assert check["message"] in client.get(ran.headers["Location"]).get_data(as_text=True)
 
@@ -132,7 +128,7 @@ def test_the_procedure_guide_in_easy_japanese_and_english_same_layout(app: Flask
     login(client, "counter")
     _household(client, training.load().exercises[0].check, state)  # the training text's household
     _start_visit(client, {"event": "tenkyo", "process": "journey_tenkyo"}, state)
-    _post(client, state["interview"], {"event_date": "2026-11-20"}, page=state["interview"])
+    post(client, state["interview"], {"event_date": "2026-11-20"}, page=state["interview"])
     texts = {}
     for language in ("ja", "easy", "en"):
         response = client.get(f"/counter/cases/{state['case_id']}/guide.pdf?guide={language}")
