@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import queue
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,18 +30,11 @@ import requests  # noqa: E402
 from bench.engine import RECEPTION  # noqa: E402
 from bench.harness import PASSWORD, Stats, actor, backend_app  # noqa: E402
 from core.db import db  # noqa: E402
-from core.settings import REPO_ROOT  # noqa: E402
 from core.tx import atomic  # noqa: E402
+from tests.support import serving  # noqa: E402
 from workflows import runtime  # noqa: E402
 
 GOAL_PER_SECOND = 100.0
-BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _reception_tasks(count: int) -> list[int]:
@@ -55,24 +47,13 @@ def _reception_tasks(count: int) -> list[int]:
 
 
 def _serve(url: str, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "MADOGUCHI_DEMO": "1", "MADOGUCHI_DEMO_PASSWORD": PASSWORD,
-           "MADOGUCHI_BIND": f"127.0.0.1:{port}", "MADOGUCHI_WORKERS": str(workers),
-           "MADOGUCHI_ACCESS_LOG": os.devnull, "PYTHONPATH": str(REPO_ROOT)}
-    with log.open("w") as out:
-        server = subprocess.Popen([str(BIN / "gunicorn"), "-c", "python:web.gunicorn_conf"], env=env,
-                                  cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with requests.get(f"{base}/login", timeout=2) as answer:
-                if answer.status_code == 200:
-                    return server, base
-        except requests.RequestException:
-            time.sleep(0.3)
-    server.kill()
-    raise SystemExit(f"capacity: the server did not answer in 90 s; see {log}")
+           "MADOGUCHI_ACCESS_LOG": os.devnull}
+    try:
+        server, port = serving.serve(env, workers=workers, log=log)
+    except serving.NotServing as exc:
+        raise SystemExit(f"capacity: {exc}") from None
+    return server, f"http://127.0.0.1:{port}"
 
 
 def _complete_all(base: str, tasks: list[int], clients: int) -> tuple[list[float], list[str], float]:

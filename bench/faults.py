@@ -33,7 +33,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.answers import answers  # noqa: E402
+from tests.support import serving  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PASSWORD = os.environ.get("MADOGUCHI_DEMO_PASSWORD", "demo")
@@ -87,12 +87,6 @@ class Cluster:
         self._cluster.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _madoguchi(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "madoguchi"), *args], env=env, cwd=REPO, capture_output=True, text=True,
                           check=False)
@@ -103,19 +97,11 @@ def _serve(env: dict[str, str], port: int, workers: int, log: Path) -> subproces
         done = _madoguchi(env, *step)
         if done.returncode != 0:
             raise SystemExit(f"faults: madoguchi {' '.join(step)} failed:\n{done.stderr[-2000:]}")
-    server = subprocess.Popen([str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-                               "--timeout", "30", "web.app:create_app()"],
-                              env=env, cwd=REPO, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200:
-                return server
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    server.kill()
-    raise SystemExit(f"faults: the server did not answer in 90 s; see {log}")
+    args = ["--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--timeout", "30", "web.app:create_app()"]
+    try:
+        return serving.serve(env, workers=workers, log=log, port=port, args=args)[0]
+    except serving.NotServing as exc:
+        raise SystemExit(f"faults: {exc}") from None
 
 
 def _workers(master: int) -> list[int]:
@@ -412,7 +398,7 @@ def main() -> int:
         url = postgres.create_database(cluster.url, "faults")
         env = {**os.environ, "DATABASE_URL": url, "MADOGUCHI_DEMO": "1", "PYTHONPATH": str(REPO),
                "MADOGUCHI_VAR_DIR": str(workdir / "var")}
-        port = _free_port()
+        port = serving.free_port()
         server = _serve(env, port, args.workers, workdir / "gunicorn.log")
         scheduler, _ = _start_scheduler(env, workdir / "scheduler.log")
         record, stop = Record(), threading.Event()

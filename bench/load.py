@@ -23,27 +23,22 @@ import argparse
 import csv
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from tests.support import serving  # noqa: E402
+
 BIN = Path(sys.executable).parent
 GOALS = {"p95": 200.0, "p99": 500.0}
 # Terminals that start per second: the city's staff log in over the first minute of 8:30, not all in five
 # seconds (each login is a deliberately slow password hash, 83 ms: docs/security.md).
 SPAWN_RATE = 1
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _database(kind: str, workdir: Path, *, throwaway: bool = False, label: str = "load") -> tuple[str, object]:
@@ -80,20 +75,11 @@ def _prepare(env: dict[str, str], history: float | None) -> None:
     print(f"load: history at scale {history} generated in {time.monotonic() - started:.0f} s")
 
 
-def _serve(env: dict[str, str], port: int, workers: int, threads: int, log: Path) -> subprocess.Popen:
-    env = {**env, "MADOGUCHI_WORKERS": str(workers), "MADOGUCHI_THREADS": str(threads),
-           "MADOGUCHI_BIND": f"127.0.0.1:{port}"}
-    server = subprocess.Popen([str(BIN / "gunicorn"), "-c", "python:web.gunicorn_conf"],  # production's settings
-                              env=env, cwd=REPO, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2):
-                return server
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(0.5)
-    server.kill()
-    raise SystemExit(f"load: the server did not answer in 90 s; see {log}")
+def _serve(env: dict[str, str], workers: int, threads: int, log: Path) -> tuple[subprocess.Popen, int]:
+    try:
+        return serving.serve(env, workers=workers, threads=threads, log=log)  # production's settings
+    except serving.NotServing as exc:
+        raise SystemExit(f"load: {exc}") from None
 
 
 def _stats(prefix: Path) -> list[dict[str, str]]:
@@ -123,11 +109,10 @@ def _run(args: argparse.Namespace, *, users: int, duration: int, history: float 
     label = "load" if history is None else "history"
     workdir = Path(tempfile.mkdtemp(prefix=f"madoguchi-{label}-"))
     url, drop = _database(args.database, workdir, throwaway=throwaway, label=label)
-    port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "MADOGUCHI_DEMO": "1", "PYTHONPATH": str(REPO)}
     try:
         _prepare(env, history)
-        server = _serve(env, port, args.workers, args.threads, workdir / "gunicorn.log")
+        server, port = _serve(env, args.workers, args.threads, workdir / "gunicorn.log")
         try:
             what = "the empty demo database" if history is None else f"the history at scale {history}"
             print(f"load: {users} terminals for {duration} s against gunicorn -w {args.workers} on "

@@ -12,9 +12,7 @@ import http.client
 import itertools
 import os
 import re
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -28,46 +26,26 @@ import requests
 from flask import Flask
 
 from core.db import db
-from core.settings import REPO_ROOT
 from tests.conftest import PASSWORD, TENNYU_FIXTURE, deploy_library
+from tests.support import serving
 from tests.workflows.test_runtime import RECEPTION
 from workflows.models import Case, SpecSnapshot
 
-BIN = Path(sys.executable).parent
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _gunicorn(database_url: str, workers: int, log: Path) -> tuple[subprocess.Popen, int]:
     """A gunicorn server on a free port with the production settings; its output goes to ``log``."""
-    port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "MADOGUCHI_DEMO": "1", "MADOGUCHI_DEMO_PASSWORD": PASSWORD,
-           "MADOGUCHI_BIND": f"127.0.0.1:{port}", "MADOGUCHI_WORKERS": str(workers),
-           "MADOGUCHI_ACCESS_LOG": str(log.with_suffix(".access")), "PYTHONPATH": str(REPO_ROOT)}
-    with log.open("w") as out:  # the child keeps its own copy of the descriptor
-        server = subprocess.Popen([str(BIN / "gunicorn"), "-c", "python:web.gunicorn_conf"], env=env,
-                                  cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)
-    return server, port
+           "MADOGUCHI_ACCESS_LOG": str(log.with_suffix(".access"))}
+    return serving.start(env, workers=workers, log=log)
 
 
 def _wait_up(port: int, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"gunicorn exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with requests.Session() as probe, probe.get(f"http://127.0.0.1:{port}/login", timeout=2) as answer:
-                if answer.status_code == 200:
-                    return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"gunicorn did not answer in 90 s:\n{log.read_text()[-3000:]}")
+    try:
+        serving.wait_up(server, port, log)
+    except serving.NotServing as exc:
+        pytest.fail(str(exc))
 
 
 class _Proxy(ThreadingHTTPServer):
