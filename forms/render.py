@@ -3,7 +3,8 @@
 The stylesheet and the font configuration are built once per process and reused, so a warm render only lays
 out the page (fonts are subset by libharfbuzz-subset when it is installed — see DESIGN.md). Several documents
 (a visit's forms) are laid out in parallel by a pool of worker processes (``MADOGUCHI_RENDER_WORKERS``, default
-the number of CPUs up to 4; ``1`` renders in the calling process). One layout pass for the whole visit was
+the number of CPUs up to 4; ``1`` renders in the calling process); the print thread's pool runs at a lower CPU
+priority (``MADOGUCHI_RENDER_NICE``). One layout pass for the whole visit was
 measured slower than separate passes, so each document keeps its own pass.
 
 A render holds tens of thousands of objects for its whole duration. With the collector running, the survivors of
@@ -175,7 +176,11 @@ def html_to_pdf(html: str) -> bytes:
             stylesheets=[css], font_config=fonts, uncompressed_pdf=True, finisher=_deflate)
 
 
-_pool: ProcessPoolExecutor | None = None
+# The pools: a request's batch (``False``), and the print thread's (``True``), whose processes run at a lower CPU
+# priority (``MADOGUCHI_RENDER_NICE``, default 10): the layout of what was printed after a response yields the
+# cores to the requests of fifty terminals, which wait for their answers while nobody waits for that PDF (a
+# reader of a document not yet laid out renders it at once, at the request's priority: printing.ensure_rendered).
+_pools: dict[bool, ProcessPoolExecutor] = {}
 _pool_lock = threading.Lock()
 
 
@@ -185,40 +190,54 @@ def workers() -> int:
     return max(1, int(raw)) if raw.isdigit() else min(os.cpu_count() or 1, 4)
 
 
-def _warm() -> None:
+def background_nice() -> int:
+    """How much nicer than the app the print thread's layout processes run (``MADOGUCHI_RENDER_NICE``, 0–19)."""
+    raw = os.environ.get("MADOGUCHI_RENDER_NICE", "")
+    return min(19, int(raw)) if raw.isdigit() else 10
+
+
+def _warm(nice: int = 0) -> None:
+    if nice:
+        os.nice(nice)  # this process only: the pool's, never the app's
     html_to_pdf("<p>あ𠮷</p>")  # load the fonts once per worker
 
 
-def _executor() -> ProcessPoolExecutor:
-    global _pool
+def _executor(background: bool) -> ProcessPoolExecutor:
     with _pool_lock:
-        if _pool is None:
+        if background not in _pools:
             context = multiprocessing.get_context("forkserver")  # workers fork from a clean, preloaded server
             context.set_forkserver_preload(["forms.render"])
-            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=context, initializer=_warm)
-        return _pool
+            _pools[background] = ProcessPoolExecutor(max_workers=workers(), mp_context=context, initializer=_warm,
+                                                     initargs=(background_nice() if background else 0,))
+        return _pools[background]
+
+
+def pool(*, background: bool = False) -> ProcessPoolExecutor | None:
+    """The running pool of that kind, None before its first batch (tests, bench/documents.py)."""
+    return _pools.get(background)
 
 
 def shutdown() -> None:
     """Stop the worker processes (they are started again on the next batch)."""
-    global _pool
     with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pools = list(_pools.values())
+        _pools.clear()
+    for executor in pools:
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
-def html_to_pdfs(htmls: list[str], *, pooled: bool = False) -> list[bytes]:
+def html_to_pdfs(htmls: list[str], *, background: bool = False) -> list[bytes]:
     """PDFs of several documents, in order; laid out in parallel when there are several and workers > 1.
 
-    ``pooled``: in the pool even for one document (the print thread: this process's own layout is then free for
-    a request that reads a document not yet laid out, instead of waiting behind the thread's)."""
+    ``background``: the print thread's — in the pool even for one document (this process's own layout stays free
+    for a request that reads a document not yet laid out, instead of waiting behind the thread's), by processes
+    of lower priority."""
     if not htmls:
         return []
-    if workers() < 2 or (len(htmls) == 1 and not pooled):
+    if workers() < 2 or (len(htmls) == 1 and not background):
         return [html_to_pdf(html) for html in htmls]
     try:
-        return list(_executor().map(html_to_pdf, htmls))
+        return list(_executor(background).map(html_to_pdf, htmls))
     except BrokenProcessPool:  # a worker died: start afresh next time, render here now
         shutdown()
         return [html_to_pdf(html) for html in htmls]

@@ -18,7 +18,8 @@ Each setting says why it has its value; the environment overrides the ones a cit
 * The connection pool is sized to one worker's requests at once: threads + 1 (``MADOGUCHI_DB_POOL_SIZE``).
 * ``MADOGUCHI_RENDER_IN_BACKGROUND``: the documents a request generates are laid out as PDF after its response,
   by a thread of the worker (``web/printer.py``, ``workflows/visit/printing.py``): WeasyPrint's 400 ms for a
-  family's forms no longer hold the request, nor the requests queued behind it.
+  family's forms no longer hold the request, nor the requests queued behind it; the thread's layout processes run at
+  a lower CPU priority (``MADOGUCHI_RENDER_NICE``, docs/forms.md), so they take the cores the requests leave.
 * ``timeout`` 120 s: a worker's first PDF of a kind loads the Japanese fonts; on a slow server that has taken tens of
   seconds. ``graceful_timeout`` 30 s lets a PDF being rendered finish on a reload.
 * ``max_requests`` with jitter: a worker is replaced after about 2,000 requests, so that a slow growth of memory (a

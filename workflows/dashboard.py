@@ -133,9 +133,12 @@ def overdue_tasks(*, now: datetime | None = None, limit: int = 200) -> list[Case
 
 
 def cases_in_flight(*, since: datetime | None = None, limit: int = 200) -> list[Case]:
-    """Running cases, plus cases finished since ``since`` (so a manager sees them finish), newest first."""
+    """Running cases, plus cases finished since ``since`` (so a manager sees them finish), newest first, each with
+    only its **ready** tasks loaded as ``tasks`` (the sections it waits for: all the page shows; a visit's
+    finished tasks were most of the rows read)."""
     cond = Case.state == "running" if since is None else or_(Case.state == "running", Case.completed_at >= since)
-    stmt = select(Case).options(selectinload(Case.tasks)).where(cond).order_by(Case.id.desc()).limit(limit)
+    ready = selectinload(Case.tasks.and_(CaseTask.state == "ready"))
+    stmt = select(Case).options(ready).where(cond).order_by(Case.id.desc()).limit(limit)
     return list(db.session.scalars(stmt))
 
 

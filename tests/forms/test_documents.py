@@ -200,7 +200,7 @@ def test_a_batch_is_laid_out_by_worker_processes_with_the_same_result(monkeypatc
     htmls = [f"<p>書類{i}　𠮷田</p>" for i in range(3)]
     monkeypatch.setenv("MADOGUCHI_RENDER_WORKERS", "2")
     pooled = render.html_to_pdfs(htmls)
-    assert render._pool is not None and render._pool._processes  # worker processes laid them out
+    assert render.pool() is not None and render.pool()._processes  # worker processes laid them out
     monkeypatch.setenv("MADOGUCHI_RENDER_WORKERS", "1")
     alone = render.html_to_pdfs(htmls)
     expected = [f"書類{i}𠮷田" for i in range(3)]

@@ -4,6 +4,7 @@ heap and the worker died (bench/load.py); forms.render serialises them."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -41,13 +42,21 @@ def test_two_threads_never_lay_out_at_once(monkeypatch) -> None:
 
 
 def test_the_print_thread_lays_out_in_the_pool_even_one_document(monkeypatch) -> None:
-    """The print thread's single documents go to the pool, so they never hold this process's layout."""
+    """The print thread's single documents go to its pool, so they never hold this process's layout, and its
+    processes run nicer than this one (the requests' work comes first on the cores)."""
     monkeypatch.setenv("MADOGUCHI_RENDER_WORKERS", "2")
+    monkeypatch.setenv("MADOGUCHI_RENDER_NICE", "7")
     render.shutdown()
     try:
         [here] = render.html_to_pdfs(["<p>手続案内書</p>"])  # a request's one document: laid out in this process
-        assert here.startswith(b"%PDF") and render._pool is None
-        [pooled] = render.html_to_pdfs(["<p>手続案内書</p>"], pooled=True)
-        assert pooled.startswith(b"%PDF") and render._pool is not None
+        assert here.startswith(b"%PDF") and render.pool() is None and render.pool(background=True) is None
+        [later] = render.html_to_pdfs(["<p>手続案内書</p>"], background=True)
+        assert later.startswith(b"%PDF") and render.pool() is None
+        processes = render.pool(background=True)._processes
+        assert processes and {os.getpriority(os.PRIO_PROCESS, pid) for pid in processes} == {
+            os.getpriority(os.PRIO_PROCESS, 0) + 7}
+        render.html_to_pdfs(["<p>一</p>", "<p>二</p>"])  # a request's batch: its own pool, at the app's priority
+        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in render.pool()._processes} == {
+            os.getpriority(os.PRIO_PROCESS, 0)}
     finally:
         render.shutdown()

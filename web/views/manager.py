@@ -51,7 +51,8 @@ def overview() -> ResponseReturnValue:
     today_start = day_bounds(now.astimezone(JST).date())[0]
     names = {s.code: s.name for s in users.list_sections()}
     stats = dashboard.section_stats(start=start, end=end, now=now)
-    today = dashboard.section_stats(start=today_start, end=now + timedelta(seconds=1), now=now)
+    is_today = first == last == now.astimezone(JST).date()  # the default: the period is today, read once
+    today = stats if is_today else dashboard.section_stats(start=today_start, end=now + timedelta(seconds=1), now=now)
     chart = {"labels": [names.get(c, c) for c in sorted(stats)],
              "queue": [stats[c].queue for c in sorted(stats)],
              "overdue": [stats[c].overdue for c in sorted(stats)],

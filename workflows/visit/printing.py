@@ -64,13 +64,14 @@ def _store(doc_id: int, data_hash: str, pdf: bytes) -> bool:
 
 
 def render_pending(document_ids: Iterable[int]) -> int:
-    """Lay out those of ``document_ids`` still waiting (in parallel, forms.render's pool); how many were stored."""
+    """Lay out those of ``document_ids`` still waiting (in parallel, forms.render's background pool, at its lower
+    priority); how many were stored."""
     ids = list(document_ids)
     if not ids:
         return 0
     rows = db.session.execute(select(CaseDocument.id, CaseDocument.data_hash, CaseDocument.html).where(
         CaseDocument.id.in_(ids), CaseDocument.content_hash.is_(None), CaseDocument.html.is_not(None))).all()
-    pdfs = render.html_to_pdfs([row.html for row in rows], pooled=True)
+    pdfs = render.html_to_pdfs([row.html for row in rows], background=True)
     return sum(_store(row.id, row.data_hash, pdf) for row, pdf in zip(rows, pdfs, strict=True))
 
 
