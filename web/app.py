@@ -161,14 +161,16 @@ def register_engine(_app: Flask) -> None:
     """What journeys call out to (``workflows.wiring``): the service operations diagrams may name, the hooks
     told about every saved case — routed procedures are linked to their section tasks, 支援措置 decisions logged —,
     the form a task shows (a visit's interview: the questions of all its events, per person where asked so) and
-    the checks on a task's answers (an implausible event date is refused with the reason)."""
+    the checks on a task's answers (an implausible event date, a 印鑑登録証明書 for a person without a registration
+    are refused with the reason)."""
     from workflows import operations, wiring
     from workflows.determination import interview, routing
-    from workflows.visit import eventdate, protection
+    from workflows.visit import eventdate, protection, seal_check
 
     wiring.install(operations=[operations.DEADLINE, routing.ROUTE, protection.CERTIFICATE_CHECK],
                    case_hooks=[routing.on_case_saved, protection.on_case_saved],
-                   form_provider=interview.form_for, completion_checks=[eventdate.completion_check])
+                   form_provider=interview.form_for,
+                   completion_checks=[eventdate.completion_check, seal_check.completion_check])
 
 
 def register_commands(app: Flask) -> None:

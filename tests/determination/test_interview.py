@@ -124,6 +124,27 @@ def test_a_certificate_interview_asks_for_at_least_one_certificate(client: Flask
     assert done.status_code == 200, done.get_json()
 
 
+def test_a_seal_certificate_is_refused_for_a_person_without_a_registration(client: FlaskClient) -> None:
+    """A 印鑑登録証明書 exists only for a registered seal (found walking a 証明書 visit: it was determined, printed
+    and sent to 市民課 for a resident without one): refused on its box with the person's name, the task stays
+    ready and nothing is determined; for a registered person it is determined."""
+    deploy_library()
+    case_id, task = _interview(client, "shomei", household=[{**YOUNG, "name": "未登録"}])
+    refused = client.post(f"/api/v1/tasks/{task}/complete", headers=api_headers("counter"),
+                          json={"data": {"event_date": D, "requester": "self", "cert_inkan": "on"}})
+    assert refused.status_code == 422, refused.get_json()
+    assert "未登録さんは印鑑登録がないため" in str(refused.get_json()["error"]["details"]["fields"]["cert_inkan"])
+    case = client.get(f"/api/v1/cases/{case_id}", headers=api_headers("counter")).get_json()
+    assert [t["state"] for t in case["tasks"] if t["id"] == task] == ["ready"]
+    assert client.get(f"/api/v1/cases/{case_id}/procedures", headers=api_headers("counter")).get_json() == []
+    registered_case, registered = _interview(client, "shomei", household=[{**YOUNG, "seal_registered": True}])
+    done = client.post(f"/api/v1/tasks/{registered}/complete", headers=api_headers("counter"),
+                       json={"data": {"event_date": D, "requester": "self", "cert_inkan": "on"}})
+    assert done.status_code == 200, done.get_json()
+    found = client.get(f"/api/v1/cases/{registered_case}/procedures", headers=api_headers("counter")).get_json()
+    assert [p["code"] for p in found] == ["cert.inkan"]
+
+
 def test_the_questions_name_the_at_least_one_group(client: FlaskClient) -> None:
     deploy_library()
     _case, task = _interview(client, "shomei", household=[YOUNG])
