@@ -160,7 +160,7 @@ SCENARIOS = [
              relations={"chiyo": "子"}),
     Scenario("a severely disabled person moves in",
              [person("sho|岡田 翔|オカダ ショウ|世帯主|1987-11-11|1", insurance="shaho",
-                     pension_category="2", disability="shintai1")],
+                     pension_category="2", disability="shintai3")],
              ["sho"], ["tennyu"], "sho", forms={"fukushi_judo": ["sho"], "shogai_address": ["sho"]},
              relations={"sho": "本人"}),
     Scenario("a dog owner moves in",
@@ -205,4 +205,15 @@ SCENARIOS = [
                                    "relation": "母", "phone": "092-000-1111"},
              forms={"juki_tennyu": None, "kokuho_join": ["mei"], "gakko_tennyu": ["mei"]},
              relations={"mei": "母"}, proxy_letter=False),
+    Scenario("a family moves within the city, the grandmother stays: the 転居届 says 世帯の一部 and asks the new "
+             "address, not the one moved from (found walking the demo)",
+             HARADA, ["makoto", "yoko", "daiki", "misaki"], ["tenkyo"], "yoko", typed_date="R8.11.20",
+             forms={"juki_tenkyo": None}, relations={"makoto": "妻"}),
+    Scenario("death of a registered pension recipient; his wife notifies: the seal's 廃止の理由 is 死亡 and she is "
+             "the pension's 届出者 (found walking the demo)",
+             [person("susumu|藤田 進|フジタ ススム|世帯主|1947-03-24|1", insurance="kouki", seal_registered=True),
+              person("fumiko|藤田 文子|フジタ フミコ|妻|1944-03-16|2", insurance="kouki")],
+             ["susumu"], ["shibo"], "fumiko",
+             forms={"koseki_shibo": ["susumu"], "seal_cancel_notice": ["susumu"], "nenkin_death": ["susumu"]},
+             relations={"susumu": "妻"}),
 ]

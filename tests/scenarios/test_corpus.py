@@ -87,6 +87,7 @@ def _check_form(scenario: Scenario, people: dict[str, Resident], doc: dict[str, 
             for key in people:
                 assert (_name(people, key) in text) == (key in whose) or people[key].relation == "世帯主" \
                     or key == scenario.notifier, (doc["doc_key"], key)
+    _check_derived(scenario, people, text, doc)
     address = squeeze(people[scenario.members[0]["key"]].address)
     if scenario.protected:
         assert address not in text and squeeze(protection.MASKED) in text, doc["doc_key"]
@@ -98,6 +99,29 @@ def _check_form(scenario: Scenario, people: dict[str, Resident], doc: dict[str, 
         assert wareki.to_wareki(scenario.on, foreign=foreign) in text, doc["doc_key"]
     if foreign:  # a foreign resident's form: every date in 西暦
         assert not re.search(r"(令和|平成|昭和)(\d+|元)年", text), doc["doc_key"]
+
+
+def _check_derived(scenario: Scenario, people: dict[str, Resident], text: str, doc: dict[str, Any]) -> None:
+    """What the visit already knows, printed as it is (the clerk answered nothing): 異動する人 from the ticks, a
+    seal's 廃止の理由 from the event, the pension's 届出者 from the 届出人, the 障がいの区分 from the register;
+    a 転居届's 旧住所 is the register's."""
+    if "異動する人" in text:
+        everyone = set(scenario.ticked) == {m["key"] for m in scenario.members}
+        assert ("■世帯全員" if everyone else "■世帯の一部") in text, (doc["doc_key"], text)
+    if "廃止の理由" in text:
+        assert {"tenshutsu": "■転出", "shibo": "■死亡"}[scenario.events[0]] in text, (doc["doc_key"], text)
+    if "届出者氏名" in text:
+        notifier = people[scenario.notifier].name if isinstance(scenario.notifier, str) else scenario.notifier["name"]
+        assert any(a.startswith(squeeze(notifier)) for a in _after(text, "届出者氏名")), (doc["doc_key"], text)
+    if doc["form_key"] == "fukushi_judo":  # the register's grade, as the form's box of it
+        [key] = [k for k, r in people.items() if r.id in doc["subject_resident_ids"]]
+        [kind] = [f for f in printforms.get("fukushi_judo").definition.fields if f.name == "disability_kind"]
+        labels = dict(kind.choices)
+        assert "■" + labels[people[key].disability] in text, (doc["doc_key"], text)
+    if doc["form_key"] == "juki_tenkyo":
+        moved_from = squeeze(people[scenario.members[0]["key"]].address)
+        assert any(a.startswith(moved_from[:12]) for a in _after(text, "旧住所")), (doc["doc_key"], text)
+        assert "新住所" in text, doc["doc_key"]
 
 
 def _check_guide(scenario: Scenario, people: dict[str, Resident], visit: Visit) -> None:

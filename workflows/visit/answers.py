@@ -118,10 +118,22 @@ def questions(*, case_id: int, everything: bool = False) -> list[Question]:
                                        q.member, q.member_name)
                 continue
             default = answers.get(key, visit["answers"].get(DEFAULTS.get(key, ""), ""))
+            if default in (None, "") and field.name in form.defaults:
+                default = _default(form, field.name, visit, target)
             asked[mark] = Question(key, field, (form.title,), field.required, default, whose,
                                    target["name"] if whose is not None and target else "")
     order = {p["id"]: i for i, p in enumerate(visit["members"])}  # the visit's order: as the household lists them
     return sorted(asked.values(), key=lambda q: (q.member is not None, order.get(q.member, len(order))))
+
+
+def _default(form: printforms.PrintForm, name: str, visit: dict[str, Any], target: dict[str, Any] | None) -> Any:
+    """What the form's ``defaults`` say a question starts with, read from the document's own context (the
+    届出人's relation to that person); a value its choices do not offer starts the question empty."""
+    value = printforms.resolve(documents.target_context(visit, target, form), form.defaults[name])
+    field = next(f for f in form.definition.fields if f.name == name)
+    if value is None or (field.choices and str(value) not in {v for v, _label in field.choices}):
+        return ""
+    return value
 
 
 def by_person(questions_: list[Question]) -> list[tuple[str, list[Question]]]:

@@ -34,20 +34,25 @@ def person(resident: Resident) -> dict[str, Any]:
         "setai_no": resident.setai_no, "foreign": resident.resident_type == "2",
         "nationality": resident.nationality or "", "residence_status": resident.residence_status or "",
         "alias": resident.alias or "", "insurance": resident.insurance or "",
-        "pension_category": resident.pension_category or "", "support_measure": bool(resident.support_measure),
+        "pension_category": resident.pension_category or "", "disability": resident.disability or "",
+        "support_measure": bool(resident.support_measure),
         "protected_household": protection.household_protected(resident),
     }
 
 
-def _household(resident: Resident | None) -> dict[str, Any]:
+def _household(resident: Resident | None, ticked: list[dict[str, Any]]) -> dict[str, Any]:
+    """The household's register entry, and ``moving``: ``all`` when the clerk ticked every member, else ``part``
+    (the 住民異動届's 異動する人 — a clerk who unticked a member must not have to answer 世帯全員 again)."""
     household: Household | None = resident.household if resident else None
     if household is None:
-        return {"setai_no": resident.setai_no if resident else "", "head_name": "", "head_kana": "", "size": 0}
+        return {"setai_no": resident.setai_no if resident else "", "head_name": "", "head_kana": "", "size": 0,
+                "moving": "all"}
     head = next((m for m in household.members if m.relation == "世帯主"), None)
+    everyone = {m.id for m in household.members} <= {p["id"] for p in ticked}
     return {"setai_no": household.setai_no, "head_name": household.head_name or (head.name if head else ""),
             "head_kana": head.name_kana if head else "", "postal_code": household.postal_code or "",
             "address": household.address or "", "address_extra": household.address_extra or "",
-            "size": len(household.members)}
+            "size": len(household.members), "moving": "all" if everyone else "part"}
 
 
 def _interview_answers(data: dict[str, Any]) -> dict[str, Any]:
@@ -112,10 +117,11 @@ def visit_context(case: Case) -> dict[str, Any]:
     stored = form_answers.stored(case.id)
     visit = {
         "case": {"id": case.id, "ticket_no": str(data.get("ticket_no") or case.id),
-                 "event": data.get("event") or "", "event_date": data.get("event_date") or ""},
+                 "event": data.get("event") or next(iter(data.get("events") or []), ""),
+                 "event_date": data.get("event_date") or ""},
         "subject": person(resident) if resident else (people[0] if people else {}),
         "applicant": _notifier(data, resident), "notifier": dict(data.get("notifier") or {}),
-        "household": _household(resident), "members": people,
+        "household": _household(resident, people), "members": people,
         "answers": {**_interview_answers(data), **stored["visit"]}, "member_answers": stored["members"],
         "city": city_of_forms(), "today": today(),
     }
