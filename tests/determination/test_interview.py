@@ -145,6 +145,17 @@ def test_a_seal_certificate_is_refused_for_a_person_without_a_registration(clien
     assert [p["code"] for p in found] == ["cert.inkan"]
 
 
+def test_a_person_registering_on_the_visit_may_have_the_seal_certificate(client: FlaskClient) -> None:
+    """A 転入 with a certificate: who ticks 印鑑登録を希望 in the combined interview registers first, so their
+    印鑑登録証明書 is not refused."""
+    deploy_library()
+    case_id, _task, _ids = start_visit(client, "shomei", [{**YOUNG, "insurance": "kokuho"}],
+                                       {"requester": "self", "cert_inkan": True, "wants_seal": True}, on=D,
+                                       events=["tennyu"], hand_over=False)
+    found = client.get(f"/api/v1/cases/{case_id}/procedures", headers=api_headers("counter")).get_json()
+    assert {"seal.register", "cert.inkan"} <= {p["code"] for p in found}
+
+
 def test_the_questions_name_the_at_least_one_group(client: FlaskClient) -> None:
     deploy_library()
     _case, task = _interview(client, "shomei", household=[YOUNG])
