@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from core.errors import Invalid
+from forms import printforms
 from tests.conftest import REPO_ROOT, actor, deploy_library
 from web.model_rules import deploy_files
 from workflows.determination import catalogue, facts, feel, service
@@ -192,7 +193,8 @@ def test_household_scenarios(app, label: str, event: str, household: list, answe
     found = service.determine(events=[event], event_date=date.fromisoformat(D), household=household,
                               answers=answers)
     assert {p["code"]: (p["section"], p["due_date"]) for p in found} == expected
-    assert all("#" in p["rule"] and p["forms"] == [p["code"].replace(".", "_")] for p in found)
+    # each procedure names one of its own forms (a variant for a move or a loss: fukushi_kodomo_change …)
+    assert all("#" in p["rule"] and [printforms.get(k).procedure for k in p["forms"]] == [p["code"]] for p in found)
 
 
 def test_a_needed_answer_that_is_missing_is_named(app) -> None:
@@ -200,3 +202,15 @@ def test_a_needed_answer_that_is_missing_is_named(app) -> None:
     with pytest.raises(Invalid) as info:
         service.determine(events=["rikon"], event_date=date.fromisoformat(D), household=[SHAHO], answers={})
     assert info.value.details["answers"] == {"court_divorce": "required"}
+
+
+@pytest.mark.parametrize(("event", "form"), [("tennyu", "fukushi_kodomo"), ("tenkyo", "fukushi_kodomo_change"),
+                                             ("tenshutsu", "fukushi_kodomo_loss")])
+def test_a_move_prints_the_variant_of_its_event(app, event: str, form: str) -> None:
+    """子ども医療費: a 転入 applies (受給資格認定申請書), a 転居 notifies a change (変更届), a 転出 the loss (喪失届) —
+    found walking the demo: a 転居 family's children were given the application of a new recipient."""
+    deploy_library()
+    found = service.determine(events=[event], event_date=date.fromisoformat(D), answers={"wants_seal": False},
+                              household=[{**SHAHO, "child_allowance_recipient": True},
+                                         m("2020-01-01", "子", insurance="shaho")])
+    assert [p["forms"] for p in found if p["code"] == "fukushi.kodomo"] == [[form]]

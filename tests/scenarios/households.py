@@ -208,7 +208,8 @@ SCENARIOS = [
     Scenario("a family moves within the city, the grandmother stays: the 転居届 says 世帯の一部 and asks the new "
              "address, not the one moved from (found walking the demo)",
              HARADA, ["makoto", "yoko", "daiki", "misaki"], ["tenkyo"], "yoko", typed_date="R8.11.20",
-             forms={"juki_tenkyo": None}, relations={"makoto": "妻"}),
+             forms={"juki_tenkyo": None, "fukushi_kodomo_change": ["daiki", "misaki"]},
+             absent=("fukushi_kodomo",), relations={"makoto": "妻"}),
     Scenario("death of a registered pension recipient; his wife notifies: the seal's 廃止の理由 is 死亡 and she is "
              "the pension's 届出者 (found walking the demo)",
              [person("susumu|藤田 進|フジタ ススム|世帯主|1947-03-24|1", insurance="kouki", seal_registered=True),
