@@ -13,7 +13,7 @@ from core.calendar import JST
 from core.i18n import N_, RUN_STATUS
 from forms import wareki
 from residents import protection
-from web.i18n import translate
+from web.i18n import language, translate
 from workflows import incidents
 
 CASE_STATES = {"running": N_("処理中"), "completed": N_("完了"), "cancelled": N_("取消")}
@@ -21,13 +21,20 @@ TASK_STATES = {"ready": N_("処理待ち"), "completed": N_("完了"), "cancelle
 
 
 def jst(value: datetime | str | None) -> str:
-    """A moment as people read it: Japan time, whatever the server's zone (an ISO text is read first)."""
+    """A moment as people read it: Japan time, whatever the server's zone (an ISO text is read first), its day
+    in 和暦 on a Japanese page (令和8年12月21日 17:15: a 期限 in the inbox is read, not parsed), 西暦 on an
+    English one."""
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
             return value
-    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M") if value else ""
+    if not value:
+        return ""
+    moment = value.astimezone(JST)
+    if language() == "ja":
+        return f"{wareki.to_wareki(moment.date())} {moment:%H:%M}"
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def wareki_date(value: date | str | None, foreign: bool = False) -> str:

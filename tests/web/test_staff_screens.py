@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -118,6 +118,18 @@ def test_inbox_filters_claim_and_conflict(app, client: FlaskClient) -> None:
     late = _post(client, f"/tasks/{task.id}", {"outcome": "not_applicable", "version": version})
     assert late.status_code == 409
     assert "他の職員が先に処理" in late.get_data(as_text=True)
+
+
+def test_the_inbox_shows_a_due_moment_in_wareki_and_japan_time(app, client: FlaskClient) -> None:
+    """A 期限 is read by people: 和暦 and Japan time on a Japanese page, 西暦 on an English one (found walking the
+    sections' inbox, which showed 2026-12-21 17:15)."""
+    task = _case_at_sections()["shimin"]
+    db.session.execute(update(CaseTask).where(CaseTask.id == task.id)
+                       .values(due_at=datetime(2026, 12, 21, 8, 15, tzinfo=UTC)))
+    db.session.commit()
+    login(client, "shimin")
+    assert "令和8年12月21日 17:15" in client.get("/inbox").get_data(as_text=True)
+    assert "2026-12-21 17:15" in client.get("/inbox?lang=en").get_data(as_text=True)
 
 
 def test_overdue_filter_and_manager_csv(app, client: FlaskClient) -> None:
