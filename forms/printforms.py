@@ -9,7 +9,8 @@ A printed form's ``form.yaml`` adds to the fields that :mod:`forms.taskforms` re
   without a mapping is the form's own question, answered as ``answers["<form key>.<field>"]`` (:func:`own_answer`;
   an answer of the field's bare name is read too);
 - ``defaults`` — field name → a dotted context path whose value the counter's question starts with (the 届出人's
-  name as the 年金 届出者, the event as a 印鑑登録 廃止の理由): still asked, the clerk confirms or changes it;
+  name as the 年金 届出者, the event as a 印鑑登録 廃止の理由), or ``{path, values}`` to translate it (the event
+  ``shibo`` → a 手帳's ``return``): still asked, the clerk confirms or changes it;
 - ``print`` — ``template`` (default ``print.html`` in the folder), ``digits`` (``fullwidth`` for forms that
   print 全角数字), ``members`` (max rows of the member table);
 - ``guide`` — what the procedure guide says: ``where``, ``bring`` (list), ``note``;
@@ -51,7 +52,7 @@ class PrintForm:
     members: int
     guide: dict[str, Any] = field(default_factory=dict)
     rpa: tuple[RpaColumn, ...] = ()
-    defaults: dict[str, str] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
 
     @property
     def definition(self) -> taskforms.FormDefinition:

@@ -210,11 +210,13 @@ SCENARIOS = [
              HARADA, ["makoto", "yoko", "daiki", "misaki"], ["tenkyo"], "yoko", typed_date="R8.11.20",
              forms={"juki_tenkyo": None, "fukushi_kodomo_change": ["daiki", "misaki"]},
              absent=("fukushi_kodomo",), relations={"makoto": "妻"}),
-    Scenario("death of a registered pension recipient; his wife notifies: the seal's 廃止の理由 is 死亡 and she is "
-             "the pension's 届出者 (found walking the demo)",
-             [person("susumu|藤田 進|フジタ ススム|世帯主|1947-03-24|1", insurance="kouki", seal_registered=True),
+    Scenario("death of a registered pension recipient with a 手帳; his wife notifies: the seal's 廃止の理由 is 死亡, "
+             "the 手帳 is returned and she is the pension's 届出者 (found walking the demo)",
+             [person("susumu|藤田 進|フジタ ススム|世帯主|1947-03-24|1", insurance="kouki", seal_registered=True,
+                     disability="shintai4"),
               person("fumiko|藤田 文子|フジタ フミコ|妻|1944-03-16|2", insurance="kouki")],
              ["susumu"], ["shibo"], "fumiko",
-             forms={"koseki_shibo": ["susumu"], "seal_cancel_notice": ["susumu"], "nenkin_death": ["susumu"]},
+             forms={"koseki_shibo": ["susumu"], "seal_cancel_notice": ["susumu"], "nenkin_death": ["susumu"],
+                    "shogai_address": ["susumu"]},
              relations={"susumu": "妻"}),
 ]

@@ -103,8 +103,8 @@ def _check_form(scenario: Scenario, people: dict[str, Resident], doc: dict[str, 
 
 def _check_derived(scenario: Scenario, people: dict[str, Resident], text: str, doc: dict[str, Any]) -> None:
     """What the visit already knows, printed as it is (the clerk answered nothing): 異動する人 from the ticks, a
-    seal's 廃止の理由 from the event, the pension's 届出者 from the 届出人, the 障がいの区分 from the register;
-    a 転居届's 旧住所 is the register's."""
+    seal's 廃止の理由 and a 手帳's 届出の内容 from the event, the pension's 届出者 from the 届出人, the 障がいの区分
+    from the register; a 転居届's 旧住所 is the register's."""
     if "異動する人" in text:
         everyone = set(scenario.ticked) == {m["key"] for m in scenario.members}
         assert ("■世帯全員" if everyone else "■世帯の一部") in text, (doc["doc_key"], text)
@@ -118,6 +118,8 @@ def _check_derived(scenario: Scenario, people: dict[str, Resident], text: str, d
         [kind] = [f for f in printforms.get("fukushi_judo").definition.fields if f.name == "disability_kind"]
         labels = dict(kind.choices)
         assert "■" + labels[people[key].disability] in text, (doc["doc_key"], text)
+    if doc["form_key"] == "shogai_address":  # a move changes the 居住地, a death returns the 手帳
+        assert ("■返還" if scenario.events[0] == "shibo" else "■居住地変更") in text, (doc["doc_key"], text)
     if doc["form_key"] == "juki_tenkyo":
         moved_from = squeeze(people[scenario.members[0]["key"]].address)
         assert any(a.startswith(moved_from[:12]) for a in _after(text, "旧住所")), (doc["doc_key"], text)

@@ -129,7 +129,11 @@ def questions(*, case_id: int, everything: bool = False) -> list[Question]:
 def _default(form: printforms.PrintForm, name: str, visit: dict[str, Any], target: dict[str, Any] | None) -> Any:
     """What the form's ``defaults`` say a question starts with, read from the document's own context (the
     届出人's relation to that person); a value its choices do not offer starts the question empty."""
-    value = printforms.resolve(documents.target_context(visit, target, form), form.defaults[name])
+    spec = form.defaults[name]
+    path, values = (spec.get("path", ""), spec.get("values") or {}) if isinstance(spec, dict) else (spec, None)
+    value = printforms.resolve(documents.target_context(visit, target, form), str(path))
+    if values is not None:
+        value = values.get(str(value))
     field = next(f for f in form.definition.fields if f.name == name)
     if value is None or (field.choices and str(value) not in {v for v, _label in field.choices}):
         return ""
