@@ -237,7 +237,7 @@ def _print_form(row: DeployedForm, definition: FormDefinition, spec: dict[str, A
                      mapping=mapping, template=template, digits=spec["print"]["digits"],
                      members=spec["print"]["members"], guide=spec["guide"],
                      rpa=tuple(RpaColumn(header=str(c["header"]), value=str(c["value"]))
-                               for c in spec["rpa"]["columns"]))
+                               for c in spec["rpa"]["columns"]), defaults=dict(spec.get("defaults") or {}))
 
 
 def task_form(key: str) -> FormDefinition | None:
@@ -266,7 +266,7 @@ def render_template(name: str, context: dict[str, Any]) -> str:
 
 
 # -- opening a form in the editor --------------------------------------------------------------------------
-_PRINT_KEYS = ("procedure", "per", "include", "mapping", "print", "guide", "rpa")
+_PRINT_KEYS = ("procedure", "per", "include", "mapping", "defaults", "print", "guide", "rpa")
 _BODY = re.compile(r"{%-?\s*block body\s*-?%}(.*){%-?\s*endblock\s*-?%}", re.S)
 
 

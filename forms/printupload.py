@@ -59,10 +59,10 @@ def _load(text: str) -> dict[str, Any]:
                           where=where, error=err), "field_map") from err
     if not isinstance(raw, dict):
         raise _invalid(N_("項目対応表は「procedure: …」などのキーと値で書いてください。"), "field_map")
-    unknown = set(raw) - {"procedure", "per", "include", "mapping", "print", "guide", "rpa"}
+    unknown = set(raw) - {"procedure", "per", "include", "mapping", "defaults", "print", "guide", "rpa"}
     if unknown:
-        raise _invalid(N_("項目対応表の {names} は使えません（使えるもの: procedure, per, include, mapping, print, "
-                          "guide, rpa）。", names=", ".join(sorted(unknown))), "field_map")
+        raise _invalid(N_("項目対応表の {names} は使えません（使えるもの: procedure, per, include, mapping, defaults, "
+                          "print, guide, rpa）。", names=", ".join(sorted(unknown))), "field_map")
     return raw
 
 
@@ -90,6 +90,19 @@ def _check_mapping(mapping: Any) -> None:
                               "answers.event_date の形で書いてください。", name=name, path=path), "mapping")
 
 
+def _check_defaults(defaults: Any) -> None:
+    """``defaults``: 項目名 → a context path, or ``{path, values}`` translating what the path holds."""
+    if not isinstance(defaults, dict):
+        raise _invalid(N_("defaults は「項目名: 初期値の場所」の形で書いてください"
+                          "（例: claimant_name: applicant.name）。"), "defaults")
+    for name, spec in defaults.items():
+        path = spec.get("path") if isinstance(spec, dict) else spec
+        values = spec.get("values", {}) if isinstance(spec, dict) else {}
+        if not PATH.match(str(path)) or not isinstance(values, dict):
+            raise _invalid(N_("defaults の {name} は applicant.name の形か、{{path: case.event, values: {{shibo: "
+                              "return}}}} の形で書いてください。", name=name), "defaults")
+
+
 def _check_output(raw: dict[str, Any]) -> list[Any]:
     printing = raw.get("print") or {}
     if not isinstance(printing, dict) or printing.get("digits", "ascii") not in ("ascii", "fullwidth"):
@@ -110,10 +123,11 @@ def parse_map(text: str) -> dict[str, Any]:
     raw = _load(text)
     _check_who(raw)
     _check_mapping(raw.get("mapping") or {})
+    _check_defaults(raw.get("defaults") or {})
     columns = _check_output(raw)
     printing = raw.get("print") or {}
     return {"procedure": raw["procedure"], "per": raw.get("per", "visit"), "include": raw.get("include") or [],
-            "mapping": raw.get("mapping") or {},
+            "mapping": raw.get("mapping") or {}, "defaults": raw.get("defaults") or {},
             "print": {"digits": printing.get("digits", "ascii"), "members": int(printing.get("members", 6))},
             "guide": raw.get("guide") or {}, "rpa": {"columns": columns}}
 

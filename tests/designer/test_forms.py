@@ -53,6 +53,7 @@ def test_a_form_js_schema_becomes_the_task_form_and_is_versioned(client) -> None
     ({"print_map": "procedure: kaigo\n"}, "procedure に手続コードを書いてください"),
     ({"print_map": FIELD_MAP + "mapping: {nope: subject.name}\n"}, "mapping の nope は様式にない項目です"),
     ({"print_map": "procedure: [\n"}, "項目対応表を YAML として読めません"),
+    ({"print_map": FIELD_MAP + "defaults: {service_wish: [x]}\n"}, "defaults の service_wish は applicant.name の形か"),
     ({"template": "<p>x</p>"}, "レイアウトだけでは印刷できません"),
     ({"print_map": FIELD_MAP, "template": "{% include 'base.html' %}"}, "extends・include・import・block は使えません"),
     ({"print_map": FIELD_MAP, "template": "<p>\n{{ v.name </p>"}, "レイアウトの 2行目が読めません"),
@@ -104,6 +105,20 @@ def test_an_uploaded_layout_prints_in_a_sandbox_that_lets_nothing_out(client) ->
     with pytest.raises(Invalid) as refused:
         render.render_html(form.template, **_context(), form=form, v=values, fields=(), shown=(), signature=None)
     assert "業務設計の「様式」でレイアウトを直してください" in refused.value.message
+
+
+def test_a_library_form_opened_and_deployed_again_keeps_its_defaults(client) -> None:
+    """The designer's round trip: what the counter's questions start with (the 年金 届出者 = the 届出人) survives
+    opening the library's form in the editor and deploying it unchanged."""
+    login(client, "designer")
+    source = client.get("/api/v1/designer/forms/nenkin_death").get_json()
+    assert "defaults:" in source["print_map"] and "claimant_name: applicant.name" in source["print_map"]
+    deployed = client.post("/api/v1/designer/forms/deploy", headers=api_headers("designer"),
+                           json={"key": "nenkin_death", "title": source["title"], "schema": source["schema"],
+                                 "print_map": source["print_map"], "template": source["template"]})
+    assert deployed.status_code == 201, deployed.get_json()
+    assert printforms.get("nenkin_death").defaults == {"claimant_name": "applicant.name",
+                                                        "claimant_relation": "applicant.relation_to_subject"}
 
 
 def test_the_editor_opens_a_library_form_with_its_printed_part(client) -> None:
