@@ -14,7 +14,10 @@ The terminals log in one a second (``SPAWN_RATE``); the run lasts 180 s, so 130 
 ``--history SCALE`` runs the bench twice on PostgreSQL — on the empty demo database and on one with
 ``bench/history.py``'s finished history at SCALE (1.0: five years of a city of 200,000) — both in a throwaway
 cluster (never the machine's shared server: the history is gigabytes), and prints each endpoint's p95 side by
-side with the ratio five-year/empty (goal ≤ 1.2; ``--check`` also fails on a missed ratio).
+side with the ratio five-year/empty (goal ≤ 1.2; ``--check`` also fails on a missed ratio). A ratio is judged
+only where both runs have at least ``RATIO_MIN_SAMPLES`` requests: below that a "p95" is the slowest of a handful
+(GET /login is fetched once per page terminal, five in a run: 5 ms against 8 ms, a template that reads no history,
+missed 1.2 on its own); it is printed, marked ``n/a``, and its p95 and p99 still have to meet their goals.
 """
 
 from __future__ import annotations
@@ -132,10 +135,12 @@ def _run(args: argparse.Namespace, *, users: int, duration: int, history: float 
 
 
 RATIO_GOAL = 1.2
+RATIO_MIN_SAMPLES = 20  # fewer: the p95 is the run's slowest request or nearly, not a percentile
 
 
 def _side_by_side(empty: list[dict[str, str]], full: list[dict[str, str]]) -> bool:
-    """Each endpoint's p95 on the empty and the history database, and their ratio; True when every ratio ≤ 1.2."""
+    """Each endpoint's p95 on the empty and the history database, and their ratio; True when every ratio of an
+    endpoint with enough requests in both runs is ≤ 1.2."""
     ok = True
     by_name = {r["Name"]: r for r in full}
     print(f"\n{'endpoint':48} {'p95 empty':>9} {'p95 hist':>9} {'ratio':>6}  (ms; goal ratio ≤ {RATIO_GOAL})")
@@ -146,8 +151,13 @@ def _side_by_side(empty: list[dict[str, str]], full: list[dict[str, str]]) -> bo
             continue
         a, b = float(row["95%"]), float(other["95%"])
         ratio = b / a if a else float("inf")
-        ok &= ratio <= RATIO_GOAL
-        print(f"{row['Name'][:48]:48} {a:9.0f} {b:9.0f} {ratio:6.2f}  {'ok' if ratio <= RATIO_GOAL else 'MISSED'}")
+        samples = min(int(row["Request Count"]), int(other["Request Count"]))
+        if samples < RATIO_MIN_SAMPLES:
+            verdict = f"n/a ({samples} requests)"
+        else:
+            ok &= ratio <= RATIO_GOAL
+            verdict = "ok" if ratio <= RATIO_GOAL else "MISSED"
+        print(f"{row['Name'][:48]:48} {a:9.0f} {b:9.0f} {ratio:6.2f}  {verdict}")
     return ok
 
 
