@@ -111,6 +111,15 @@ def for_procedure(code: str) -> list[PrintForm]:
     return [get(k) for k in all_keys() if get(k).procedure == code]
 
 
+def default_source(spec: Any) -> tuple[str, dict[str, Any] | None]:
+    """A ``defaults`` entry as (the context path it reads, the table translating the value or None): a path
+    (``applicant.name``) or ``{path, values}`` (``{path: case.event, values: {shibo: return}}``)."""
+    if isinstance(spec, dict):
+        values = spec.get("values", {})
+        return str(spec.get("path", "")), values if isinstance(values, dict) else None
+    return str(spec), None
+
+
 def resolve(context: dict[str, Any], path: str) -> Any:
     """The value at a dotted ``path`` of the context (``subject.name``); None when any step is missing."""
     value: Any = context

@@ -26,6 +26,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from core.errors import Invalid
 from core.i18n import N_
+from forms import printforms
 
 MAX_TEMPLATE_BYTES = 200_000
 MAX_MAP_BYTES = 100_000
@@ -96,9 +97,8 @@ def _check_defaults(defaults: Any) -> None:
         raise _invalid(N_("defaults は「項目名: 初期値の場所」の形で書いてください"
                           "（例: claimant_name: applicant.name）。"), "defaults")
     for name, spec in defaults.items():
-        path = spec.get("path") if isinstance(spec, dict) else spec
-        values = spec.get("values", {}) if isinstance(spec, dict) else {}
-        if not PATH.match(str(path)) or not isinstance(values, dict):
+        path, values = printforms.default_source(spec)
+        if not PATH.match(path) or (isinstance(spec, dict) and values is None):
             raise _invalid(N_("defaults の {name} は applicant.name の形か、{{path: case.event, values: {{shibo: "
                               "return}}}} の形で書いてください。", name=name), "defaults")
 

@@ -119,22 +119,21 @@ def questions(*, case_id: int, everything: bool = False) -> list[Question]:
                 continue
             default = answers.get(key, visit["answers"].get(DEFAULTS.get(key, ""), ""))
             if default in (None, "") and field.name in form.defaults:
-                default = _default(form, field.name, visit, target)
+                default = _default(form, field, visit, target)
             asked[mark] = Question(key, field, (form.title,), field.required, default, whose,
                                    target["name"] if whose is not None and target else "")
     order = {p["id"]: i for i, p in enumerate(visit["members"])}  # the visit's order: as the household lists them
     return sorted(asked.values(), key=lambda q: (q.member is not None, order.get(q.member, len(order))))
 
 
-def _default(form: printforms.PrintForm, name: str, visit: dict[str, Any], target: dict[str, Any] | None) -> Any:
+def _default(form: printforms.PrintForm, field: FormField, visit: dict[str, Any],
+             target: dict[str, Any] | None) -> Any:
     """What the form's ``defaults`` say a question starts with, read from the document's own context (the
     届出人's relation to that person); a value its choices do not offer starts the question empty."""
-    spec = form.defaults[name]
-    path, values = (spec.get("path", ""), spec.get("values") or {}) if isinstance(spec, dict) else (spec, None)
-    value = printforms.resolve(documents.target_context(visit, target, form), str(path))
+    path, values = printforms.default_source(form.defaults[field.name])
+    value = printforms.resolve(documents.target_context(visit, target, form), path)
     if values is not None:
         value = values.get(str(value))
-    field = next(f for f in form.definition.fields if f.name == name)
     if value is None or (field.choices and str(value) not in {v for v, _label in field.choices}):
         return ""
     return value
