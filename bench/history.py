@@ -61,6 +61,7 @@ from flask import Flask  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import Connection  # noqa: E402
 
+from bench.history_plan import DAY_MINUTES, Plan, moment, visit_window  # noqa: E402
 from bench.history_visits import (  # noqa: E402
     EVENT_SHARES,
     HOUSEHOLD_SIZES,
@@ -78,10 +79,8 @@ from workflows.determination.models import CaseProcedure  # noqa: E402
 from workflows.models import Case, CaseTask  # noqa: E402
 from workflows.visit.models import CaseDocument  # noqa: E402
 
-FULL = {"residents": 200_000, "cases": 1_000_000, "log": 30_000_000}
 CANCELLED_SHARE = 0.04
 SEARCHES = ["タ", "サ", "ヤマ", "スズ", "イ", "カ", "ナカ", "コ", "フ", "ハ", "マ", "ニ"]
-OPEN, CLOSE = (8, 30), (17, 15)  # the counters' hours, Japan time
 
 
 # -- bulk writing ---------------------------------------------------------------------------------------
@@ -203,58 +202,12 @@ def clone(template: Template, members: list[dict[str, Any]], *, start: datetime,
 
 
 # -- the history ----------------------------------------------------------------------------------------
-@dataclass
-class Plan:
-    """How much history, over which days."""
-
-    scale: float = 1.0
-    years: int = 5
-    seed: int = 2026
-    end: date | None = None  # the last day of the history (default: yesterday, Japan time)
-
-    @property
-    def cases(self) -> int:
-        return max(1, round(FULL["cases"] * self.scale))
-
-    @property
-    def log(self) -> int:
-        return max(1, round(FULL["log"] * self.scale))
-
-    @property
-    def residents(self) -> int:
-        return max(2000, round(FULL["residents"] * self.scale))
-
-    def days(self) -> list[date]:
-        last = self.end or datetime.now(calendar.JST).date() - timedelta(days=1)
-        first = date(last.year - self.years, last.month, min(last.day, 28)) + timedelta(days=1)
-        return [first + timedelta(days=i) for i in range((last - first).days + 1)
-                if calendar.is_business_day(first + timedelta(days=i))]
-
-
-def _at(day: date, minutes: float) -> datetime:
-    """``minutes`` after the counters open on ``day``, as a UTC instant."""
-    opened = datetime(day.year, day.month, day.day, *OPEN, tzinfo=calendar.JST)
-    return (opened + timedelta(minutes=minutes)).astimezone(UTC)
-
-
-DAY_MINUTES = (CLOSE[0] * 60 + CLOSE[1]) - (OPEN[0] * 60 + OPEN[1])
-
-
-def _visit_window(template: Template, rng: random.Random) -> tuple[float, float]:
-    """When a visit starts (minutes after opening) and how long to its last row (seconds): a certificate in
-    5–20 minutes, a move's procedures over 20 minutes to 3 hours; all before closing."""
-    quick = template.event == "shomei" or template.state == "cancelled"
-    minutes = rng.uniform(5, 20) if quick else rng.uniform(20, 180)
-    begin = rng.uniform(0, max(1.0, DAY_MINUTES - minutes))
-    return begin, minutes * 60
-
-
 def _padding(day: date, count: int, rng: random.Random, pool: list[dict[str, Any]],
              proto: dict[str, Any]) -> list[dict[str, Any]]:
     """The day's other entries: searches, household views and logins that led to no case of their own."""
     entries = []
     for _ in range(count):
-        at, pick = _at(day, rng.uniform(0, DAY_MINUTES)), rng.random()
+        at, pick = moment(day, rng.uniform(0, DAY_MINUTES)), rng.random()
         base = {**proto, "at": at, "outcome": "ok"}
         if pick < 0.5:
             entries.append({**base, "action": "resident.search", "target_type": "resident", "target_id": None,
@@ -289,7 +242,7 @@ def write_history(plan: Plan, templates: list[Template], *, say: Callable[[str],
     recent = rows(conn, AuditEntry.__table__, AuditEntry.__table__.c.seq.is_not(None), AuditEntry.__table__.c.seq)
     conn.execute(AuditEntry.__table__.delete())
     days = plan.days()
-    audit_partitions.ensure(db.session, now=datetime.now(UTC), first=_at(days[0], 0))
+    audit_partitions.ensure(db.session, now=datetime.now(UTC), first=moment(days[0], 0))
     ids, writer = _next_ids(conn), Writer(conn)
     chain = Chain(writer, next_id=ids.next["audit_log"])
     finished = [t for t in templates if t.state == "completed"]
@@ -313,8 +266,8 @@ def write_history(plan: Plan, templates: list[Template], *, say: Callable[[str],
             template = (cancelled[event] if event in cancelled and rng.random() < CANCELLED_SHARE
                         else rng.choice(per_event[event]))
             members = rng.choice(by_size[template.size])
-            begin, span = _visit_window(template, rng)
-            entries += clone(template, members, start=_at(day, begin), span=span, ids=ids, writer=writer)
+            begin, span = visit_window(template, rng)
+            entries += clone(template, members, start=moment(day, begin), span=span, ids=ids, writer=writer)
         entries += _padding(day, round(pad_per_case * today), rng, pool, proto)
         entries.sort(key=lambda e: e["at"])
         for entry in entries:
