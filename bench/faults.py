@@ -28,7 +28,6 @@ without it, three rounds.
 from __future__ import annotations
 
 import argparse
-import collections
 import os
 import random
 import shutil
@@ -42,13 +41,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.answers import answers  # noqa: E402
+from bench.faults_verdict import RECOVERY_WITHIN, madoguchi, verdict  # noqa: E402
 from tests.support import serving  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -57,7 +56,6 @@ SECTIONS = ["shimin", "hoken", "kodomo", "gakko", "kourei", "zeimu"]
 SEARCHES = ["タ", "サ", "ヤマ", "スズ", "イ", "カ", "ナカ", "コ"]
 TIMEOUT = 10.0  # the client's timeout: an answer later than this counts as a hang
 OUTAGE_SECONDS = 4.0
-RECOVERY_WITHIN = 20.0  # seconds after PostgreSQL is back within which a request must succeed again
 
 
 # --- the cluster, the app, the scheduler --------------------------------------------------------------------
@@ -87,14 +85,9 @@ class Cluster:
         self._cluster.stop()
 
 
-def _madoguchi(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "madoguchi"), *args], env=env, cwd=REPO, capture_output=True, text=True,
-                          check=False)
-
-
 def _serve(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
     for step in (["db", "upgrade"], ["demo"]):
-        done = _madoguchi(env, *step)
+        done = madoguchi(env, *step)
         if done.returncode != 0:
             raise SystemExit(f"faults: madoguchi {' '.join(step)} failed:\n{done.stderr[-2000:]}")
     args = ["--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--timeout", "30", "web.app:create_app()"]
@@ -288,96 +281,6 @@ def restart_postgres(run: Run) -> None:
     run.outages.append((stop_sent, time.monotonic()))
     run.say(f"PostgreSQL started again after {time.monotonic() - stop_sent:.1f} s")
     time.sleep(RECOVERY_WITHIN)
-
-
-# --- the verdict ---------------------------------------------------------------------------------------------
-
-
-def _db_counts(url: str, acked: list[int]) -> dict[str, int]:
-    from tests.support import postgres
-
-    with psycopg.connect(postgres.libpq_url(url), autocommit=True) as conn:
-        states = dict(conn.execute("SELECT id, state FROM case_tasks WHERE id = ANY(%s)", (list(set(acked)),)))
-        logged = collections.Counter(dict(conn.execute(
-            "SELECT target_id, count(*) FROM audit_log WHERE action = 'task.complete' AND target_type = 'task'"
-            " GROUP BY target_id")))
-        rows_twice = conn.execute("SELECT count(*) FROM (SELECT case_id, task_uuid FROM case_tasks"
-                                  " GROUP BY case_id, task_uuid HAVING count(*) > 1) d").fetchone()[0]
-        runs = conn.execute("SELECT job_id, started_at, status FROM job_runs WHERE trigger = 'schedule'").fetchall()
-    acked_twice = sum(1 for n in collections.Counter(acked).values() if n > 1)
-    # A slot is the minute the run started in (every scheduled job fires on whole minutes and takes seconds).
-    # Only runs that succeeded count: a failed or interrupted run's work was rolled back with it.
-    slots = collections.Counter((job, started.replace(second=0, microsecond=0)) for job, started, status in runs
-                                if status == "succeeded")
-    timers = sorted({slot for job, slot in slots if job == "cases.timers"})
-    return {
-        "timer slots missed": (int((timers[-1] - timers[0]).total_seconds() // 60) + 1 - len(timers)) if timers else 0,
-        "acknowledged": len(set(acked)),
-        "lost": sum(1 for task_id in set(acked) if states.get(task_id) != "completed"),
-        "not logged": sum(1 for task_id in set(acked) if logged.get(str(task_id), 0) == 0),
-        "doubled": acked_twice + sum(1 for n in logged.values() if n > 1) + rows_twice,
-        "job runs": len(runs),
-        "jobs run twice": sum(1 for n in slots.values() if n > 1),
-        "runs left running": sum(1 for _, _, status in runs if status == "running"),
-        "runs failed": sum(1 for _, _, status in runs if status == "failed"),
-    }
-
-
-def _inconsistent(env: dict[str, str]) -> tuple[int, str]:
-    done = _madoguchi(env, "check", "cases", "--all")
-    findings = [line for line in done.stdout.splitlines() if line.startswith("案件 ")]
-    return len(findings), (done.stdout + done.stderr).strip()
-
-
-def _outage(run: Run) -> dict[str, Any]:
-    """How requests were answered during each outage, and when they succeeded again afterwards."""
-    during: list[collections.Counter[str]] = []
-    recovered: list[float | None] = []
-    failed_after = 0
-    for down, up in run.outages:
-        during.append(collections.Counter(status for t, _, status in run.record.requests if down <= t <= up))
-        # The RECOVERY_WITHIN seconds after the start, before the next fault: the only ones that say whether
-        # the app recovered from this one.
-        window = [(t, status) for t, _, status in run.record.requests if up < t <= up + RECOVERY_WITHIN]
-        after = [t for t, status in window if status.startswith("2")]
-        recovered.append(min(after) - up if after else None)
-        failed_after += sum(1 for _, status in window if not status.startswith(("2", "4")))
-    return {"during": during, "recovered": recovered, "failed after": failed_after}
-
-
-def verdict(run: Run) -> bool:
-    counts = _db_counts(run.db_url, run.record.acked)
-    inconsistent, check_text = _inconsistent(run.env)
-    statuses = collections.Counter(status for _, _, status in run.record.requests)
-    outage = _outage(run)
-    errors_500 = sum(n for status, n in statuses.items() if status.startswith("5") and status != "503")
-    answered_503 = bool(run.outages) and all(during.get("503", 0) > 0 for during in outage["during"])
-    hung = sum(during.get("timeout", 0) + during.get("connection", 0) for during in outage["during"])
-    recovered = all(r is not None and r <= RECOVERY_WITHIN for r in outage["recovered"]) \
-        and outage["failed after"] == 0
-    print()
-    print(f"requests: {sum(statuses.values())}  by status: {dict(sorted(statuses.items()))}")
-    print(f"completions acknowledged (200): {counts['acknowledged']}")
-    print(f"lost: {counts['lost']}   (acknowledged, task not completed; {counts['not logged']} not in the log)")
-    print(f"doubled: {counts['doubled']}")
-    print(f"inconsistent: {inconsistent}   (madoguchi check cases --all: {check_text.splitlines()[-1]})")
-    print(f"scheduled job runs: {counts['job runs']}  run twice in one slot: {counts['jobs run twice']}  "
-          f"left running: {counts['runs left running']}  failed (rolled back): {counts['runs failed']}")
-    print(f"minutes without a cases.timers run between its first and last (a kill or an outage at the minute; "
-          f"not judged): {counts['timer slots missed']}")
-    print(f"500 (or other 5xx but 503): {errors_500}")
-    print(f"/api/v1/health while PostgreSQL was down: {dict(collections.Counter(run.health))}")
-    for i, (during, rec) in enumerate(zip(outage["during"], outage["recovered"], strict=True)):
-        again = f"after {rec:.1f} s" if rec is not None else "NEVER"
-        print(f"outage {i + 1}: requests answered {dict(sorted(during.items()))}; requests succeeded again "
-              f"{again} (gunicorn not restarted)")
-    print(f"requests failed in the {RECOVERY_WITHIN:.0f} s after PostgreSQL was back (5xx, no answer): "
-          f"{outage['failed after']}")
-    ok = (counts["lost"] == 0 and counts["not logged"] == 0 and counts["doubled"] == 0 and inconsistent == 0
-          and counts["jobs run twice"] == 0 and counts["runs left running"] == 0 and errors_500 == 0
-          and answered_503 and hung == 0 and recovered and counts["acknowledged"] > 0)
-    print(f"faults: {'PASS' if ok else 'FAIL'}")
-    return ok
 
 
 def main() -> int:
