@@ -20,7 +20,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import create_engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from core import tx
@@ -35,6 +35,7 @@ from integrations.scheduler.models import SchedulerLock
 LOCK_NAME = "scheduler"
 LOCK_STALE = timedelta(seconds=90)
 HEARTBEAT_SECONDS = 30
+RETRY_CLOSE_SECONDS = 3  # how often a run the database dropped is tried again to be recorded as failed
 log = logging.getLogger(__name__)
 _runtime: dict[str, Any] = {}
 
@@ -162,3 +163,20 @@ def add_heartbeat(scheduler: BackgroundScheduler, *, holder: str) -> None:
 
     scheduler.add_job(beat, "interval", seconds=HEARTBEAT_SECONDS, id="scheduler.heartbeat",
                       jobstore="internal", replace_existing=True)
+    scheduler.add_job(close_dropped_runs, "interval", seconds=RETRY_CLOSE_SECONDS, id="scheduler.close_dropped",
+                      jobstore="internal", replace_existing=True)
+
+
+def close_dropped_runs() -> None:
+    """Record the runs the database dropped as failed as soon as it is back (a few seconds, not the next
+    heartbeat's 30): their ``running`` rows would otherwise show a job under way that is not, and refuse a manual
+    run. Nothing to do costs no database access; a database still away is tried again on the next tick."""
+    if not runner.has_unrecorded():
+        return
+    with _runtime["context"]():
+        try:
+            runner.close_unrecorded()
+        except SQLAlchemyError:
+            log.info("the database is still away; the dropped runs are recorded on a later try")
+        finally:
+            db.session.remove()

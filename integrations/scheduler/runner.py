@@ -83,7 +83,11 @@ def _record_failure(run_id: int, message: str) -> None:
 
 
 def close_unrecorded() -> None:
-    """Record as failed the runs of this process whose failure the database could not take at the time."""
+    """Record as failed the runs of this process whose failure the database could not take at the time.
+
+    Called before every run and, by the scheduler, every few seconds while any is left
+    (:func:`integrations.scheduler.process.add_heartbeat`): a restarted database sees them closed within
+    seconds, not at the next heartbeat or minute's job. Raises SQLAlchemyError while the database is still away."""
     if not _unrecorded:
         return
     with Session(db.engine) as s:
@@ -92,6 +96,11 @@ def close_unrecorded() -> None:
             run.message = f"データベースに接続できず中断しました: {_unrecorded[run.id]}"[:2000]
         s.commit()
     _unrecorded.clear()
+
+
+def has_unrecorded() -> bool:
+    """Whether a run of this process still waits for its failure to be recorded (no database access)."""
+    return bool(_unrecorded)
 
 
 def close_interrupted(*, now: datetime | None = None) -> int:
