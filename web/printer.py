@@ -2,14 +2,16 @@
 
 With ``render_in_background`` (production's gunicorn settings), generation stores each new document's filled page
 and notes its id on the session (:mod:`workflows.visit.printing`); when that session commits, the ids go to a
-queue that one thread per worker process serves, in its own app context and transaction (its commit point, as a
-job's). The thread is started on the first commit in the process, so a forked gunicorn worker starts its own; a
-render that fails is logged and left to whoever reads the document next (it renders on read). Rolled back work
-forgets its ids.
+queue that one thread per worker process serves, in its own app context and one transaction per batch (its commit
+point, as a job's). A batch noted ``first`` (the guide, printed at once) is served ahead of the batches waiting.
+The thread is started on the first commit in the process, so a forked gunicorn worker starts its own; a render
+that fails is logged and left to whoever reads the document next (it renders on read). Rolled back work forgets
+its ids.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import queue
@@ -24,7 +26,9 @@ from core.tx import commit, rollback
 from workflows.visit import printing
 
 log = logging.getLogger(__name__)
-_queue: queue.Queue[tuple[Flask, list[int]]] = queue.Queue()
+# (0 for a batch to lay out first, else 1; the order it came in; the app; its ids)
+_queue: queue.PriorityQueue[tuple[int, int, Flask, list[int]]] = queue.PriorityQueue()
+_order = itertools.count()
 _lock = threading.Lock()
 _thread_pid: int | None = None  # the process whose thread serves the queue (a forked worker starts its own)
 
@@ -38,10 +42,12 @@ def install(app: Flask) -> None:
 
 
 def _committed(session: Session) -> None:
-    ids = printing.take_pending(session)
-    if ids:
+    batches = printing.take_pending(session)
+    if batches:
         _start()
-        _queue.put((current_app._get_current_object(), ids))  # type: ignore[attr-defined]
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        for first, ids in batches:
+            _queue.put((0 if first else 1, next(_order), app, ids))
 
 
 def _rolled_back(session: Session) -> None:
@@ -58,7 +64,7 @@ def _start() -> None:
 
 def _serve() -> None:
     while True:
-        app, ids = _queue.get()
+        _priority, _seq, app, ids = _queue.get()
         with app.app_context():
             try:
                 printing.render_pending(ids)

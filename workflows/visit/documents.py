@@ -172,7 +172,8 @@ def _render(case_id: int, plans: list[Planned], actor: Actor) -> list[CaseDocume
                               existing=stored.get(p.doc_key)) for p, pdf, html in zip(stale, pdfs, htmls, strict=True)}
     if later and fresh:
         db.session.flush()
-        printing.note_pending(d.id for d in fresh.values())
+        printing.note_pending((d.id for d in fresh.values() if d.kind == "guide"), first=True)
+        printing.note_pending(d.id for d in fresh.values() if d.kind != "guide")
     return [fresh.get(p.doc_key) or stored[p.doc_key] for p in plans]
 
 
