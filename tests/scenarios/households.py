@@ -42,6 +42,7 @@ class Scenario:
     protected: bool = False
     foreign: tuple[str, ...] = ()  # members whose dates print in 西暦
     at_counter: str = ""  # the resident the visit is opened for (default the first member)
+    address_extra: str | None = None  # the household's 方書 (building, room), printed with every address line
 
 
 HARADA = [
@@ -102,7 +103,8 @@ SCENARIOS = [
                      pension_category="1", support_measure=True),
               person("yu|高木 悠|タカギ ユウ|子|2019-02-02|1", insurance="kokuho", school="elementary")],
              ["rin", "yu"], ["tennyu"], "rin", protected=True,
-             forms={"juki_tennyu": None, "kokuho_join": ["rin", "yu"]}, relations={"rin": "本人", "yu": "母"}),
+             forms={"juki_tennyu": None, "kokuho_join": ["rin", "yu"]}, relations={"rin": "本人", "yu": "母"},
+             address_extra="ハイツ高木２０２号"),
     Scenario("an agent (not of the household) notifies a move: 委任状 on the guide",
              [person("taro|井上 太郎|イノウエ タロウ|世帯主|1980-05-05|1", insurance="shaho",
                      pension_category="2")],
@@ -126,7 +128,7 @@ SCENARIOS = [
                      pension_category="3")],
              ["akira", "emi"], ["tenkyo"], "emi", typed_date="２０２６－１１－２０",
              forms={"juki_tenkyo": None, "mynumber_card_address": ["akira"]},
-             absent=("kokuho_change",), relations={"akira": "妻"}),
+             absent=("kokuho_change",), relations={"akira": "妻"}, address_extra="コーポ中央１０１号"),
     Scenario("marriage: she joins his household, becomes a 第3号 and changes her seal's surname",
              [person("shun|中村 俊|ナカムラ シュン|世帯主|1990-06-06|1", insurance="shaho",
                      pension_category="2"),

@@ -33,7 +33,8 @@ EVENT_DATE_PATHS = {"answers.event_date", "answers.moved_in_on"}
 def _people(scenario: Scenario, index: int) -> dict[str, Resident]:
     specs = [{k: v for k, v in m.items() if k != "key"} for m in scenario.members]
     rows = make_residents(specs, setai_no=f"{5000001 + index}", first_code=50000000001 + 100 * index,
-                          address=f"山口県山口市中央{index + 1}-2-3", postal_code="7530088")
+                          address=f"山口県山口市中央{index + 1}-2-3", postal_code="7530088",
+                          address_extra=scenario.address_extra)
     return {m["key"]: r for m, r in zip(scenario.members, rows, strict=True)}
 
 
@@ -91,6 +92,7 @@ def _check_form(scenario: Scenario, people: dict[str, Resident], doc: dict[str, 
     address = squeeze(people[scenario.members[0]["key"]].address)
     if scenario.protected:
         assert address not in text and squeeze(protection.MASKED) in text, doc["doc_key"]
+        assert not scenario.address_extra or squeeze(scenario.address_extra) not in text, doc["doc_key"]
     elif "住所" in text:
         assert address in text or squeeze(scenario.notifier["address"] if isinstance(scenario.notifier, dict)
                                           else "") in text, doc["doc_key"]
@@ -123,6 +125,8 @@ def _check_derived(scenario: Scenario, people: dict[str, Resident], text: str, d
     if doc["form_key"] == "juki_tenkyo":
         moved_from = squeeze(people[scenario.members[0]["key"]].address)
         assert any(a.startswith(moved_from[:12]) for a in _after(text, "旧住所")), (doc["doc_key"], text)
+        if scenario.address_extra:  # the home moved from: the building and room, not only the lot
+            assert squeeze(scenario.address_extra) in squeeze(text.split("旧住所", 1)[1])[:80], (doc["doc_key"], text)
         assert "新住所" in text, doc["doc_key"]
 
 

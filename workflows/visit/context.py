@@ -30,7 +30,8 @@ def person(resident: Resident) -> dict[str, Any]:
         "birth_date": resident.birth_date_text or (resident.birth_date.isoformat() if resident.birth_date else ""),
         "sex": resident.sex or "", "sex_label": SEX.get(resident.sex or "", ""), "relation": resident.relation or "",
         "postal_code": resident.postal_code or "", "address": resident.address or "",
-        "address_extra": resident.address_extra or "", "jumin_code": resident.jumin_code,
+        "address_extra": resident.address_extra or "",
+        "address_line": address_line(resident.address, resident.address_extra), "jumin_code": resident.jumin_code,
         "setai_no": resident.setai_no, "foreign": resident.resident_type == "2",
         "nationality": resident.nationality or "", "residence_status": resident.residence_status or "",
         "alias": resident.alias or "", "insurance": resident.insurance or "",
@@ -38,6 +39,13 @@ def person(resident: Resident) -> dict[str, Any]:
         "support_measure": bool(resident.support_measure),
         "protected_household": protection.household_protected(resident),
     }
+
+
+def address_line(address: str | None, extra: str | None) -> str:
+    """The address on one line with its 方書 (building, room): what a form prints where it has one box for an
+    address (the 転居届's 旧住所, a 変更前, the 届出人's 住所) — without the 方書 the line names a building's lot,
+    not the home."""
+    return "　".join(part for part in ((address or "").strip(), (extra or "").strip()) if part)
 
 
 def _household(resident: Resident | None, ticked: list[dict[str, Any]]) -> dict[str, Any]:
@@ -52,6 +60,7 @@ def _household(resident: Resident | None, ticked: list[dict[str, Any]]) -> dict[
     return {"setai_no": household.setai_no, "head_name": household.head_name or (head.name if head else ""),
             "head_kana": head.name_kana if head else "", "postal_code": household.postal_code or "",
             "address": household.address or "", "address_extra": household.address_extra or "",
+            "address_line": address_line(household.address, household.address_extra),
             "size": len(household.members), "moving": "all" if everyone else "part"}
 
 
@@ -85,7 +94,8 @@ def _notifier(data: dict[str, Any], resident: Resident | None) -> dict[str, Any]
             return {**person(member), "member": True, "resident_id": member.id, "phone": given.get("phone") or ""}
     return {"id": None, "resident_id": None, "member": False, "name": given.get("name") or "",
             "name_kana": given.get("kana") or "", "postal_code": "", "address": given.get("address") or "",
-            "address_extra": "", "relation": given.get("relation") or "", "phone": given.get("phone") or "",
+            "address_extra": "", "address_line": given.get("address") or "", "relation": given.get("relation") or "",
+            "phone": given.get("phone") or "",
             "birth_date": "", "foreign": False, "support_measure": False, "protected_household": False}
 
 
@@ -136,11 +146,12 @@ def mask_protected(visit: dict[str, Any]) -> None:
     people = [visit["subject"], visit["applicant"], *visit["members"]]
     for p in people:
         if p.get("protected_household"):
-            p.update(postal_code="", address=protection.MASKED, address_extra="")
+            p.update(postal_code="", address=protection.MASKED, address_extra="", address_line=protection.MASKED)
     if not any(p.get("protected_household") for p in people):
         return
     if "address" in visit["household"]:
-        visit["household"].update(postal_code="", address=protection.MASKED, address_extra="")
+        visit["household"].update(postal_code="", address=protection.MASKED, address_extra="",
+                                  address_line=protection.MASKED)
     for name, field in case_protection.location_fields().items():
         if visit["answers"].get(name) not in (None, ""):
             visit["answers"][name] = "" if field.format else protection.MASKED
