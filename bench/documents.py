@@ -69,14 +69,15 @@ def _answer(f: FormField) -> object:
 
 
 def _answers_for(keys: list[str]) -> dict[str, object]:
-    """Interview answers for the forms ``keys``: every field asked (unmapped, or mapped to an answer) filled."""
+    """Interview answers for the forms ``keys``: every field asked (unmapped, or mapped to the visit's or the
+    person's answer) filled."""
     answers: dict[str, object] = dict(ANSWERS)
     for key in keys:
         form = printforms.get(key)
         for f in form.definition.fields:
-            path = form.mapping.get(f.name, "answers." + f.name)
-            if path.startswith("answers.") and path[8:] not in answers:
-                answers[path[8:]] = _answer(f)
+            prefix, _, name = form.mapping.get(f.name, "answers." + f.name).partition(".")
+            if prefix in {"answers", "person"} and name not in answers:
+                answers[name] = _answer(f)
     return answers
 
 

@@ -5,7 +5,8 @@ A printed form's ``form.yaml`` adds to the fields that :mod:`forms.taskforms` re
 - ``procedure`` — the DOMAIN.md procedure code it belongs to (``kokuho.join``); ``per`` — ``visit`` (one
   form for the visit, default) or ``member`` (one per person the procedure is about);
 - ``mapping`` — field name → a dotted path into the render context (``subject.name``, ``answers.moved_in_on``,
-  ``household.head_name``); a path ``answers.<key>`` is an answer the visit shares between its forms; a field
+  ``household.head_name``); a path ``answers.<key>`` is an answer the visit shares between its forms, a path
+  ``person.<field>`` one a person's forms share (asked once per person: a 手帳番号); a field
   without a mapping is the form's own question, answered as ``answers["<form key>.<field>"]`` (:func:`own_answer`;
   an answer of the field's bare name is read too);
 - ``defaults`` — field name → a dotted context path whose value the counter's question starts with (the 届出人's
@@ -118,6 +119,9 @@ def default_source(spec: Any) -> tuple[str, dict[str, Any] | None]:
         values = spec.get("values", {})
         return str(spec.get("path", "")), values if isinstance(values, dict) else None
     return str(spec), None
+
+
+PERSON_PREFIX = "person."  # a mapping to the person's own answer, shared by their forms (workflows.visit.answers)
 
 
 def resolve(context: dict[str, Any], path: str) -> Any:

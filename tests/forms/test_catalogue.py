@@ -102,9 +102,9 @@ def _printed(value: object, field: FormField) -> str:
 
 
 def _asked(form: printforms.PrintForm) -> list[FormField]:
-    """The fields filled from the interview: unmapped, or mapped to an answer."""
+    """The fields filled from the interview: unmapped, or mapped to an answer (the visit's or the person's)."""
     return [f for f in form.definition.fields
-            if f.name not in form.mapping or form.mapping[f.name].startswith("answers.")]
+            if f.name not in form.mapping or form.mapping[f.name].startswith(("answers.", "person."))]
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def printed(app: Flask) -> Iterator[dict[str, Any]]:
             form = printforms.get(key)
             answers = dict(visit["answers"])
             for f in _asked(form):
-                name = form.mapping.get(f.name, "answers." + f.name).removeprefix("answers.")
+                name = form.mapping.get(f.name, "answers." + f.name).partition(".")[2]
                 if f.name not in form.mapping or name not in answers:
                     answers[name] = _answer(f)
             plan = next(documents.form_plans(form, {**visit, "answers": answers}, [subject.id]))
@@ -146,8 +146,8 @@ def test_every_form_prints_resident_data_and_answers_where_they_belong(printed: 
     assert squeeze(who["name"]) in text and squeeze(who["kana"]) in text
     assert squeeze(who["address"]) in text and who["birth"] in text
     for f in _asked(form):
-        value = answers[f.name] if f.name not in form.mapping else printforms.resolve({"answers": answers},
-                                                                              form.mapping[f.name])
+        value = answers[f.name] if f.name not in form.mapping else printforms.resolve(
+            {"answers": answers, "person": answers}, form.mapping[f.name])
         assert squeeze(_printed(value, f)) in text, f"{key}: answer {f.name} not printed"
     assert re.search(r"〒\d{3}-\d{4}", text), f"{key}: the 〒 box is missing"
 

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from core.db import db
 from tests.conftest import TENNYU_FIXTURE, api_headers, deploy_library
+from tests.forms.support import pdf_text, squeeze
 from tests.scenarios.client import ApiError, VisitClient
 from tests.support.families import make_residents
 from workflows.determination.models import list_for_case
@@ -198,3 +199,29 @@ def test_a_per_person_question_answered_for_the_household_is_refused_saying_how(
                     {"data": {"event_date": ON, "wants_seal": True}})
     assert refused.status_code == 422
     assert "members.<住民のID>.wants_seal" in refused.get_json()["error"]["details"]["fields"]["wants_seal"][0]
+
+
+def test_a_persons_techo_number_is_asked_once_for_all_their_forms(client: FlaskClient, app: Any) -> None:
+    """The 手帳番号 is the person's: asked once for their 重度医療 申請 and their 手帳 居住地変更届 (it was asked
+    twice, once per form, found walking the demo), and each person's forms print their own."""
+    deploy_library()
+    people = make_residents([
+        {"name": "岡田 翔", "kana": "オカダ ショウ", "relation": "世帯主", "birth": date(1987, 11, 11), "sex": "1",
+         "insurance": "shaho", "pension_category": "2", "disability": "shintai3"},
+        {"name": "岡田 光", "kana": "オカダ ヒカル", "relation": "弟", "birth": date(1990, 1, 1), "sex": "1",
+         "insurance": "shaho", "pension_category": "2", "disability": "shintai1"},
+    ], setai_no="4000002", first_code=40000000011)
+    api = VisitClient(client)
+    case = api.start(resident_id=people[0].id, members=[p.id for p in people], events=["tennyu"])
+    api.answer_task(case["tasks"][0]["id"], on=ON, given={"event_date": ON})
+    asked = [q for q in api.form_questions(case["id"]) if q["label"] == "手帳番号"]
+    assert sorted(q["member"] for q in asked) == sorted(p.id for p in people)
+    assert all(len(q["forms"]) == 2 and q["key"] == "techo_no" for q in asked), asked
+    numbers = {people[0].id: "身体第10001号", people[1].id: "身体第20002号"}
+    api.answer_forms(case["id"], on=ON, per_member={i: {"techo_no": n} for i, n in numbers.items()})
+    made = [d for d in api.make_documents(case["id"]) if d["form_key"] in {"fukushi_judo", "shogai_address"}]
+    assert len(made) == 4
+    for doc in made:
+        [whose] = doc["subject_resident_ids"]
+        text = squeeze(pdf_text(api.pdf(doc["id"])))
+        assert numbers[whose] in text and all(n not in text for i, n in numbers.items() if i != whose), doc

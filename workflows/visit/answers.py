@@ -3,9 +3,11 @@
 Printed forms take what the resident DB, the start of the visit (who is concerned, the 届出人) and the interview
 know (``workflows.visit.context``); what none of them knows (a previous address, a bank account, how a seal
 applicant proves who they are …) is asked by :func:`questions`: a field mapped to ``answers.<key>`` is the visit's
-answer, asked once and shared by every form that maps it (the previous address, the date moved in); any other
-field is its form's own question (``<form key>.<field>``: the copies of one certificate are not those of
-another), asked once for a household form and once per person for a per-person form.
+answer, asked once and shared by every form that maps it (the previous address, the date moved in); a field mapped
+to ``person.<key>`` is a person's answer, asked once per person and shared by that person's forms (the 手帳番号 on
+the 重度医療 申請 and on the 手帳 居住地変更届); any other field is its form's own question (``<form key>.<field>``:
+the copies of one certificate are not those of another), asked once for a household form and once per person for
+a per-person form.
 
 :func:`save_answers` checks them against every form that uses them and keeps them apart from the journey's data
 (``workflows.visit.form_answers``); :func:`prepare_documents` saves and generates. :func:`hand_over` is the
@@ -35,6 +37,7 @@ from workflows.visit.models import CaseDocument
 
 COUNTER_ROLES = ("counter",)
 ANSWER_PREFIX = "answers."
+PERSON_PREFIX = printforms.PERSON_PREFIX
 # Answers that default to another answer the visit already has (the counter confirms instead of retyping).
 DEFAULTS = {"moved_in_on": "event_date"}
 HANDED_OVER = documents.HANDED_OVER
@@ -74,6 +77,8 @@ def _answer_key(form: printforms.PrintForm, field: FormField) -> tuple[str, bool
     path = form.mapping.get(field.name)
     if path is None:
         return printforms.own_answer(form, field.name), form.per != "member"
+    if path.startswith(PERSON_PREFIX):  # the person's, whichever of their forms asks it
+        return path.removeprefix(PERSON_PREFIX), form.per != "member"
     return (path.removeprefix(ANSWER_PREFIX), True) if path.startswith(ANSWER_PREFIX) else None
 
 

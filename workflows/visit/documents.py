@@ -93,7 +93,8 @@ def target_context(visit: dict[str, Any], target: dict[str, Any] | None,
         relation = "本人" if mine or not notifier else notifier_rules.relation_to(notifier, visit["subject"],
                                                                                members=[applicant])
         local = dict(visit)
-    return {**local, "applicant": {**applicant, "relation_to_subject": relation}}
+    # ``person.<key>``: the person's own answer (on a household form, the visit's), shared by their forms.
+    return {**local, "person": local["answers"], "applicant": {**applicant, "relation_to_subject": relation}}
 
 
 def form_plans(form: printforms.PrintForm, visit: dict[str, Any], ids: list[int]) -> Iterator[Planned]:
