@@ -88,14 +88,16 @@ def close_unrecorded() -> None:
     Called before every run and, by the scheduler, every few seconds while any is left
     (:func:`integrations.scheduler.process.add_heartbeat`): a restarted database sees them closed within
     seconds, not at the next heartbeat or minute's job. Raises SQLAlchemyError while the database is still away."""
-    if not _unrecorded:
+    ids = list(_unrecorded)  # a copy: a job thread may add a run meanwhile, which the next call closes
+    if not ids:
         return
     with Session(db.engine) as s:
-        for run in s.scalars(select(JobRun).where(JobRun.id.in_(list(_unrecorded)), JobRun.status == "running")):
+        for run in s.scalars(select(JobRun).where(JobRun.id.in_(ids), JobRun.status == "running")):
             run.status, run.finished_at = "failed", utcnow()
-            run.message = f"データベースに接続できず中断しました: {_unrecorded[run.id]}"[:2000]
+            run.message = f"データベースに接続できず中断しました: {_unrecorded.get(run.id, '')}"[:2000]
         s.commit()
-    _unrecorded.clear()
+    for run_id in ids:
+        _unrecorded.pop(run_id, None)
 
 
 def has_unrecorded() -> bool:
