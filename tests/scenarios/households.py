@@ -119,7 +119,8 @@ SCENARIOS = [
              [person("goro|山本 五郎|ヤマモト ゴロウ|世帯主|1975-03-03|1", insurance="kokuho",
                      pension_category="1", seal_registered=True)],
              ["goro"], ["tenshutsu"], "goro", typed_date="2026-12-10", on="2026-12-10",
-             forms={"juki_tenshutsu": None, "seal_cancel_notice": ["goro"], "kokuho_leave": ["goro"]},
+             forms={"juki_tenshutsu": None, "kokuho_leave": ["goro"]},
+             absent=("seal_cancel_notice",),  # 転出 cancels the registration by itself: the guide says so
              relations={"goro": "本人"}),
     Scenario("moving within the city with My Number cards (typed full-width)",
              [person("akira|小林 明|コバヤシ アキラ|世帯主|1982-02-02|1", insurance="shaho",
@@ -212,13 +213,12 @@ SCENARIOS = [
              HARADA, ["makoto", "yoko", "daiki", "misaki"], ["tenkyo"], "yoko", typed_date="R8.11.20",
              forms={"juki_tenkyo": None, "fukushi_kodomo_change": ["daiki", "misaki"]},
              absent=("fukushi_kodomo",), relations={"makoto": "妻"}),
-    Scenario("death of a registered pension recipient with a 手帳; his wife notifies: the seal's 廃止の理由 is 死亡, "
-             "the 手帳 is returned and she is the pension's 届出者 (found walking the demo)",
+    Scenario("death of a registered pension recipient with a 手帳; his wife notifies: the seal's registration ends by "
+             "itself (the guide says so, no 廃止申請書), the 手帳 is returned and she is the pension's 届出者",
              [person("susumu|藤田 進|フジタ ススム|世帯主|1947-03-24|1", insurance="kouki", seal_registered=True,
                      disability="shintai4"),
               person("fumiko|藤田 文子|フジタ フミコ|妻|1944-03-16|2", insurance="kouki")],
              ["susumu"], ["shibo"], "fumiko",
-             forms={"koseki_shibo": ["susumu"], "seal_cancel_notice": ["susumu"], "nenkin_death": ["susumu"],
-                    "shogai_address": ["susumu"]},
-             relations={"susumu": "妻"}),
+             forms={"koseki_shibo": ["susumu"], "nenkin_death": ["susumu"], "shogai_address": ["susumu"]},
+             absent=("seal_cancel_notice",), relations={"susumu": "妻"}),
 ]
