@@ -114,11 +114,26 @@ def for_procedure(code: str) -> list[PrintForm]:
 
 def default_source(spec: Any) -> tuple[str, dict[str, Any] | None]:
     """A ``defaults`` entry as (the context path it reads, the table translating the value or None): a path
-    (``applicant.name``) or ``{path, values}`` (``{path: case.event, values: {shibo: return}}``)."""
+    (``applicant.name``), ``{path, values}`` (``{path: case.event, values: {shibo: return}}``) or ``{path, paths}``
+    (the value chooses the path to read: ``{path: case.event, paths: {tenkyo: subject.address_line}}``)."""
     if isinstance(spec, dict):
-        values = spec.get("values", {})
+        values = spec.get("paths" if "paths" in spec else "values", {})
         return str(spec.get("path", "")), values if isinstance(values, dict) else None
     return str(spec), None
+
+
+def default_value(spec: Any, context: dict[str, Any]) -> Any:
+    """What a ``defaults`` entry gives in ``context``: the path's value, translated by ``values``, or read from
+    the path ``paths`` names for it (a 変更前: the address on a move, the name on a marriage); None when it
+    names nothing for the value."""
+    path, table = default_source(spec)
+    value = resolve(context, path)
+    if table is None:
+        return value
+    chosen = table.get(str(value))
+    if isinstance(spec, dict) and "paths" in spec:
+        return resolve(context, str(chosen)) if chosen else None
+    return chosen
 
 
 PERSON_PREFIX = "person."  # a mapping to the person's own answer, shared by their forms (workflows.visit.answers)

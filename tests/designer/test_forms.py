@@ -54,6 +54,8 @@ def test_a_form_js_schema_becomes_the_task_form_and_is_versioned(client) -> None
     ({"print_map": FIELD_MAP + "mapping: {nope: subject.name}\n"}, "mapping の nope は様式にない項目です"),
     ({"print_map": "procedure: [\n"}, "項目対応表を YAML として読めません"),
     ({"print_map": FIELD_MAP + "defaults: {service_wish: [x]}\n"}, "defaults の service_wish は applicant.name の形か"),
+    ({"print_map": FIELD_MAP + "defaults: {service_wish: {path: case.event, paths: {tenkyo: 'Sub ject'}}}\n"},
+     "defaults の service_wish は applicant.name の形か"),
     ({"template": "<p>x</p>"}, "レイアウトだけでは印刷できません"),
     ({"print_map": FIELD_MAP, "template": "{% include 'base.html' %}"}, "extends・include・import・block は使えません"),
     ({"print_map": FIELD_MAP, "template": "<p>\n{{ v.name </p>"}, "レイアウトの 2行目が読めません"),

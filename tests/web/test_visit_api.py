@@ -225,3 +225,21 @@ def test_a_persons_techo_number_is_asked_once_for_all_their_forms(client: FlaskC
         [whose] = doc["subject_resident_ids"]
         text = squeeze(pdf_text(api.pdf(doc["id"])))
         assert numbers[whose] in text and all(n not in text for i, n in numbers.items() if i != whose), doc
+
+
+@pytest.mark.parametrize(("event", "kind", "before"), [("tenkyo", "address", "山口県山口市中央1-2-3　コーポ中央101号"),
+                                                      ("konin", "name", "上田 拓也")])
+def test_a_change_form_starts_with_what_the_event_changed_and_the_registers_value_before_it(
+        client: FlaskClient, app: Any, event: str, kind: str, before: str) -> None:
+    """The 児童手当 and 国保 change forms' 変更の内容 and 変更前: the address (with its 方書) on a move, the name on a
+    marriage — what the register holds at the visit; the clerk typed it (found walking a 転居 in the demo)."""
+    deploy_library()
+    [head] = make_residents([{**FAMILY[0], "child_allowance_recipient": True}], setai_no="4000003",
+                            first_code=40000000021, address="山口県山口市中央1-2-3", address_extra="コーポ中央101号")
+    api = VisitClient(client)
+    case = api.start(resident_id=head.id, members=[head.id], events=[event])
+    api.answer_task(case["tasks"][0]["id"], on=ON, given={"event_date": ON})
+    asked = {(q["key"].split(".")[0], q["label"]): q["default"] for q in api.form_questions(case["id"])}
+    for form in ("jidou_change", "kokuho_change"):
+        assert asked[(form, "変更の内容")] == kind, asked
+        assert asked[(form, "変更前")] == before, asked

@@ -135,10 +135,7 @@ def _default(form: printforms.PrintForm, field: FormField, visit: dict[str, Any]
              target: dict[str, Any] | None) -> Any:
     """What the form's ``defaults`` say a question starts with, read from the document's own context (the
     届出人's relation to that person); a value its choices do not offer starts the question empty."""
-    path, values = printforms.default_source(form.defaults[field.name])
-    value = printforms.resolve(documents.target_context(visit, target, form), path)
-    if values is not None:
-        value = values.get(str(value))
+    value = printforms.default_value(form.defaults[field.name], documents.target_context(visit, target, form))
     if value is None or (field.choices and str(value) not in {v for v, _label in field.choices}):
         return ""
     return value
