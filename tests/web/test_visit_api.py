@@ -234,7 +234,7 @@ def test_a_change_form_starts_with_what_the_event_changed_and_the_registers_valu
     """The 児童手当 and 国保 change forms' 変更の内容 and 変更前: the address (with its 方書) on a move, the name on a
     marriage — what the register holds at the visit; the clerk typed it (found walking a 転居 in the demo)."""
     deploy_library()
-    [head] = make_residents([{**FAMILY[0], "child_allowance_recipient": True}], setai_no="4000003",
+    [head] = make_residents([{**FAMILY[0], "child_allowance_recipient": True, "dog_owner": True}], setai_no="4000003",
                             first_code=40000000021, address="山口県山口市中央1-2-3", address_extra="コーポ中央101号")
     api = VisitClient(client)
     case = api.start(resident_id=head.id, members=[head.id], events=[event])
@@ -243,3 +243,4 @@ def test_a_change_form_starts_with_what_the_event_changed_and_the_registers_valu
     for form in ("jidou_change", "kokuho_change"):
         assert asked[(form, "変更の内容")] == kind, asked
         assert asked[(form, "変更前")] == before, asked
+    assert asked.get(("chiken_change", "届出の内容")) == ("address" if event == "tenkyo" else None), asked
