@@ -14,7 +14,9 @@ document was generated again (a new answer, the signature) is dropped, not store
 The guide goes first (:data:`FIRST`): the clerk prints it for the resident seconds after the hand-over, while the
 forms are read by the sections later. Laid out last in its visit's batch, behind the forms at the lower priority,
 one guide print in six under fifty terminals found it not yet laid out and laid it out in the request
-(``bench/load.py``: 36 of 198, p99 210 ms); as a batch of its own, ahead of any forms queued, it is ready first.
+(``bench/load.py``: 36 of 198, p99 210 ms); as a batch of its own, ahead of any forms queued, it is ready first
+(17 of 194 left: guides made again at the print because a section finished a procedure meanwhile — the guide shows
+each procedure's state — which the print lays out then, as it should).
 """
 
 from __future__ import annotations
