@@ -112,28 +112,40 @@ def for_procedure(code: str) -> list[PrintForm]:
     return [get(k) for k in all_keys() if get(k).procedure == code]
 
 
-def default_source(spec: Any) -> tuple[str, dict[str, Any] | None]:
-    """A ``defaults`` entry as (the context path it reads, the table translating the value or None): a path
-    (``applicant.name``), ``{path, values}`` (``{path: case.event, values: {shibo: return}}``) or ``{path, paths}``
-    (the value chooses the path to read: ``{path: case.event, paths: {tenkyo: subject.address_line}}``)."""
-    if isinstance(spec, dict):
-        values = spec.get("paths" if "paths" in spec else "values", {})
-        return str(spec.get("path", "")), values if isinstance(values, dict) else None
-    return str(spec), None
+@dataclass(frozen=True)
+class DefaultSource:
+    """A ``defaults`` entry read once: the context path it reads, and ``values`` translating what it holds or
+    ``paths`` naming the path to read for it; ``valid`` is False for a dict entry whose table is no mapping."""
+
+    path: str
+    values: dict[str, Any] | None = None
+    paths: dict[str, Any] | None = None
+    valid: bool = True
+
+
+def default_source(spec: Any) -> DefaultSource:
+    """A ``defaults`` entry: a path (``applicant.name``), ``{path, values}`` (``{path: case.event, values: {shibo:
+    return}}``) or ``{path, paths}`` (the value chooses the path to read: ``{path: case.event, paths: {tenkyo:
+    subject.address_line}}``)."""
+    if not isinstance(spec, dict):
+        return DefaultSource(str(spec))
+    kind = "paths" if "paths" in spec else "values"
+    table = spec.get(kind, {})
+    if not isinstance(table, dict):
+        return DefaultSource(str(spec.get("path", "")), valid=False)
+    return DefaultSource(str(spec.get("path", "")), **{kind: table})
 
 
 def default_value(spec: Any, context: dict[str, Any]) -> Any:
     """What a ``defaults`` entry gives in ``context``: the path's value, translated by ``values``, or read from
     the path ``paths`` names for it (a 変更前: the address on a move, the name on a marriage); None when it
     names nothing for the value."""
-    path, table = default_source(spec)
-    value = resolve(context, path)
-    if table is None:
-        return value
-    chosen = table.get(str(value))
-    if isinstance(spec, dict) and "paths" in spec:
+    source = default_source(spec)
+    value = resolve(context, source.path)
+    if source.paths is not None:
+        chosen = source.paths.get(str(value))
         return resolve(context, str(chosen)) if chosen else None
-    return chosen
+    return source.values.get(str(value)) if source.values is not None else value
 
 
 PERSON_PREFIX = "person."  # a mapping to the person's own answer, shared by their forms (workflows.visit.answers)

@@ -97,10 +97,8 @@ def _check_defaults(defaults: Any) -> None:
         raise _invalid(N_("defaults は「項目名: 初期値の場所」の形で書いてください"
                           "（例: claimant_name: applicant.name）。"), "defaults")
     for name, spec in defaults.items():
-        path, table = printforms.default_source(spec)
-        chosen = table.values() if isinstance(spec, dict) and "paths" in spec and table is not None else ()
-        if not PATH.match(path) or (isinstance(spec, dict) and table is None) or \
-                any(not PATH.match(str(p)) for p in chosen):
+        source = printforms.default_source(spec)
+        if not source.valid or not all(PATH.match(str(p)) for p in (source.path, *(source.paths or {}).values())):
             raise _invalid(N_("defaults の {name} は applicant.name の形か、{{path: case.event, values: {{shibo: "
                               "return}}}} または {{path: case.event, paths: {{tenkyo: subject.address_line}}}} の形で"
                               "書いてください。", name=name), "defaults")
