@@ -148,7 +148,8 @@ def last_heartbeat() -> datetime | None:
 
 
 def add_heartbeat(scheduler: BackgroundScheduler, *, holder: str) -> None:
-    """Refresh the lock and apply schedule changes every 30 s; a scheduler that lost the lock stops."""
+    """Refresh the lock and apply schedule changes every 30 s (a scheduler that lost the lock stops); every 3 s,
+    record the runs the database dropped (:func:`close_dropped_runs`)."""
     def beat() -> None:
         with _runtime["context"]():
             try:
@@ -156,7 +157,6 @@ def add_heartbeat(scheduler: BackgroundScheduler, *, holder: str) -> None:
                     log.error("scheduler lock lost to another process; stopping")
                     scheduler.shutdown(wait=False)
                     return
-                runner.close_unrecorded()
                 sync_jobs(scheduler)
             finally:
                 db.session.remove()

@@ -86,8 +86,8 @@ def close_unrecorded() -> None:
     """Record as failed the runs of this process whose failure the database could not take at the time.
 
     Called before every run and, by the scheduler, every few seconds while any is left
-    (:func:`integrations.scheduler.process.add_heartbeat`): a restarted database sees them closed within
-    seconds, not at the next heartbeat or minute's job. Raises SQLAlchemyError while the database is still away."""
+    (:func:`integrations.scheduler.process.close_dropped_runs`): a restarted database sees them closed within
+    seconds, not at the next minute's job. Raises SQLAlchemyError while the database is still away."""
     ids = list(_unrecorded)  # a copy: a job thread may add a run meanwhile, which the next call closes
     if not ids:
         return
