@@ -75,8 +75,8 @@ def _answers_for(keys: list[str]) -> dict[str, object]:
     for key in keys:
         form = printforms.get(key)
         for f in form.definition.fields:
-            prefix, _, name = form.mapping.get(f.name, "answers." + f.name).partition(".")
-            if prefix in {"answers", "person"} and name not in answers:
+            name = printforms.answer_key(form.mapping.get(f.name, printforms.ANSWER_PREFIX + f.name))
+            if name is not None and name not in answers:
                 answers[name] = _answer(f)
     return answers
 

@@ -148,7 +148,17 @@ def default_value(spec: Any, context: dict[str, Any]) -> Any:
     return source.values.get(str(value)) if source.values is not None else value
 
 
-PERSON_PREFIX = "person."  # a mapping to the person's own answer, shared by their forms (workflows.visit.answers)
+ANSWER_PREFIX = "answers."  # a mapping to an answer of the visit, shared by its forms (workflows.visit.answers)
+PERSON_PREFIX = "person."  # a mapping to the person's own answer, shared by their forms
+
+
+def answer_key(path: str) -> str | None:
+    """The answer a mapped ``path`` reads (``answers.<key>``: the visit's, ``person.<field>``: the person's), None
+    for a path the resident DB or the visit fills."""
+    for prefix in (ANSWER_PREFIX, PERSON_PREFIX):
+        if path.startswith(prefix):
+            return path.removeprefix(prefix)
+    return None
 
 
 def resolve(context: dict[str, Any], path: str) -> Any:

@@ -104,7 +104,7 @@ def _printed(value: object, field: FormField) -> str:
 def _asked(form: printforms.PrintForm) -> list[FormField]:
     """The fields filled from the interview: unmapped, or mapped to an answer (the visit's or the person's)."""
     return [f for f in form.definition.fields
-            if f.name not in form.mapping or form.mapping[f.name].startswith(("answers.", "person."))]
+            if f.name not in form.mapping or printforms.answer_key(form.mapping[f.name]) is not None]
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def printed(app: Flask) -> Iterator[dict[str, Any]]:
             form = printforms.get(key)
             answers = dict(visit["answers"])
             for f in _asked(form):
-                name = form.mapping.get(f.name, "answers." + f.name).partition(".")[2]
+                name = printforms.answer_key(form.mapping.get(f.name, printforms.ANSWER_PREFIX + f.name))
                 if f.name not in form.mapping or name not in answers:
                     answers[name] = _answer(f)
             plan = next(documents.form_plans(form, {**visit, "answers": answers}, [subject.id]))

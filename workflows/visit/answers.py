@@ -36,8 +36,6 @@ from workflows.visit import documents, form_answers, signatures
 from workflows.visit.models import CaseDocument
 
 COUNTER_ROLES = ("counter",)
-ANSWER_PREFIX = "answers."
-PERSON_PREFIX = printforms.PERSON_PREFIX
 # Answers that default to another answer the visit already has (the counter confirms instead of retyping).
 DEFAULTS = {"moved_in_on": "event_date"}
 HANDED_OVER = documents.HANDED_OVER
@@ -77,9 +75,11 @@ def _answer_key(form: printforms.PrintForm, field: FormField) -> tuple[str, bool
     path = form.mapping.get(field.name)
     if path is None:
         return printforms.own_answer(form, field.name), form.per != "member"
-    if path.startswith(PERSON_PREFIX):  # the person's, whichever of their forms asks it
-        return path.removeprefix(PERSON_PREFIX), form.per != "member"
-    return (path.removeprefix(ANSWER_PREFIX), True) if path.startswith(ANSWER_PREFIX) else None
+    key = printforms.answer_key(path)
+    if key is None:
+        return None
+    # a person's answer (whichever of their forms asks it) is theirs on a per-person form; the visit's is shared
+    return key, (form.per != "member" if path.startswith(printforms.PERSON_PREFIX) else True)
 
 
 def _uses(case_id: int, visit: dict[str, Any]) -> Iterator[tuple[printforms.PrintForm, dict[str, Any] | None]]:
