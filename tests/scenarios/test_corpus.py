@@ -80,6 +80,8 @@ def _check_form(scenario: Scenario, people: dict[str, Resident], doc: dict[str, 
             assert any(a.startswith(scenario.relations[key]) for a in _after(text, "対象者との関係")), (doc, text)
     else:  # a visit's form: the ticked members its procedure concerns (all of them on the 住民異動届)
         assert whose and (set(whose) == set(scenario.ticked) or not doc["form_key"].startswith("juki_")), whose
+        # everyone it concerns is named on it: one child of 児童手当 as much as a family (DOMAIN.md "Who is who")
+        assert all(_name(people, key) in text for key in whose), (doc["doc_key"], whose, text)
         named = scenario.at_counter or scenario.members[0]["key"]
         if "subject.name" in form.mapping.values() and named in scenario.relations:  # it names one person
             assert any(a.startswith(scenario.relations[named]) for a in _after(text, "対象者との関係")), (
